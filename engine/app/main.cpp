@@ -1,0 +1,37 @@
+// presign: batch presigning of object-store URLs. The only catch-all and exit-code mapping.
+#include "exit_codes.hpp"
+#include "sign_command.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#ifndef PRESIGN_VERSION
+#define PRESIGN_VERSION "0.1.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"presign: signed URLs for every object of a bucket, millions per second"};
+  app.set_version_flag("--version", std::string("presign ") + PRESIGN_VERSION);
+  app.require_subcommand(1);
+  presign::app::SignOptions sign_options;
+  CLI::App* sign = presign::app::add_sign_command(app, sign_options);
+  try {
+    app.parse(argc, argv);
+  } catch (CLI::ParseError const& e) {
+    int const rc = app.exit(e);
+    return rc == 0 ? 0 : presign::app::kUsage;
+  }
+  try {
+    if (sign->parsed()) return presign::app::run_sign(sign_options);
+  } catch (std::bad_alloc const&) {
+    std::fputs("presign: out of memory\n", stderr);
+    return presign::app::kInternal;
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "presign: internal error: %s\n", e.what());
+    return presign::app::kInternal;
+  }
+  return presign::app::kUsage;
+}

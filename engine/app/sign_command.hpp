@@ -1,0 +1,32 @@
+#pragma once
+/// `presign sign`: option set, validation, and the run.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace presign::app {
+
+struct SignOptions {
+  std::string uri;  ///< s3://BUCKET[/PREFIX]
+  std::string keys_from;
+  std::string region;
+  std::string endpoint;
+  std::string addressing = "auto";
+  std::string expires = "3600";
+  std::string signing_time;
+  std::string method = "GET";
+  std::string response_content_disposition;
+  std::string response_content_type;
+  std::string format = "ndjson";
+  std::string output;
+  unsigned threads = 0;
+};
+
+/// Registers `sign` and its options on `app`; the returned subcommand holds the examples.
+CLI::App* add_sign_command(CLI::App& app, SignOptions& options);
+
+/// Runs `presign sign`; returns the process exit code. Messages go to stderr.
+int run_sign(SignOptions const& options);
+
+}  // namespace presign::app

@@ -1,0 +1,39 @@
+#pragma once
+/// Where records go: standard output, or a file published atomically.
+///
+/// A file is written as `.<name>.<random>.part` in the target's own directory (so the final
+/// rename never crosses a device), mode 0600 because signed URLs are bearer credentials.
+/// `commit` fsyncs the data, renames it over the target and fsyncs the directory, so after a
+/// crash the target is either absent/old or complete. A sink destroyed without `commit`
+/// removes its temporary file: a failed job never leaves a half file under the final name.
+
+#include "presign/core/error.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace presign::io {
+
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  /// Writes all of `data` (retrying short writes and EINTR). ENOSPC, EIO, EPIPE... are errors
+  /// that name the destination and the reason.
+  virtual Result<void> write(std::string_view data) = 0;
+  /// Makes everything written durable and visible under the final name.
+  virtual Result<void> commit() = 0;
+  [[nodiscard]] virtual std::string const& name() const = 0;
+};
+
+/// Standard output (or any inherited fd). `commit` flushes nothing: writes go straight to the
+/// fd; it fsyncs when the fd is a regular file.
+std::unique_ptr<OutputSink> make_fd_sink(int fd, std::string name);
+
+/// The atomic file sink described above.
+Result<std::unique_ptr<OutputSink>> make_atomic_file_sink(std::string const& path);
+
+/// write(2) all of `data` to `fd`; shared by the sinks and the checkpoint writer.
+Result<void> write_all(int fd, std::string_view data, std::string const& what);
+
+}  // namespace presign::io

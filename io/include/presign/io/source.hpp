@@ -1,0 +1,46 @@
+#pragma once
+/// The seam between "where object names come from" and the signing engine.
+///
+/// A source yields pages (batches) of object keys, in order, each with a sequence number.
+/// The key-file reader implements it now; the bucket listers and the range-parallel lister
+/// implement it later, and benchmarks use a synthetic source.
+
+#include "presign/core/error.hpp"
+#include "presign/core/object_ref.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace presign::io {
+
+/// One page of objects plus the room its output is built in. Batches are pooled and reused
+/// by the engine: every buffer keeps its capacity, so a warm pipeline does not allocate.
+struct Batch {
+  std::uint64_t seq = 0;          ///< 0, 1, 2, ... in source order
+  std::uint64_t first_index = 0;  ///< index (in the whole job) of objects[0]
+  std::string data;               ///< bytes the `objects` views point into
+  std::vector<ObjectRef> objects;
+  std::string out;                ///< formatted records, filled by the signing stage
+  std::uint64_t errors = 0;       ///< objects of this batch that became error records
+  std::string error_log;          ///< one line per failed object, for stderr
+
+  void reset() {
+    seq = first_index = errors = 0;
+    data.clear();
+    objects.clear();
+    out.clear();
+    error_log.clear();
+  }
+};
+
+/// A producer of batches. `next` is called from one thread at a time, in order.
+class ObjectSource {
+ public:
+  virtual ~ObjectSource() = default;
+  /// Clears `batch`, then fills `data` and `objects` with the next page. Returns false when
+  /// the source is exhausted (the batch is then empty). An Error ends the job.
+  virtual Result<bool> next(Batch& batch) = 0;
+};
+
+}  // namespace presign::io

@@ -1,0 +1,67 @@
+#pragma once
+/// Where AWS credentials and the region come from, as the AWS CLI finds them.
+///
+/// `CredentialsProvider` is the seam: the command line uses the default chain below; a stored
+/// cloud integration (the service, later) supplies a `StaticCredentialsProvider` instead.
+/// Nothing here logs or returns secret values in error messages.
+
+#include "presign/core/error.hpp"
+#include "presign/signers/sigv4.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace presign::signers::aws {
+
+/// Reads one environment variable; injectable so tests never touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
+
+/// The process environment (`getenv`); empty values count as unset.
+EnvLookup process_env();
+
+/// A source of credentials. Implementations are thread-safe.
+class CredentialsProvider {
+ public:
+  virtual ~CredentialsProvider() = default;
+  [[nodiscard]] virtual Result<sigv4::Credentials> credentials() const = 0;
+};
+
+/// Credentials held in memory (tests, stored integrations).
+class StaticCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit StaticCredentialsProvider(sigv4::Credentials c) : c_(std::move(c)) {}
+  [[nodiscard]] Result<sigv4::Credentials> credentials() const override { return c_; }
+
+ private:
+  sigv4::Credentials c_;
+};
+
+/// An INI file as the AWS CLI reads it: `[section]`, `key = value`, `#`/`;` comments.
+/// Section names are kept verbatim ("default", "profile dev").
+using IniFile = std::map<std::string, std::map<std::string, std::string>>;
+IniFile parse_ini(std::string_view text);
+
+/// The AWS CLI chain: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
+/// then the profile (`AWS_PROFILE`, else "default") in the shared credentials file
+/// (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials) and then in the config file
+/// (`AWS_CONFIG_FILE`, else ~/.aws/config, section "profile NAME").
+class DefaultChainProvider final : public CredentialsProvider {
+ public:
+  explicit DefaultChainProvider(EnvLookup env) : env_(std::move(env)) {}
+  [[nodiscard]] Result<sigv4::Credentials> credentials() const override;
+
+ private:
+  EnvLookup env_;
+};
+
+/// Region: `explicit_region` if non-empty, else AWS_REGION, AWS_DEFAULT_REGION, the profile's
+/// `region` in the config file, else "us-east-1".
+std::string resolve_region(EnvLookup const& env, std::string const& explicit_region);
+
+/// Endpoint: `explicit_endpoint` if non-empty, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else "".
+std::string resolve_s3_endpoint(EnvLookup const& env, std::string const& explicit_endpoint);
+
+}  // namespace presign::signers::aws

@@ -1,0 +1,141 @@
+// SHA-256 and HMAC-SHA256 on OpenSSL's low-level SHA256_* functions.
+//
+// Why the low-level API: EVP_MAC/EVP_Digest cost a context lookup and an indirect call per
+// operation, and their contexts cannot be duplicated by a plain struct copy. SHA256_CTX can,
+// which is what midstate folding needs (PERF-NOTES: ~40 ns per block with SHA-NI either way).
+// The API is deprecated in OpenSSL 3 but present in every 3.x release; only this file uses it.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include "presign/signers/crypto.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <cstring>
+#include <type_traits>
+
+namespace presign::signers::crypto {
+namespace {
+
+static_assert(sizeof(SHA256_CTX) == 112, "Sha256::state_ must match SHA256_CTX");
+static_assert(alignof(SHA256_CTX) <= 8);
+static_assert(std::is_trivially_copyable_v<SHA256_CTX>);
+
+SHA256_CTX* ctx(std::uint8_t* p) noexcept { return reinterpret_cast<SHA256_CTX*>(p); }
+
+}  // namespace
+
+Sha256::Sha256() noexcept { SHA256_Init(ctx(state_)); }
+
+void Sha256::update(void const* data, std::size_t n) noexcept { SHA256_Update(ctx(state_), data, n); }
+
+void Sha256::final(std::uint8_t* out32) noexcept { SHA256_Final(out32, ctx(state_)); }
+
+HmacSha256::HmacSha256(std::span<std::uint8_t const> key) noexcept {
+  // RFC 2104: keys longer than the block are hashed first; shorter ones are zero-padded.
+  std::uint8_t block[64] = {};
+  if (key.size() > sizeof block) {
+    Sha256 h;
+    h.update(key.data(), key.size());
+    h.final(block);
+  } else if (!key.empty()) {
+    std::memcpy(block, key.data(), key.size());
+  }
+  std::uint8_t pad[64];
+  for (std::size_t i = 0; i < 64; ++i) pad[i] = static_cast<std::uint8_t>(block[i] ^ 0x36U);
+  inner_.update(pad, sizeof pad);
+  for (std::size_t i = 0; i < 64; ++i) pad[i] = static_cast<std::uint8_t>(block[i] ^ 0x5cU);
+  outer_.update(pad, sizeof pad);
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(pad, sizeof pad);
+}
+
+void HmacSha256::finish(Sha256& inner, std::uint8_t* out32) const noexcept {
+  std::uint8_t ih[32];
+  inner.final(ih);
+  Sha256 o = outer_;
+  o.update(ih, sizeof ih);
+  o.final(out32);
+}
+
+void HmacSha256::mac(std::string_view msg, std::uint8_t* out32) const noexcept {
+  Sha256 i = inner_;
+  i.update(msg);
+  finish(i, out32);
+}
+
+void hex_lower(std::uint8_t const* in, std::size_t n, char* out) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[in[i] >> 4];
+    out[2 * i + 1] = kHex[in[i] & 0xF];
+  }
+}
+
+std::string hex_lower(std::span<std::uint8_t const> in) {
+  std::string s(in.size() * 2, '\0');
+  hex_lower(in.data(), in.size(), s.data());
+  return s;
+}
+
+std::string base64_encode(std::span<std::uint8_t const> in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (std::size_t rest = in.size() - i; rest != 0) {
+    std::uint32_t v = std::uint32_t{in[i]} << 16;
+    if (rest == 2) v |= std::uint32_t{in[i + 1]} << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool base64_decode(std::string_view in, std::string& out) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out.clear();
+  if (in.size() % 4 != 0) return false;
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pads = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = in[i + static_cast<std::size_t>(j)];
+      if (c == '=') {
+        // Padding only in the last group, only in its last two places, and contiguous.
+        if (i + 4 != in.size() || j < 2) return false;
+        ++pads;
+        v[j] = 0;
+      } else {
+        if (pads != 0) return false;
+        v[j] = value(c);
+        if (v[j] < 0) return false;
+      }
+    }
+    std::uint32_t w = (static_cast<std::uint32_t>(v[0]) << 18) |
+                      (static_cast<std::uint32_t>(v[1]) << 12) |
+                      (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    out += static_cast<char>((w >> 16) & 0xFF);
+    if (pads < 2) out += static_cast<char>((w >> 8) & 0xFF);
+    if (pads < 1) out += static_cast<char>(w & 0xFF);
+  }
+  return true;
+}
+
+}  // namespace presign::signers::crypto

@@ -1,0 +1,58 @@
+#pragma once
+// Helpers shared by the doctest suites: where the shared vectors are, reading files, JSON.
+#include <simdjson.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace presign::test {
+
+/// ../shared/vectors as seen from the source tree (set by CMake).
+inline std::string vectors_dir() { return PRESIGN_VECTORS_DIR; }
+/// The built `presign` program.
+inline std::string presign_binary() { return PRESIGN_BINARY; }
+
+inline std::string read_file(std::string const& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Runs a shell command, returns its stdout; `rc` receives the exit status.
+inline std::string run(std::string const& cmd, int& rc) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed");
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int const st = ::pclose(p);
+  rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+/// Single-quotes `s` for /bin/sh.
+inline std::string sh_quote(std::string const& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+/// simdjson string field or "" when null/missing.
+inline std::string str_or_empty(simdjson::dom::element e, char const* key) {
+  auto v = e[key];
+  if (v.error() || v.is_null()) return {};
+  std::string_view s;
+  if (v.get(s)) return {};
+  return std::string(s);
+}
+
+}  // namespace presign::test
