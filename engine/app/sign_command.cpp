@@ -9,75 +9,17 @@
 #include "presign/signers/aws_credentials.hpp"
 #include "presign/signers/sigv4.hpp"
 
+#include "providers.hpp"
+#include "run_job.hpp"
+
 #include <chrono>
 #include <cstdio>
-#include <unistd.h>
 
 namespace presign::app {
-namespace {
-
-struct BucketUri {
-  std::string scheme;
-  std::string bucket;
-  std::string prefix;
-};
-
-Result<BucketUri> parse_bucket_uri(std::string const& uri) {
-  auto sep = uri.find("://");
-  if (sep == std::string::npos) {
-    return make_error(ErrorKind::kUsage, "'" + uri + "' is not a bucket URI (e.g. s3://bucket/prefix)");
-  }
-  BucketUri u;
-  u.scheme = uri.substr(0, sep);
-  std::string rest = uri.substr(sep + 3);
-  auto slash = rest.find('/');
-  u.bucket = rest.substr(0, slash);
-  if (slash != std::string::npos) u.prefix = rest.substr(slash + 1);
-  if (u.bucket.empty()) return make_error(ErrorKind::kUsage, "'" + uri + "' names no bucket");
-  return u;
-}
-
-int fail(Error const& e) {
-  std::fprintf(stderr, "presign: %s\n", e.detail.c_str());
-  return exit_code_for(e.kind);
-}
-
-template <signers::Signer S>
-int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
-  // Open the input before the output: an unreadable key file must not create an output file.
-  auto source = io::KeyFileSource::open(o.keys_from);
-  if (!source) return fail(source.error());
-  std::unique_ptr<io::OutputSink> sink;
-  if (o.output.empty() || o.output == "-") {
-    sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
-  } else {
-    auto s = io::make_atomic_file_sink(o.output);
-    if (!s) return fail(s.error());
-    sink = std::move(*s);
-  }
-  io::RecordFormatter formatter(format, format_rfc3339(expires_at));
-  engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
-  engine::PipelineOptions popts;
-  popts.threads = o.threads;
-  auto stats = engine::run_pipeline(**source, batch_signer, formatter, *sink, popts);
-  if (!stats) return fail(stats.error());
-  if (::isatty(STDERR_FILENO)) {
-    double const rate = stats->wall_seconds > 0 ? static_cast<double>(stats->objects) / stats->wall_seconds : 0;
-    std::fprintf(stderr, "presign: %llu objects, %llu failed, %.2f s, %.0f URLs/s\n",
-                 static_cast<unsigned long long>(stats->objects),
-                 static_cast<unsigned long long>(stats->errors), stats->wall_seconds, rate);
-  }
-  if (stats->errors > 0) {
-    std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (listed above)\n",
-                 static_cast<unsigned long long>(stats->errors),
-                 static_cast<unsigned long long>(stats->objects));
-    return kPartial;
-  }
-  return kOk;
-}
 
 int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
            std::int64_t expires_seconds, SigningTime when) {
+  // TODO(#2): the URI prefix is ignored with --keys-from; listing (#5) will use it.
   auto env = signers::aws::process_env();
   signers::sigv4::S3PresignConfig cfg;
   cfg.bucket = uri.bucket;
@@ -91,6 +33,20 @@ int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
   cfg.signing_time = when;
   cfg.response_content_disposition = o.response_content_disposition;
   cfg.response_content_type = o.response_content_type;
+  for (auto const& [flag, value] :
+       {std::pair{"--ip", o.ip}, {"--start", o.start}, {"--sas-version", o.sas_version},
+        {"--response-cache-control", o.response_cache_control},
+        {"--response-content-encoding", o.response_content_encoding},
+        {"--response-content-language", o.response_content_language},
+        {"--snapshot", o.snapshot}, {"--version-id", o.version_id},
+        {"--credentials", o.credentials}}) {
+    if (!value.empty()) {
+      return fail(make_error(ErrorKind::kUsage, std::string(flag) + " does not apply to s3://"));
+    }
+  }
+  if (o.https_only || o.permissions != "r") {
+    return fail(make_error(ErrorKind::kUsage, "--https-only and --permissions apply to az:// only"));
+  }
   // Validate everything that does not need credentials first, so a usage error is reported
   // as such even on a machine without credentials.
   if (expires_seconds < 1 || expires_seconds > signers::sigv4::kS3MaxExpiresSeconds) {
@@ -105,8 +61,6 @@ int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
   if (!signer) return fail(signer.error());
   return run_job(*signer, signer->expires_at(), o, format);
 }
-
-}  // namespace
 
 CLI::App* add_sign_command(CLI::App& app, SignOptions& o) {
   CLI::App* cmd = app.add_subcommand("sign", "Write a presigned URL for every object");
@@ -142,6 +96,19 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
   cmd->add_option("--threads", o.threads, "signing threads (default: all cores)")
       ->check(CLI::Range(1U, 1024U));
+  cmd->add_option("--credentials", o.credentials,
+                  "gs://: service-account JSON key file (default GOOGLE_APPLICATION_CREDENTIALS) "
+                  "or an HMAC key file");
+  cmd->add_option("--permissions", o.permissions, "az://: SAS permissions sp (default r)");
+  cmd->add_option("--start", o.start, "az://: SAS start time st (RFC 3339)");
+  cmd->add_option("--ip", o.ip, "az://: allowed client IPs sip: A.B.C.D, A.B.C.D-E.F.G.H or CIDR");
+  cmd->add_flag("--https-only", o.https_only, "az://: spr=https");
+  cmd->add_option("--sas-version", o.sas_version, "az://: SAS service version sv");
+  cmd->add_option("--response-cache-control", o.response_cache_control, "az://: rscc override");
+  cmd->add_option("--response-content-encoding", o.response_content_encoding, "az://: rsce override");
+  cmd->add_option("--response-content-language", o.response_content_language, "az://: rscl override");
+  cmd->add_option("--snapshot", o.snapshot, "az://: sign this blob snapshot (sr=bs)");
+  cmd->add_option("--version-id", o.version_id, "az://: sign this blob version (sr=bv)");
   return cmd;
 }
 
@@ -161,8 +128,10 @@ int run_sign(SignOptions const& o) {
     when = *t;
   }
   if (uri->scheme == "s3") return run_s3(*uri, o, *format, *expires, when);
+  if (uri->scheme == "gs") return run_gcs(*uri, o, *format, *expires, when);
+  if (uri->scheme == "az") return run_azure(*uri, o, *format, *expires, when);
   return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
-                                                "://' (supported: s3://)"));
+                                                "://' (supported: s3://, gs://, az://)"));
 }
 
 }  // namespace presign::app

@@ -21,6 +21,19 @@ struct SignOptions {
   std::string format = "ndjson";
   std::string output;
   unsigned threads = 0;
+  // GCS
+  std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
+  // Azure
+  std::string permissions = "r";
+  std::string start;        ///< --start RFC3339 (st)
+  std::string ip;           ///< --ip A.B.C.D | A.B.C.D-E.F.G.H | CIDR (sip)
+  bool https_only = false;  ///< --https-only (spr=https)
+  std::string sas_version;  ///< --sas-version (sv)
+  std::string response_cache_control;     ///< rscc
+  std::string response_content_encoding;  ///< rsce
+  std::string response_content_language;  ///< rscl
+  std::string snapshot;     ///< --snapshot (sr=bs)
+  std::string version_id;   ///< --version-id (sr=bv)
 };
 
 /// Registers `sign` and its options on `app`; the returned subcommand holds the examples.
