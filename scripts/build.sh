@@ -11,5 +11,5 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
-cmake -S . -B "$BUILD_DIR" -G Ninja -DPRESIGN_WERROR=ON "${args[@]}" >/dev/null
+cmake -S . -B "$BUILD_DIR" -DPRESIGN_WERROR=ON "${args[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
