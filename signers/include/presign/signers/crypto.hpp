@@ -19,6 +19,10 @@ namespace presign::signers::crypto {
 using Digest = std::array<std::uint8_t, 32>;
 
 /// Streaming SHA-256 whose state can be copied to fork a computation.
+///
+/// The compression function is chosen once at start-up: SHA-NI (x86 SHA extensions) when the
+/// CPU has them, else portable C++. Both give identical digests (tested). The state is a plain
+/// trivially-copyable struct (~112 bytes), so a midstate is forked by assignment.
 class Sha256 {
  public:
   Sha256() noexcept;
@@ -32,10 +36,16 @@ class Sha256 {
   }
 
  private:
-  // Layout-compatible storage for OpenSSL's SHA256_CTX (checked in crypto.cpp) so this
-  // header does not pull in OpenSSL and the state stays trivially copyable.
-  alignas(8) std::uint8_t state_[112];
+  std::uint32_t h_[8];
+  std::uint64_t total_ = 0;     // bytes absorbed
+  std::uint8_t buf_[64];        // partial block
 };
+
+/// Which compression function `Sha256` uses on this machine ("sha-ni" or "portable").
+char const* sha256_implementation() noexcept;
+/// Forces the portable compression function (tests compare both paths); not thread-safe:
+/// call before any hashing starts.
+void sha256_force_portable(bool on) noexcept;
 
 /// HMAC-SHA256 with the key's ipad/opad blocks absorbed once.
 class HmacSha256 {
