@@ -42,14 +42,50 @@ inline int fail(Error const& e) {
   return exit_code_for(e.kind);
 }
 
+/// SHA-256 (hex) of everything that determines the output bytes; a resume must match it.
+std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at);
+
+/// Progress line on stderr (TTY only), the summary file, exit status.
+void print_progress(engine::Progress const& p);
+Result<void> write_summary(std::string const& path, engine::RunStats const& stats,
+                           SignOptions const& o, io::Format format);
+
 template <signers::Signer S>
 int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
   // Open the input before the output: an unreadable key file must not create an output file.
   auto source = io::KeyFileSource::open(o.keys_from);
   if (!source) return fail(source.error());
+
+  engine::PipelineOptions popts;
+  popts.threads = o.threads;
+  popts.start.fingerprint = job_fingerprint(o, format, expires_at);
+  popts.start.signing_time = o.when.time_since_epoch().count();
+  std::optional<engine::CheckpointWriter> checkpoint;
   std::unique_ptr<io::OutputSink> sink;
   if (o.output.empty() || o.output == "-") {
     sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
+  } else if (!o.checkpoint.empty()) {
+    if (o.resume_state) {
+      if (o.resume_state->fingerprint != popts.start.fingerprint) {
+        return fail(make_error(ErrorKind::kUsage,
+                               "checkpoint " + o.checkpoint + " belongs to a job with other "
+                               "parameters (bucket, keys, format, expiry, ...); cannot resume"));
+      }
+      popts.start = *o.resume_state;
+      popts.resuming = true;
+    }
+    std::string const part = o.resume_state ? o.resume_state->part_path
+                                            : io::resumable_part_path(o.output);
+    popts.start.part_path = part;
+    auto s = io::make_resumable_file_sink(
+        o.output, part,
+        o.resume_state ? std::optional<std::uint64_t>(o.resume_state->output_bytes) : std::nullopt);
+    if (!s) return fail(s.error());
+    sink = std::move(*s);
+    auto ck = engine::CheckpointWriter::open(o.checkpoint);
+    if (!ck) return fail(ck.error());
+    checkpoint.emplace(std::move(*ck));
+    popts.checkpoint = &*checkpoint;
   } else {
     auto s = io::make_atomic_file_sink(o.output);
     if (!s) return fail(s.error());
@@ -57,15 +93,17 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   }
   io::RecordFormatter formatter(format, format_rfc3339(expires_at));
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
-  engine::PipelineOptions popts;
-  popts.threads = o.threads;
+  if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
   auto stats = engine::run_pipeline(**source, batch_signer, formatter, *sink, popts);
-  if (!stats) return fail(stats.error());
-  if (::isatty(STDERR_FILENO)) {
-    double const rate = stats->wall_seconds > 0 ? static_cast<double>(stats->objects) / stats->wall_seconds : 0;
-    std::fprintf(stderr, "presign: %llu objects, %llu failed, %.2f s, %.0f URLs/s\n",
-                 static_cast<unsigned long long>(stats->objects),
-                 static_cast<unsigned long long>(stats->errors), stats->wall_seconds, rate);
+  if (!stats) {
+    if (checkpoint) {
+      std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",
+                   o.checkpoint.c_str());
+    }
+    return fail(stats.error());
+  }
+  if (!o.summary.empty()) {
+    if (auto r = write_summary(o.summary, *stats, o, format); !r) return fail(r.error());
   }
   if (stats->errors > 0) {
     std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (listed above)\n",

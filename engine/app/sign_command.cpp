@@ -96,6 +96,13 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
   cmd->add_option("--threads", o.threads, "signing threads (default: all cores)")
       ->check(CLI::Range(1U, 1024U));
+  cmd->add_option("--checkpoint", o.checkpoint,
+                  "record progress durably in FILE after each write, so --resume can continue "
+                  "after a crash (needs --output)");
+  cmd->add_flag("--resume", o.resume,
+                "continue the job recorded in --checkpoint (starts fresh if there is none)");
+  cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
+  cmd->add_option("--summary", o.summary, "write a JSON run summary to FILE");
   cmd->add_option("--credentials", o.credentials,
                   "gs://: service-account JSON key file (default GOOGLE_APPLICATION_CREDENTIALS) "
                   "or an HMAC key file");
@@ -119,17 +126,43 @@ int run_sign(SignOptions const& o) {
   if (!format) return fail(format.error());
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
-  SigningTime when;
-  if (o.signing_time.empty()) {
-    when = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  } else {
+  SignOptions opts = o;
+  if (opts.resume && opts.checkpoint.empty()) {
+    return fail(make_error(ErrorKind::kUsage, "--resume needs --checkpoint FILE"));
+  }
+  if (!opts.checkpoint.empty() && (opts.output.empty() || opts.output == "-")) {
+    return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output FILE (stdout cannot be resumed)"));
+  }
+  std::optional<SigningTime> fixed;
+  if (!o.signing_time.empty()) {
     auto t = parse_rfc3339(o.signing_time);
     if (!t) return fail(make_error(ErrorKind::kUsage, "--signing-time: " + t.error().detail));
-    when = *t;
+    fixed = *t;
   }
-  if (uri->scheme == "s3") return run_s3(*uri, o, *format, *expires, when);
-  if (uri->scheme == "gs") return run_gcs(*uri, o, *format, *expires, when);
-  if (uri->scheme == "az") return run_azure(*uri, o, *format, *expires, when);
+  if (!opts.checkpoint.empty()) {
+    auto ck = engine::load_checkpoint(opts.checkpoint);
+    if (!ck) return fail(ck.error());
+    if (*ck && !(*ck)->complete) {
+      if (!opts.resume) {
+        return fail(make_error(ErrorKind::kUsage,
+                               "checkpoint " + opts.checkpoint + " records an unfinished job; "
+                               "pass --resume to continue it, or delete it to start over"));
+      }
+      SigningTime const recorded{std::chrono::seconds{(*ck)->signing_time}};
+      if (fixed && *fixed != recorded) {
+        return fail(make_error(ErrorKind::kUsage, "--signing-time differs from the checkpointed "
+                                                  "job's (" + format_rfc3339(recorded) + ")"));
+      }
+      fixed = recorded;
+      opts.resume_state = **ck;
+    }
+  }
+  SigningTime const when = fixed ? *fixed
+                                 : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  opts.when = when;
+  if (uri->scheme == "s3") return run_s3(*uri, opts, *format, *expires, when);
+  if (uri->scheme == "gs") return run_gcs(*uri, opts, *format, *expires, when);
+  if (uri->scheme == "az") return run_azure(*uri, opts, *format, *expires, when);
   return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
                                                 "://' (supported: s3://, gs://, az://)"));
 }

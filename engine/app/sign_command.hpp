@@ -1,7 +1,12 @@
 #pragma once
 /// `presign sign`: option set, validation, and the run.
 
+#include "presign/core/time.hpp"
+#include "presign/engine/checkpoint.hpp"
+
 #include <CLI/CLI.hpp>
+
+#include <optional>
 
 #include <string>
 
@@ -21,6 +26,10 @@ struct SignOptions {
   std::string format = "ndjson";
   std::string output;
   unsigned threads = 0;
+  std::string checkpoint;  ///< --checkpoint FILE
+  bool resume = false;     ///< --resume
+  bool quiet = false;      ///< --quiet: no progress line
+  std::string summary;     ///< --summary FILE (JSON run summary)
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
   // Azure
@@ -34,6 +43,11 @@ struct SignOptions {
   std::string response_content_language;  ///< rscl
   std::string snapshot;     ///< --snapshot (sr=bs)
   std::string version_id;   ///< --version-id (sr=bv)
+
+  /// Filled by run_sign, not by the command line: the checkpoint to continue from.
+  std::optional<engine::CheckpointState> resume_state;
+  /// Filled by run_sign: the instant the whole job signs at (fixed across resumes).
+  SigningTime when{};
 };
 
 /// Registers `sign` and its options on `app`; the returned subcommand holds the examples.

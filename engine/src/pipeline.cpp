@@ -1,19 +1,30 @@
 #include "presign/engine/pipeline.hpp"
 
-#include <tbb/concurrent_queue.h>
+#include "presign/engine/ordered_ring.hpp"
+
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
 #include <atomic>
-#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace presign::engine {
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signer,
                               io::RecordFormatter const& format, io::OutputSink& sink,
@@ -21,91 +32,200 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   auto const t0 = std::chrono::steady_clock::now();
   unsigned const threads =
       options.threads ? options.threads : static_cast<unsigned>(tbb::info::default_concurrency());
-  std::size_t const tokens = options.tokens ? options.tokens : std::size_t{4} * threads;
+  std::size_t const capacity =
+      options.tokens ? options.tokens : std::max<std::size_t>(8, std::size_t{4} * threads);
   auto report = options.on_object_errors ? options.on_object_errors : [](std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stderr);
   };
 
+  // Job state carried across resumes. The writer thread owns `state` while it runs.
+  CheckpointState state = options.start;
   RunStats stats;
-  std::optional<Error> failure;  // written by the serial filters only (one at a time)
-  std::atomic<bool> failed{false};
-
-  std::string const header = format.header();
-  if (auto r = sink.write(header); !r) return r.error();
-  stats.bytes += header.size();
-
-  // Batch pool: `tokens` batches at most are alive; a finished batch returns to the pool.
-  std::vector<std::unique_ptr<io::Batch>> storage;
-  tbb::concurrent_queue<io::Batch*> pool;
-  for (std::size_t i = 0; i < tokens; ++i) {
-    storage.push_back(std::make_unique<io::Batch>());
-    pool.push(storage.back().get());
+  stats.threads = threads;
+  if (!options.resuming) {
+    state.output_bytes = 0;
+    state.next_seq = 0;
+    state.objects = 0;
+    state.errors = 0;
+    state.any_record = false;
+    state.complete = false;
+    std::string const header = format.header();
+    if (auto r = sink.write(header); !r) return r.error();
+    state.output_bytes += header.size();
+    if (options.checkpoint) {  // a checkpoint exists from the first byte on
+      if (auto r = sink.sync(); !r) return r.error();
+      if (auto r = options.checkpoint->write(state); !r) return r.error();
+    }
+  } else if (auto r = source.seek(state.source_position); !r) {
+    return r.error();
   }
-  bool any_record = false;
 
+  // Batches live in a fixed array indexed by seq % capacity; the ring grants room for seq
+  // only when batch seq - capacity has been written, so a slot's batch is always free.
+  std::vector<io::Batch> batches(capacity);
+  OrderedRing<io::Batch> ring(capacity, state.next_seq);
+  io::Batch end_marker;  // published after the last batch: tells the writer to finish
+  std::atomic<bool> abort{false};
+  std::optional<Error> source_failure;  // set by the input filter only
+  std::optional<Error> writer_failure;  // set by the writer thread only
+
+  // Counters the progress thread reads.
+  std::atomic<std::uint64_t> progress_objects{state.objects};
+  std::atomic<std::uint64_t> progress_errors{state.errors};
+  std::atomic<std::uint64_t> progress_bytes{state.output_bytes};
+
+  std::uint64_t const first_seq = state.next_seq;
+  std::thread writer([&] {
+    std::uint64_t seq = first_seq;
+    std::vector<io::Batch*> group;
+    for (;;) {
+      io::Batch* b = ring.take(seq, abort);
+      if (b == nullptr || b == &end_marker) return;
+      // Group commit: take every batch that is already done, write them, then make the
+      // group durable and record one checkpoint. A slow disk thus means bigger groups, not
+      // a slower pipeline.
+      group.clear();
+      group.push_back(b);
+      while (group.size() < capacity / 2) {
+        io::Batch* n = ring.try_take(seq + group.size());
+        if (n == nullptr || n == &end_marker) break;
+        group.push_back(n);
+      }
+      for (io::Batch* g : group) {
+        if (!g->error_log.empty()) report(g->error_log);
+        if (!g->out.empty()) {
+          Result<void> r;
+          if (state.any_record && !format.separator().empty()) {
+            r = sink.write(format.separator());
+            state.output_bytes += format.separator().size();
+          }
+          if (r) r = sink.write(g->out);
+          if (!r) {
+            writer_failure = r.error();
+            abort.store(true, std::memory_order_relaxed);
+            ring.wake_all();
+            return;
+          }
+          state.output_bytes += g->out.size();
+          state.any_record = true;
+        }
+        state.objects += g->objects.size();
+        state.errors += g->errors;
+        state.source_position = g->source_position;
+        ++stats.batches;
+      }
+      std::int64_t const done_ns = now_ns();
+      for (io::Batch* g : group) {
+        stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, done_ns - g->arrived_ns)),
+                             g->objects.size());
+      }
+      state.next_seq = seq + group.size();
+      if (options.checkpoint) {
+        Result<void> r = sink.sync();
+        if (r) r = options.checkpoint->write(state);
+        if (!r) {
+          writer_failure = r.error();
+          abort.store(true, std::memory_order_relaxed);
+          ring.wake_all();
+          return;
+        }
+      }
+      progress_objects.store(state.objects, std::memory_order_relaxed);
+      progress_errors.store(state.errors, std::memory_order_relaxed);
+      progress_bytes.store(state.output_bytes, std::memory_order_relaxed);
+      for (std::size_t i = 0; i < group.size(); ++i) ring.release(seq + i);
+      seq += group.size();
+    }
+  });
+
+  // Progress ticker.
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool ticking = true;
+  std::thread ticker;
+  auto snapshot = [&](bool final) {
+    Progress p;
+    p.objects = progress_objects.load(std::memory_order_relaxed);
+    p.errors = progress_errors.load(std::memory_order_relaxed);
+    p.bytes = progress_bytes.load(std::memory_order_relaxed);
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.fraction = source.fraction_done();
+    p.final = final;
+    return p;
+  };
+  if (options.on_progress) {
+    ticker = std::thread([&] {
+      std::unique_lock lock(tick_mu);
+      while (!tick_cv.wait_for(lock, options.progress_interval, [&] { return !ticking; })) {
+        options.on_progress(snapshot(false));
+      }
+    });
+  }
+
+  std::uint64_t next_seq = first_seq;  // owned by the input filter
   tbb::task_arena arena(static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_pipeline(
-        tokens,
+        capacity,
         tbb::make_filter<void, io::Batch*>(
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& fc) -> io::Batch* {
-              io::Batch* b = nullptr;
-              if (failed.load(std::memory_order_acquire) || !pool.try_pop(b)) {
-                // The pool cannot be empty while a token is free; an empty pool means a bug.
+              if (!ring.wait_for_room(next_seq, abort)) {
                 fc.stop();
                 return nullptr;
               }
+              io::Batch* b = &batches[next_seq % capacity];
               auto more = source.next(*b);
-              if (!more) {
-                failure = more.error();
-                failed.store(true, std::memory_order_release);
-              }
+              if (!more) source_failure = more.error();
               if (!more || !*more) {
-                pool.push(b);
                 fc.stop();
                 return nullptr;
               }
+              b->seq = next_seq++;
+              b->arrived_ns = now_ns();
               return b;
             }) &
-            tbb::make_filter<io::Batch*, io::Batch*>(tbb::filter_mode::parallel,
-                                                     [&](io::Batch* b) {
-                                                       signer.sign_batch(*b);
-                                                       return b;
-                                                     }) &
-            tbb::make_filter<io::Batch*, void>(
-                tbb::filter_mode::serial_in_order, [&](io::Batch* b) {
-                  if (!failed.load(std::memory_order_acquire)) {
-                    stats.objects += b->objects.size();
-                    stats.errors += b->errors;
-                    ++stats.batches;
-                    if (!b->error_log.empty()) report(b->error_log);
-                    if (!b->out.empty()) {
-                      Result<void> r;
-                      if (any_record && !format.separator().empty()) {
-                        r = sink.write(format.separator());
-                        stats.bytes += format.separator().size();
-                      }
-                      if (r) r = sink.write(b->out);
-                      if (!r) {
-                        failure = r.error();
-                        failed.store(true, std::memory_order_release);
-                      }
-                      stats.bytes += b->out.size();
-                      any_record = true;
-                    }
-                  }
-                  pool.push(b);
-                }));
+            tbb::make_filter<io::Batch*, void>(tbb::filter_mode::parallel, [&](io::Batch* b) {
+              signer.sign_batch(*b);
+              ring.publish(b->seq, b);
+            }));
   });
-  if (failure) return *failure;
+  // Every admitted batch is published; tell the writer where the end is, then wait for it.
+  if (ring.wait_for_room(next_seq, abort)) ring.publish(next_seq, &end_marker);
+  writer.join();
+  if (ticker.joinable()) {
+    {
+      std::lock_guard lock(tick_mu);
+      ticking = false;
+    }
+    tick_cv.notify_all();
+    ticker.join();
+  }
 
-  std::string const footer = format.footer(any_record);
+  auto finish_stats = [&] {
+    stats.objects = state.objects;
+    stats.errors = state.errors;
+    stats.bytes = state.output_bytes;
+    stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  if (writer_failure) return *writer_failure;
+  if (source_failure) return *source_failure;
+
+  std::string const footer = format.footer(state.any_record);
   if (auto r = sink.write(footer); !r) return r.error();
-  stats.bytes += footer.size();
+  state.output_bytes += footer.size();
   if (auto r = sink.commit(); !r) return r.error();
-  stats.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (options.checkpoint) {
+    // The output is published: the checkpoint has nothing left to protect.
+    if (auto r = options.checkpoint->remove(); !r) return r.error();
+  }
+  finish_stats();
+  if (options.on_progress) {
+    progress_objects = state.objects;
+    progress_errors = state.errors;
+    progress_bytes = state.output_bytes;
+    options.on_progress(snapshot(true));
+  }
   return stats;
 }
 

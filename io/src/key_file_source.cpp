@@ -1,6 +1,9 @@
 #include "presign/io/key_file_source.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -32,7 +35,10 @@ Result<std::unique_ptr<KeyFileSource>> KeyFileSource::open(std::string const& pa
 KeyFileSource::KeyFileSource(int fd, bool owned, std::string name, std::size_t batch_keys,
                              std::size_t read_bytes)
     : fd_(fd), owned_(owned), name_(std::move(name)), batch_keys_(batch_keys),
-      read_bytes_(read_bytes) {}
+      read_bytes_(read_bytes) {
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = static_cast<std::uint64_t>(st.st_size);
+}
 
 KeyFileSource::~KeyFileSource() {
   if (owned_) ::close(fd_);
@@ -55,6 +61,7 @@ Result<bool> KeyFileSource::fill() {
       return make_error(ErrorKind::kIo, "cannot read keys from " + name_ + ": " + std::strerror(e));
     }
     buf_.resize(old + static_cast<std::size_t>(n));
+    read_total_ += static_cast<std::uint64_t>(n);
     if (n == 0) eof_ = true;
     return n > 0;
   }
@@ -110,7 +117,54 @@ Result<bool> KeyFileSource::next(Batch& batch) {
   index_ += spans.size();
   if (spans.empty()) return false;
   ++seq_;
+  std::uint64_t const consumed = read_total_ - (buf_.size() - pos_);
+  batch.source_position = "offset=" + std::to_string(consumed) + ",line=" +
+                          std::to_string(line_no_) + ",index=" + std::to_string(index_) +
+                          ",seq=" + std::to_string(seq_);
   return true;
+}
+
+Result<void> KeyFileSource::seek(std::string const& position) {
+  std::uint64_t offset = 0, line = 0, index = 0, seq = 0;
+  if (std::sscanf(position.c_str(), "offset=%" SCNu64 ",line=%" SCNu64 ",index=%" SCNu64
+                                    ",seq=%" SCNu64, &offset, &line, &index, &seq) != 4) {
+    return make_error(ErrorKind::kIo, "checkpoint position '" + position +
+                                          "' does not belong to a key-file source");
+  }
+  if (size_ != 0 && offset > size_) {
+    return make_error(ErrorKind::kIo, name_ + " is shorter than when the checkpoint was taken; "
+                                              "cannot resume with a different key file");
+  }
+  buf_.clear();
+  pos_ = 0;
+  eof_ = false;
+  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset)) {
+    read_total_ = offset;
+  } else {
+    // A pipe: read and drop what the checkpointed run already consumed.
+    read_total_ = 0;
+    std::uint64_t dropped = 0;
+    while (dropped < offset) {
+      if (buf_.empty()) {
+        auto r = fill();
+        if (!r) return r.error();
+        if (!*r) return make_error(ErrorKind::kIo, name_ + " ended before the checkpointed position");
+      }
+      auto const take = static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size(), offset - dropped));
+      buf_.erase(0, take);
+      dropped += take;
+    }
+  }
+  line_no_ = line;
+  index_ = index;
+  seq_ = seq;
+  return {};
+}
+
+double KeyFileSource::fraction_done() const {
+  if (size_ == 0) return -1;
+  std::uint64_t const consumed = read_total_ - (buf_.size() - pos_);
+  return static_cast<double>(consumed) / static_cast<double>(size_);
 }
 
 }  // namespace presign::io

@@ -20,6 +20,13 @@ class FdSink final : public OutputSink {
   Result<void> write(std::string_view data) override {
     return write_all(fd_, data, "cannot write to " + name_);
   }
+  Result<void> sync() override {
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && ::fdatasync(fd_) != 0) {
+      return io_error("cannot flush " + name_ + " to disk", errno);
+    }
+    return {};
+  }
   Result<void> commit() override {
     struct stat st {};
     if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && ::fsync(fd_) != 0) {
@@ -28,25 +35,33 @@ class FdSink final : public OutputSink {
     return {};
   }
   [[nodiscard]] std::string const& name() const override { return name_; }
+  [[nodiscard]] std::string const& part_path() const override { return empty_; }
 
  private:
   int fd_;
   std::string name_;
+  std::string empty_;
 };
 
 class AtomicFileSink final : public OutputSink {
  public:
-  AtomicFileSink(int fd, std::string temp, std::string final_path, std::string dir)
-      : fd_(fd), temp_(std::move(temp)), final_(std::move(final_path)), dir_(std::move(dir)) {}
+  AtomicFileSink(int fd, std::string temp, std::string final_path, std::string dir,
+                 bool keep_on_failure)
+      : fd_(fd), temp_(std::move(temp)), final_(std::move(final_path)), dir_(std::move(dir)),
+        keep_on_failure_(keep_on_failure) {}
   ~AtomicFileSink() override {
     if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
+    if (!committed_ && !keep_on_failure_) ::unlink(temp_.c_str());
   }
   AtomicFileSink(AtomicFileSink const&) = delete;
   AtomicFileSink& operator=(AtomicFileSink const&) = delete;
 
   Result<void> write(std::string_view data) override {
     return write_all(fd_, data, "cannot write " + final_);
+  }
+  Result<void> sync() override {
+    if (::fdatasync(fd_) != 0) return io_error("cannot flush " + final_ + " to disk", errno);
+    return {};
   }
   Result<void> commit() override {
     // fsync before rename: otherwise a crash right after the rename can publish an empty or
@@ -71,14 +86,36 @@ class AtomicFileSink final : public OutputSink {
     return {};
   }
   [[nodiscard]] std::string const& name() const override { return final_; }
+  [[nodiscard]] std::string const& part_path() const override { return temp_; }
 
  private:
   int fd_;
   std::string temp_;
   std::string final_;
   std::string dir_;
+  bool keep_on_failure_;
   bool committed_ = false;
 };
+
+struct SplitPath {
+  std::string dir;
+  std::string base;
+};
+
+Result<SplitPath> split_output_path(std::string const& path) {
+  if (path.empty() || path.back() == '/') {
+    return make_error(ErrorKind::kUsage, "output path '" + path + "' names no file");
+  }
+  auto slash = path.rfind('/');
+  SplitPath sp;
+  sp.dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  sp.base = slash == std::string::npos ? path : path.substr(slash + 1);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return make_error(ErrorKind::kUsage, "output path '" + path + "' is a directory");
+  }
+  return sp;
+}
 
 }  // namespace
 
@@ -100,20 +137,49 @@ std::unique_ptr<OutputSink> make_fd_sink(int fd, std::string name) {
 }
 
 Result<std::unique_ptr<OutputSink>> make_atomic_file_sink(std::string const& path) {
-  if (path.empty() || path.back() == '/') {
-    return make_error(ErrorKind::kUsage, "output path '" + path + "' names no file");
-  }
-  auto slash = path.rfind('/');
-  std::string const dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  std::string const base = slash == std::string::npos ? path : path.substr(slash + 1);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return make_error(ErrorKind::kUsage, "output path '" + path + "' is a directory");
-  }
-  std::string temp = (dir == "/" ? std::string("/") : dir + "/") + "." + base + ".XXXXXX.part";
+  auto sp = split_output_path(path);
+  if (!sp) return sp.error();
+  std::string temp = (sp->dir == "/" ? std::string("/") : sp->dir + "/") + "." + sp->base + ".XXXXXX.part";
   int fd = ::mkostemps(temp.data(), 5, O_CLOEXEC);  // mode 0600 by POSIX
-  if (fd < 0) return io_error("cannot create a file in " + dir + " for " + path, errno);
-  return std::unique_ptr<OutputSink>(new AtomicFileSink(fd, std::move(temp), path, dir));
+  if (fd < 0) return io_error("cannot create a file in " + sp->dir + " for " + path, errno);
+  return std::unique_ptr<OutputSink>(new AtomicFileSink(fd, std::move(temp), path, sp->dir, false));
+}
+
+std::string resumable_part_path(std::string const& path) {
+  auto slash = path.rfind('/');
+  std::string const dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  std::string const base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "." + base + ".presign-part";
+}
+
+Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(std::string const& path,
+                                                             std::string const& part_path,
+                                                             std::optional<std::uint64_t> resume_bytes) {
+  auto sp = split_output_path(path);
+  if (!sp) return sp.error();
+  int fd = -1;
+  if (resume_bytes) {
+    fd = ::open(part_path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return io_error("cannot reopen the partial output " + part_path + " to resume", errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < *resume_bytes) {
+      ::close(fd);
+      return make_error(ErrorKind::kIo, "the partial output " + part_path +
+                                            " is shorter than its checkpoint says; cannot resume");
+    }
+    // Bytes past the checkpoint were written but never recorded as durable: drop them.
+    if (::ftruncate(fd, static_cast<off_t>(*resume_bytes)) != 0 ||
+        ::lseek(fd, static_cast<off_t>(*resume_bytes), SEEK_SET) < 0) {
+      int const e = errno;
+      ::close(fd);
+      return io_error("cannot truncate " + part_path, e);
+    }
+  } else {
+    fd = ::open(part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("cannot create " + part_path, errno);
+    ::fchmod(fd, 0600);  // O_CREAT's mode does not apply to an existing file
+  }
+  return std::unique_ptr<OutputSink>(new AtomicFileSink(fd, part_path, path, sp->dir, true));
 }
 
 }  // namespace presign::io

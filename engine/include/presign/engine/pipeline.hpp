@@ -1,13 +1,19 @@
 #pragma once
-/// The batch pipeline: source → parallel signing → in-order writer.
+/// The batch pipeline: source → parallel signing → lock-free ordered writer.
 ///
-/// Shape (oneTBB `parallel_pipeline`): a serial-in-order input filter pulls batches from the
-/// `ObjectSource`, a parallel filter signs and formats each batch on any worker, and a
-/// serial-in-order output filter writes finished batches strictly in sequence. At most
-/// `tokens` batches exist at once, and batches are recycled through a pool, so memory is
-/// bounded by tokens × batch size whatever the number of objects.
-
+/// Shape: a oneTBB `parallel_pipeline` runs a serial-in-order input filter (pulls pages from
+/// the `ObjectSource`) and a parallel filter (signs and formats a whole batch on any worker,
+/// then publishes it into an `OrderedRing` by sequence number). One writer thread drains the
+/// ring strictly in sequence with large sequential writes, group-committing whatever batches
+/// are ready at once. The ring's capacity bounds the batches alive at any moment, so memory is
+/// bounded by capacity × batch size whatever the number of objects: the input filter waits
+/// for room before it reads another page (back-pressure).
+///
+/// With a checkpoint writer, each write group is made durable (fdatasync) and then recorded
+/// (output length, next batch, source position), so a killed job resumes byte-identically.
 #include "presign/core/error.hpp"
+#include "presign/engine/checkpoint.hpp"
+#include "presign/engine/latency_histogram.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
 #include "presign/io/source.hpp"
@@ -15,6 +21,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -77,19 +84,41 @@ class FormattingBatchSigner final : public BatchSigner {
   mutable tbb::enumerable_thread_specific<typename S::Scratch> scratch_;
 };
 
+/// A look at a running job, for progress displays (taken on the progress thread).
+struct Progress {
+  std::uint64_t objects = 0;  ///< objects written
+  std::uint64_t errors = 0;
+  std::uint64_t bytes = 0;
+  double seconds = 0;         ///< since the job started
+  double fraction = -1;       ///< of the input consumed, or negative when unknown
+  bool final = false;         ///< the last call, after the job ended
+};
+
 struct PipelineOptions {
   unsigned threads = 0;     ///< signing threads; 0 = all cores
-  std::size_t tokens = 0;   ///< batches in flight; 0 = 4 per thread (keeps every worker busy)
+  /// Batches alive at once (ring capacity); 0 = 4 per thread, at least 8: enough that every
+  /// worker has a batch while the writer drains others.
+  std::size_t tokens = 0;
   /// Receives each batch's `error_log` in order (default: standard error).
   std::function<void(std::string_view)> on_object_errors;
+  /// Called about every `progress_interval` from a separate thread, and once at the end.
+  std::function<void(Progress const&)> on_progress;
+  std::chrono::milliseconds progress_interval{500};
+  /// When set, a checkpoint is written after each write group (see file comment).
+  CheckpointWriter* checkpoint = nullptr;
+  /// The state to continue from (resume), or a fresh state carrying fingerprint/signing time.
+  CheckpointState start;
+  bool resuming = false;  ///< `start` comes from a checkpoint: no header, counters continue
 };
 
 struct RunStats {
-  std::uint64_t objects = 0;  ///< objects read from the source
+  std::uint64_t objects = 0;  ///< objects read from the source (whole job, resumes included)
   std::uint64_t errors = 0;   ///< of which failed (error records / left out)
-  std::uint64_t bytes = 0;    ///< bytes written, header and footer included
-  std::uint64_t batches = 0;
+  std::uint64_t bytes = 0;    ///< bytes of output (whole file)
+  std::uint64_t batches = 0;  ///< batches written by this run
+  unsigned threads = 0;
   double wall_seconds = 0;
+  LatencyHistogram latency;   ///< per object: page arrival → its record written
 };
 
 /// Runs the whole job: writes the header, every batch in order, the footer, then commits

@@ -29,6 +29,10 @@ class KeyFileSource final : public ObjectSource {
   KeyFileSource& operator=(KeyFileSource const&) = delete;
 
   Result<bool> next(Batch& batch) override;
+  /// Positions look like "offset=123,line=4,index=3,seq=1". Seeks with lseek on files and by
+  /// reading and discarding on pipes (stdin must then carry the same input again).
+  Result<void> seek(std::string const& position) override;
+  [[nodiscard]] double fraction_done() const override;
 
  private:
   KeyFileSource(int fd, bool owned, std::string name, std::size_t batch_keys,
@@ -46,6 +50,8 @@ class KeyFileSource final : public ObjectSource {
   std::uint64_t seq_ = 0;
   std::uint64_t index_ = 0;
   std::uint64_t line_no_ = 0;
+  std::uint64_t read_total_ = 0;  // bytes read from fd_ so far (after any seek offset)
+  std::uint64_t size_ = 0;        // file size when fd_ is a regular file, else 0
   std::vector<std::pair<std::size_t, std::size_t>> spans_;  // reused (offset, length) list
 };
 

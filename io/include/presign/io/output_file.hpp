@@ -9,7 +9,9 @@
 
 #include "presign/core/error.hpp"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,9 +23,14 @@ class OutputSink {
   /// Writes all of `data` (retrying short writes and EINTR). ENOSPC, EIO, EPIPE... are errors
   /// that name the destination and the reason.
   virtual Result<void> write(std::string_view data) = 0;
+  /// Makes everything written so far durable (fdatasync) without publishing it; used before
+  /// a checkpoint is recorded. A no-op for pipes and terminals.
+  virtual Result<void> sync() = 0;
   /// Makes everything written durable and visible under the final name.
   virtual Result<void> commit() = 0;
   [[nodiscard]] virtual std::string const& name() const = 0;
+  /// The temporary file being written ("" for fd sinks).
+  [[nodiscard]] virtual std::string const& part_path() const = 0;
 };
 
 /// Standard output (or any inherited fd). `commit` flushes nothing: writes go straight to the
@@ -32,6 +39,17 @@ std::unique_ptr<OutputSink> make_fd_sink(int fd, std::string name);
 
 /// The atomic file sink described above.
 Result<std::unique_ptr<OutputSink>> make_atomic_file_sink(std::string const& path);
+
+/// A file sink whose temporary file has a fixed name (`part_path`), for checkpointed jobs: it
+/// is created fresh, or — when `resume_bytes` is set — reopened and truncated to that many
+/// bytes (what the last checkpoint recorded as durable). The temporary file is kept when the
+/// sink is destroyed without commit, so a later `--resume` can continue it.
+Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(std::string const& path,
+                                                             std::string const& part_path,
+                                                             std::optional<std::uint64_t> resume_bytes);
+
+/// The fixed temporary name used for `path` by checkpointed jobs: `.NAME.presign-part` beside it.
+std::string resumable_part_path(std::string const& path);
 
 /// write(2) all of `data` to `fd`; shared by the sinks and the checkpoint writer.
 Result<void> write_all(int fd, std::string_view data, std::string const& what);

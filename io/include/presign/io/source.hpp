@@ -24,6 +24,8 @@ struct Batch {
   std::string out;                ///< formatted records, filled by the signing stage
   std::uint64_t errors = 0;       ///< objects of this batch that became error records
   std::string error_log;          ///< one line per failed object, for stderr
+  std::string source_position;    ///< where the source resumes after this batch (opaque)
+  std::int64_t arrived_ns = 0;    ///< steady-clock time the page arrived (latency start)
 
   void reset() {
     seq = first_index = errors = 0;
@@ -31,6 +33,8 @@ struct Batch {
     objects.clear();
     out.clear();
     error_log.clear();
+    source_position.clear();
+    arrived_ns = 0;
   }
 };
 
@@ -41,6 +45,11 @@ class ObjectSource {
   /// Clears `batch`, then fills `data` and `objects` with the next page. Returns false when
   /// the source is exhausted (the batch is then empty). An Error ends the job.
   virtual Result<bool> next(Batch& batch) = 0;
+  /// Continues after the batch whose `source_position` this is (resume after a crash): the
+  /// next `next` returns the batch that followed it. Called once, before any `next`.
+  virtual Result<void> seek(std::string const& position) = 0;
+  /// Fraction of the input consumed (0..1), or a negative value when the total is unknown.
+  [[nodiscard]] virtual double fraction_done() const { return -1; }
 };
 
 }  // namespace presign::io

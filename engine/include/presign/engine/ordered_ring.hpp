@@ -1,0 +1,115 @@
+#pragma once
+/// A bounded, lock-free reorder ring: many producers publish items tagged with a sequence
+/// number, in any order; one consumer takes them strictly in sequence.
+///
+/// Written the way rigtorp's SPSCQueue is written: each index on its own cache line, every
+/// memory order spelled out with the reason beside it.
+///
+/// Contract (what makes it lock-free and bounded):
+/// - Sequence numbers are 0, 1, 2, ... without gaps; each is published exactly once.
+/// - A producer may publish `seq` only after `wait_for_room(seq)` returned true, i.e. once
+///   `seq < consumed() + capacity`. So at most `capacity` items are ever in the ring, slot
+///   `seq % capacity` is always free when `seq` is published, and memory is bounded.
+/// - One consumer thread calls `take(seq)` for seq = 0, 1, 2, ... and `release(seq)` when it
+///   is done with the item, which frees room for `seq + capacity`.
+/// Blocking waits use C++20 atomic wait/notify (a futex on Linux) after a short spin, so an
+/// idle side sleeps instead of burning a core.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+
+namespace presign::engine {
+
+// 64 bytes on every x86-64 and most AArch64 parts; std::hardware_destructive_interference_size
+// is not stable across GCC versions (it warns), so the constant is spelled out.
+inline constexpr std::size_t kCacheLineSize = 64;
+
+template <class T>
+class OrderedRing {
+ public:
+  /// `first_seq` is the first sequence number that will be published (non-zero on resume).
+  explicit OrderedRing(std::size_t capacity, std::uint64_t first_seq = 0)
+      : capacity_(capacity), slots_(std::make_unique<Slot[]>(capacity)), consumed_(first_seq) {}
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+  /// Blocks until `seq` fits (seq < consumed + capacity) or `stop` becomes true.
+  /// Returns false when stopped.
+  bool wait_for_room(std::uint64_t seq, std::atomic<bool> const& stop) const noexcept {
+    for (int spin = 0;; ++spin) {
+      // acquire: pairs with the release in `release()`, so the consumer's last use of the
+      // slot (and of the batch memory behind it) happens-before the producer reuses it.
+      std::uint64_t const c = consumed_.load(std::memory_order_acquire);
+      if (seq < c + capacity_) return true;
+      if (stop.load(std::memory_order_relaxed)) return false;
+      if (spin < 64) continue;
+      consumed_.wait(c, std::memory_order_acquire);
+    }
+  }
+
+  /// Publishes `item` as number `seq`. Never blocks (room was granted by wait_for_room).
+  void publish(std::uint64_t seq, T* item) noexcept {
+    Slot& s = slots_[seq % capacity_];
+    // release: everything the producer wrote into *item happens-before the consumer's
+    // acquire load of the pointer in take().
+    s.item.store(item, std::memory_order_release);
+    s.item.notify_one();
+  }
+
+  /// Consumer only: blocks until item `seq` is published and returns it, or returns nullptr
+  /// if `stop` became true first.
+  T* take(std::uint64_t seq, std::atomic<bool> const& stop) noexcept {
+    Slot& s = slots_[seq % capacity_];
+    for (int spin = 0;; ++spin) {
+      // acquire: pairs with the release in publish().
+      T* p = s.item.load(std::memory_order_acquire);
+      if (p != nullptr) return p;
+      if (stop.load(std::memory_order_relaxed)) return nullptr;
+      if (spin < 64) continue;
+      s.item.wait(nullptr, std::memory_order_acquire);
+    }
+  }
+
+  /// Consumer only: item `seq` if it is already published, else nullptr (never blocks).
+  T* try_take(std::uint64_t seq) noexcept {
+    // acquire: pairs with the release in publish().
+    return slots_[seq % capacity_].item.load(std::memory_order_acquire);
+  }
+
+  /// Consumer only: done with item `seq`; frees its slot for `seq + capacity`.
+  void release(std::uint64_t seq) noexcept {
+    // relaxed: no producer can touch this slot before it observes the consumed_ store below,
+    // which is a release that orders this store before it.
+    slots_[seq % capacity_].item.store(nullptr, std::memory_order_relaxed);
+    consumed_.store(seq + 1, std::memory_order_release);
+    consumed_.notify_all();
+  }
+
+  /// Wakes every waiter (used when `stop` is set).
+  void wake_all() noexcept {
+    consumed_.notify_all();
+    for (std::size_t i = 0; i < capacity_; ++i) slots_[i].item.notify_all();
+  }
+
+  [[nodiscard]] std::uint64_t consumed() const noexcept {
+    return consumed_.load(std::memory_order_acquire);
+  }
+
+ private:
+  // Each slot on its own line: producers on different cores publish neighbouring sequence
+  // numbers at the same time, and sharing a line would bounce it between them.
+  struct alignas(kCacheLineSize) Slot {
+    std::atomic<T*> item{nullptr};
+  };
+
+  std::size_t const capacity_;
+  std::unique_ptr<Slot[]> slots_;
+  // The consumer writes this once per item and every producer reads it: its own line keeps
+  // those reads from invalidating the slots or the consumer's other data.
+  alignas(kCacheLineSize) std::atomic<std::uint64_t> consumed_;
+};
+
+}  // namespace presign::engine
