@@ -1,4 +1,5 @@
 // presign: batch presigning of object-store URLs. The only catch-all and exit-code mapping.
+#include "bench_command.hpp"
 #include "exit_codes.hpp"
 #include "sign_command.hpp"
 
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   presign::app::SignOptions sign_options;
   CLI::App* sign = presign::app::add_sign_command(app, sign_options);
+  presign::app::BenchOptions bench_options;
+  CLI::App* bench = presign::app::add_bench_command(app, bench_options);
   try {
     app.parse(argc, argv);
   } catch (CLI::ParseError const& e) {
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (sign->parsed()) return presign::app::run_sign(sign_options);
+    if (bench->parsed()) return presign::app::run_bench(bench_options);
   } catch (std::bad_alloc const&) {
     std::fputs("presign: out of memory\n", stderr);
     return presign::app::kInternal;
