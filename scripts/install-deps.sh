@@ -14,7 +14,7 @@ PKGS=(
   libboost1.81-dev libssl-dev libsimdjson-dev libtbb-dev libbenchmark-dev doctest-dev
   libcli11-dev libfmt-dev libzstd-dev libsqlite3-dev libipsec-mb-dev
   clang-14 libclang-rt-14-dev
-  python3 python3-botocore python3-azure-storage
+  python3 python3-botocore python3-awscrt python3-azure-storage
   strace
 )
 missing=()

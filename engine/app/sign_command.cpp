@@ -84,7 +84,10 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
       ->check(CLI::IsMember({"auto", "virtual", "path"}));
   cmd->add_option("--expires", o.expires, "lifetime: seconds or 90s/15m/12h/7d (default 3600)");
   cmd->add_option("--signing-time", o.signing_time,
-                  "sign as of this RFC 3339 instant (default: now); makes output reproducible");
+                  "sign as of this RFC 3339 instant (default: now); makes output reproducible")
+      ->check(CLI::Validator(
+          [](std::string& v) { return v.empty() ? std::string("empty value") : std::string(); },
+          "RFC3339"));
   cmd->add_option("--method", o.method, "GET|PUT|HEAD (default GET)")
       ->check(CLI::IsMember({"GET", "PUT", "HEAD"}));
   cmd->add_option("--response-content-disposition", o.response_content_disposition,
@@ -160,6 +163,11 @@ int run_sign(SignOptions const& o) {
   SigningTime const when = fixed ? *fixed
                                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   opts.when = when;
+  // RFC 3339 has four-digit years; an expiry past 9999 cannot even be written down.
+  if (when < SigningTime{} ||
+      when + std::chrono::seconds{*expires} > SigningTime{std::chrono::seconds{253402300799}}) {
+    return fail(make_error(ErrorKind::kUsage, "signing time plus expiry must fall between 1970 and 9999"));
+  }
   if (uri->scheme == "s3") return run_s3(*uri, opts, *format, *expires, when);
   if (uri->scheme == "gs") return run_gcs(*uri, opts, *format, *expires, when);
   if (uri->scheme == "az") return run_azure(*uri, opts, *format, *expires, when);

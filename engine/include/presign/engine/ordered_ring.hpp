@@ -13,7 +13,8 @@
 /// - One consumer thread calls `take(seq)` for seq = 0, 1, 2, ... and `release(seq)` when it
 ///   is done with the item, which frees room for `seq + capacity`.
 /// Blocking waits use C++20 atomic wait/notify (a futex on Linux) after a short spin, so an
-/// idle side sleeps instead of burning a core.
+/// idle side sleeps instead of burning a core. `stop()` changes every awaited value, so a
+/// stop can never be missed by a thread about to sleep.
 
 #include <atomic>
 #include <cstddef>
@@ -32,21 +33,23 @@ class OrderedRing {
  public:
   /// `first_seq` is the first sequence number that will be published (non-zero on resume).
   explicit OrderedRing(std::size_t capacity, std::uint64_t first_seq = 0)
-      : capacity_(capacity), slots_(std::make_unique<Slot[]>(capacity)), consumed_(first_seq) {}
+      : capacity_(capacity), slots_(std::make_unique<Slot[]>(capacity)), state_(first_seq << 1) {}
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
-  /// Blocks until `seq` fits (seq < consumed + capacity) or `stop` becomes true.
-  /// Returns false when stopped.
-  bool wait_for_room(std::uint64_t seq, std::atomic<bool> const& stop) const noexcept {
+  /// Blocks until `seq` fits (seq < consumed + capacity). Returns false if the ring was
+  /// stopped first.
+  bool wait_for_room(std::uint64_t seq) const noexcept {
     for (int spin = 0;; ++spin) {
       // acquire: pairs with the release in `release()`, so the consumer's last use of the
       // slot (and of the batch memory behind it) happens-before the producer reuses it.
-      std::uint64_t const c = consumed_.load(std::memory_order_acquire);
-      if (seq < c + capacity_) return true;
-      if (stop.load(std::memory_order_relaxed)) return false;
+      std::uint64_t const v = state_.load(std::memory_order_acquire);
+      if (v & kStopped) return false;
+      if (seq < (v >> 1) + capacity_) return true;
       if (spin < 64) continue;
-      consumed_.wait(c, std::memory_order_acquire);
+      // Sleeps only while state_ still equals v: a release or a stop changes it, so no
+      // wake-up can be lost between the check above and the wait.
+      state_.wait(v, std::memory_order_acquire);
     }
   }
 
@@ -60,45 +63,66 @@ class OrderedRing {
   }
 
   /// Consumer only: blocks until item `seq` is published and returns it, or returns nullptr
-  /// if `stop` became true first.
-  T* take(std::uint64_t seq, std::atomic<bool> const& stop) noexcept {
+  /// if the ring was stopped first.
+  T* take(std::uint64_t seq) noexcept {
     Slot& s = slots_[seq % capacity_];
     for (int spin = 0;; ++spin) {
       // acquire: pairs with the release in publish().
       T* p = s.item.load(std::memory_order_acquire);
+      if (p == stop_marker()) return nullptr;
       if (p != nullptr) return p;
-      if (stop.load(std::memory_order_relaxed)) return nullptr;
       if (spin < 64) continue;
-      s.item.wait(nullptr, std::memory_order_acquire);
+      s.item.wait(nullptr, std::memory_order_acquire);  // stop() swaps nullptr for the marker
     }
   }
 
   /// Consumer only: item `seq` if it is already published, else nullptr (never blocks).
   T* try_take(std::uint64_t seq) noexcept {
     // acquire: pairs with the release in publish().
-    return slots_[seq % capacity_].item.load(std::memory_order_acquire);
+    T* p = slots_[seq % capacity_].item.load(std::memory_order_acquire);
+    return p == stop_marker() ? nullptr : p;
   }
 
   /// Consumer only: done with item `seq`; frees its slot for `seq + capacity`.
   void release(std::uint64_t seq) noexcept {
-    // relaxed: no producer can touch this slot before it observes the consumed_ store below,
+    (void)seq;  // sequence numbers are released in order; the count is the state
+    // relaxed: no producer touches this slot before it observes the state_ update below,
     // which is a release that orders this store before it.
     slots_[seq % capacity_].item.store(nullptr, std::memory_order_relaxed);
-    consumed_.store(seq + 1, std::memory_order_release);
-    consumed_.notify_all();
+    // fetch_add keeps a concurrent stop bit (a store could erase it).
+    state_.fetch_add(2, std::memory_order_release);
+    state_.notify_all();
   }
 
-  /// Wakes every waiter (used when `stop` is set).
-  void wake_all() noexcept {
-    consumed_.notify_all();
-    for (std::size_t i = 0; i < capacity_; ++i) slots_[i].item.notify_all();
+  /// Makes every current and future wait return (false / nullptr). Items already published
+  /// stay where they are; the ring cannot be restarted.
+  void stop() noexcept {
+    state_.fetch_or(kStopped, std::memory_order_acq_rel);
+    state_.notify_all();
+    for (std::size_t i = 0; i < capacity_; ++i) {
+      T* expected = nullptr;
+      slots_[i].item.compare_exchange_strong(expected, stop_marker(), std::memory_order_acq_rel);
+      slots_[i].item.notify_all();
+    }
   }
 
+  [[nodiscard]] bool stopped() const noexcept {
+    return (state_.load(std::memory_order_acquire) & kStopped) != 0;
+  }
+
+  /// Items released so far plus the first sequence number.
   [[nodiscard]] std::uint64_t consumed() const noexcept {
-    return consumed_.load(std::memory_order_acquire);
+    return state_.load(std::memory_order_acquire) >> 1;
   }
 
  private:
+  static constexpr std::uint64_t kStopped = 1;
+  // A non-null pointer no producer can publish: marks empty slots of a stopped ring.
+  static T* stop_marker() noexcept {
+    static T marker{};
+    return &marker;
+  }
+
   // Each slot on its own line: producers on different cores publish neighbouring sequence
   // numbers at the same time, and sharing a line would bounce it between them.
   struct alignas(kCacheLineSize) Slot {
@@ -107,9 +131,9 @@ class OrderedRing {
 
   std::size_t const capacity_;
   std::unique_ptr<Slot[]> slots_;
-  // The consumer writes this once per item and every producer reads it: its own line keeps
-  // those reads from invalidating the slots or the consumer's other data.
-  alignas(kCacheLineSize) std::atomic<std::uint64_t> consumed_;
+  // (consumed << 1) | stopped. The consumer updates it once per item and every producer
+  // reads it: its own line keeps those reads from invalidating the slots or other data.
+  alignas(kCacheLineSize) std::atomic<std::uint64_t> state_;
 };
 
 }  // namespace presign::engine
