@@ -20,7 +20,7 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
                         &o.method, &o.response_content_disposition, &o.response_content_type,
                         &o.output, &o.credentials, &o.permissions, &o.start, &o.ip,
                         &o.sas_version, &o.response_cache_control, &o.response_content_encoding,
-                        &o.response_content_language, &o.snapshot, &o.version_id}) {
+                        &o.response_content_language, &o.snapshot, &o.version_id, &o.compress}) {
     add(*v);
   }
   add(o.https_only ? "https-only" : "");

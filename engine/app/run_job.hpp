@@ -58,6 +58,7 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
 
   engine::PipelineOptions popts;
   popts.threads = o.threads;
+  if (!o.compress.empty()) popts.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
   popts.start.fingerprint = job_fingerprint(o, format, expires_at);
   popts.start.signing_time = o.when.time_since_epoch().count();
   std::optional<engine::CheckpointWriter> checkpoint;

@@ -106,6 +106,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
                 "continue the job recorded in --checkpoint (starts fresh if there is none)");
   cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
   cmd->add_option("--summary", o.summary, "write a JSON run summary to FILE");
+  cmd->add_option("--compress", o.compress,
+                  "zstd or zstd:LEVEL (1-19, default 1): compress the output (one frame per batch, "
+                  "compressed in parallel)");
   cmd->add_option("--credentials", o.credentials,
                   "gs://: service-account JSON key file (default GOOGLE_APPLICATION_CREDENTIALS) "
                   "or an HMAC key file");
@@ -130,6 +133,12 @@ int run_sign(SignOptions const& o) {
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
   SignOptions opts = o;
+  if (!o.compress.empty() && o.compress != "zstd" &&
+      !(o.compress.starts_with("zstd:") && o.compress.size() <= 7 &&
+        std::atoi(o.compress.c_str() + 5) >= 1 && std::atoi(o.compress.c_str() + 5) <= 19 &&
+        o.compress.find_first_not_of("0123456789", 5) == std::string::npos)) {
+    return fail(make_error(ErrorKind::kUsage, "--compress takes zstd or zstd:LEVEL with LEVEL 1-19"));
+  }
   if (opts.resume && opts.checkpoint.empty()) {
     return fail(make_error(ErrorKind::kUsage, "--resume needs --checkpoint FILE"));
   }

@@ -30,6 +30,7 @@ struct SignOptions {
   bool resume = false;     ///< --resume
   bool quiet = false;      ///< --quiet: no progress line
   std::string summary;     ///< --summary FILE (JSON run summary)
+  std::string compress;    ///< --compress zstd[:LEVEL]
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
   // Azure

@@ -5,6 +5,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
+#include <zstd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -24,6 +25,16 @@ std::int64_t now_ns() {
       .count();
 }
 
+// One zstd frame per call; the context is per thread (creating one costs ~100 µs).
+bool compress_frame(std::string_view in, std::string& out, int level) {
+  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  out.resize(ZSTD_compressBound(in.size()));
+  std::size_t const n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return false;
+  out.resize(n);
+  return true;
+}
+
 }  // namespace
 
 Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signer,
@@ -40,6 +51,20 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
 
   // Job state carried across resumes. The writer thread owns `state` while it runs.
   CheckpointState state = options.start;
+  int const level = options.zstd_level;
+  std::string frame;  // writer-side compression buffer
+  // Writes a piece of output (compressed as its own frame when compressing); empty pieces
+  // write nothing, so the bytes depend only on the data.
+  auto emit = [&](std::string_view data) -> Result<void> {
+    if (data.empty()) return {};
+    if (level > 0) {
+      if (!compress_frame(data, frame, level)) return make_error(ErrorKind::kInternal, "zstd compression failed");
+      data = frame;
+    }
+    if (auto r = sink.write(data); !r) return r.error();
+    state.output_bytes += data.size();
+    return {};
+  };
   RunStats stats;
   stats.threads = threads;
   if (!options.resuming) {
@@ -49,9 +74,7 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
     state.errors = 0;
     state.any_record = false;
     state.complete = false;
-    std::string const header = format.header();
-    if (auto r = sink.write(header); !r) return r.error();
-    state.output_bytes += header.size();
+    if (auto r = emit(format.header()); !r) return r.error();
     if (options.checkpoint) {  // a checkpoint exists from the first byte on
       if (auto r = sink.sync(); !r) return r.error();
       if (auto r = options.checkpoint->write(state); !r) return r.error();
@@ -94,17 +117,23 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
         if (!g->error_log.empty()) report(g->error_log);
         if (!g->out.empty()) {
           Result<void> r;
-          if (state.any_record && !format.separator().empty()) {
-            r = sink.write(format.separator());
-            state.output_bytes += format.separator().size();
+          if (state.any_record) r = emit(format.separator());
+          if (r && level > 0) {
+            if (g->packed.empty()) {
+              r = make_error(ErrorKind::kInternal, "zstd compression failed");
+            } else {
+              r = sink.write(g->packed);
+              state.output_bytes += g->packed.size();
+            }
+          } else if (r) {
+            r = sink.write(g->out);
+            state.output_bytes += g->out.size();
           }
-          if (r) r = sink.write(g->out);
           if (!r) {
             writer_failure = r.error();
             ring.stop();
             return;
           }
-          state.output_bytes += g->out.size();
           state.any_record = true;
         }
         state.objects += g->objects.size();
@@ -196,6 +225,9 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
               auto const slot = static_cast<std::size_t>(b - batches.data());
               std::uint64_t const seq = handoff[slot].load(std::memory_order_acquire) - 1;
               signer.sign_batch(*b);
+              if (level > 0 && !b->out.empty() && !compress_frame(b->out, b->packed, level)) {
+                b->packed.clear();  // the writer reports it
+              }
               ring.publish(seq, b);
             }));
   });
@@ -221,9 +253,7 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   if (writer_failure) return *writer_failure;
   if (source_failure) return *source_failure;
 
-  std::string const footer = format.footer(state.any_record);
-  if (auto r = sink.write(footer); !r) return r.error();
-  state.output_bytes += footer.size();
+  if (auto r = emit(format.footer(state.any_record)); !r) return r.error();
   if (auto r = sink.commit(); !r) return r.error();
   if (options.checkpoint) {
     // The output is published: the checkpoint has nothing left to protect.

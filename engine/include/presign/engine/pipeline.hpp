@@ -109,6 +109,10 @@ struct PipelineOptions {
   /// The state to continue from (resume), or a fresh state carrying fingerprint/signing time.
   CheckpointState start;
   bool resuming = false;  ///< `start` comes from a checkpoint: no header, counters continue
+  /// zstd level 1..19 to compress the output, 0 for none. Every batch becomes one zstd frame,
+  /// compressed on the signing workers; header, separators and footer are frames of their
+  /// own. Frames depend only on the data, so a resumed job is still byte-identical.
+  int zstd_level = 0;
 };
 
 struct RunStats {

@@ -22,6 +22,7 @@ struct Batch {
   std::string data;               ///< bytes the `objects` views point into
   std::vector<ObjectRef> objects;
   std::string out;                ///< formatted records, filled by the signing stage
+  std::string packed;             ///< `out` as one zstd frame, when the job compresses
   std::uint64_t errors = 0;       ///< objects of this batch that became error records
   std::string error_log;          ///< one line per failed object, for stderr
   std::string source_position;    ///< where the source resumes after this batch (opaque)
@@ -32,6 +33,7 @@ struct Batch {
     data.clear();
     objects.clear();
     out.clear();
+    packed.clear();
     error_log.clear();
     source_position.clear();
     arrived_ns = 0;
