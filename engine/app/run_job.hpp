@@ -10,6 +10,7 @@
 #include "presign/io/record_format.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unistd.h>
