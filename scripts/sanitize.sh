@@ -20,7 +20,9 @@ fi
 if [ "$which" = both ] || [ "$which" = tsan ]; then
   scripts/build.sh -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESIGN_SANITIZE=thread \
     -DPRESIGN_BUILD_BENCH=OFF
-  (cd build-tsan && ctest --output-on-failure -j2 -L 'stress|engine')
+  # The engine executable whole (every engine.* and stress.* suite). Run directly rather than
+  # by ctest label: doctest 2.4.9's test discovery drops the labels of names with commas.
+  build-tsan/tests/engine_tests
   # A real job on 4 threads through the whole program.
   rm -f build-tsan/tsan.ck build-tsan/tsan-out.tsv
   seq -f 'tsan/key-%09g.txt' 1 300000 > build-tsan/tsan-keys.txt

@@ -95,6 +95,10 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   std::atomic<std::uint64_t> progress_objects{state.objects};
   std::atomic<std::uint64_t> progress_errors{state.errors};
   std::atomic<std::uint64_t> progress_bytes{state.output_bytes};
+  // The source is only ever touched by the thread running the input filter (sources are not
+  // thread-safe); the input filter publishes fraction_done() here after every page and the
+  // progress thread reads this copy, never the source itself.
+  std::atomic<double> progress_fraction{source.fraction_done()};
 
   std::uint64_t const first_seq = state.next_seq;
   std::thread writer([&] {
@@ -175,7 +179,7 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
     p.errors = progress_errors.load(std::memory_order_relaxed);
     p.bytes = progress_bytes.load(std::memory_order_relaxed);
     p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    p.fraction = source.fraction_done();
+    p.fraction = progress_fraction.load(std::memory_order_relaxed);
     p.final = final;
     return p;
   };
@@ -209,6 +213,7 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
               }
               io::Batch* b = &batches[next_seq % capacity];
               auto more = source.next(*b);
+              progress_fraction.store(source.fraction_done(), std::memory_order_relaxed);
               if (!more) source_failure = more.error();
               if (!more || !*more) {
                 fc.stop();

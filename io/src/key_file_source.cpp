@@ -92,7 +92,6 @@ Result<bool> KeyFileSource::next(Batch& batch) {
         return make_error(ErrorKind::kIo, name_ + ": line " + std::to_string(line_no_ + 1) +
                                               " is longer than 1 MiB; is this a key list?");
       }
-      if (!spans.empty() && batch.data.size() >= read_bytes_) break;  // enough for one batch
       auto r = fill();
       if (!r) return r.error();
       continue;
@@ -109,6 +108,11 @@ Result<bool> KeyFileSource::next(Batch& batch) {
       spans.emplace_back(at, len);
     }
     pos_ = nl + 1;
+    // A batch also ends once it holds read_bytes_ of keys (long keys: bounded memory). The
+    // test depends only on the lines, never on where a read(2) happened to end, so batch
+    // boundaries are the same in a resumed run as in an uninterrupted one (seek's contract;
+    // a compressed output has one frame per batch and must come out byte-identical).
+    if (batch.data.size() >= read_bytes_) break;
   }
   batch.objects.reserve(spans.size());
   for (auto [at, len] : spans) {

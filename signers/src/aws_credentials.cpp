@@ -1,8 +1,12 @@
 #include "presign/signers/aws_credentials.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <sys/stat.h>
 
 namespace presign::signers::aws {
 namespace {
@@ -20,13 +24,23 @@ std::string home_file(EnvLookup const& env, char const* override_var, char const
 }
 
 // Returns nullopt when the file does not exist; an Error when it exists but can't be read.
+// Existence is decided by stat(2), not by a failed open: an unreadable file or a directory in
+// the file's place must be reported, not mistaken for "no profile here" (which would let the
+// chain fall through to other credentials without a word).
 Result<std::optional<IniFile>> load_ini(std::string const& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int const e = errno;
+    if (e == ENOENT || e == ENOTDIR) return std::optional<IniFile>{};
+    return make_error(ErrorKind::kConfig, "cannot read " + path + ": " + std::strerror(e));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return make_error(ErrorKind::kConfig, "cannot read " + path + ": it is a directory");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (std::ifstream(path).good()) {
-      return make_error(ErrorKind::kConfig, "cannot read " + path);
-    }
-    return std::optional<IniFile>{};
+    int const e = errno;
+    return make_error(ErrorKind::kConfig, "cannot read " + path + ": " + std::strerror(e));
   }
   std::ostringstream ss;
   ss << in.rdbuf();

@@ -46,10 +46,13 @@ class OrderedRing {
       std::uint64_t const v = state_.load(std::memory_order_acquire);
       if (v & kStopped) return false;
       if (seq < (v >> 1) + capacity_) return true;
-      if (spin < 64) continue;
-      // Sleeps only while state_ still equals v: a release or a stop changes it, so no
-      // wake-up can be lost between the check above and the wait.
-      state_.wait(v, std::memory_order_acquire);
+      if (spin < kSpins) continue;
+      // Announce the sleep before re-checking (seq_cst on both sides, Dekker style): either
+      // the releaser sees producers_waiting_ > 0 and notifies, or this thread sees its new
+      // state. The wait itself only sleeps while state_ still equals v.
+      producers_waiting_.fetch_add(1, std::memory_order_seq_cst);
+      if (state_.load(std::memory_order_seq_cst) == v) state_.wait(v, std::memory_order_acquire);
+      producers_waiting_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
 
@@ -58,8 +61,9 @@ class OrderedRing {
     Slot& s = slots_[seq % capacity_];
     // release: everything the producer wrote into *item happens-before the consumer's
     // acquire load of the pointer in take().
-    s.item.store(item, std::memory_order_release);
-    s.item.notify_one();
+    s.item.store(item, std::memory_order_seq_cst);
+    // Only a sleeping consumer needs the (system-call) notify; see take() for the ordering.
+    if (consumer_waiting_.load(std::memory_order_seq_cst)) s.item.notify_one();
   }
 
   /// Consumer only: blocks until item `seq` is published and returns it, or returns nullptr
@@ -71,8 +75,12 @@ class OrderedRing {
       T* p = s.item.load(std::memory_order_acquire);
       if (p == stop_marker()) return nullptr;
       if (p != nullptr) return p;
-      if (spin < 64) continue;
-      s.item.wait(nullptr, std::memory_order_acquire);  // stop() swaps nullptr for the marker
+      if (spin < kSpins) continue;
+      // Same protocol as wait_for_room: announce, re-check, then sleep while still empty
+      // (stop() swaps nullptr for the marker, which also ends the sleep).
+      consumer_waiting_.store(true, std::memory_order_seq_cst);
+      if (s.item.load(std::memory_order_seq_cst) == nullptr) s.item.wait(nullptr, std::memory_order_acquire);
+      consumer_waiting_.store(false, std::memory_order_relaxed);
     }
   }
 
@@ -90,8 +98,8 @@ class OrderedRing {
     // which is a release that orders this store before it.
     slots_[seq % capacity_].item.store(nullptr, std::memory_order_relaxed);
     // fetch_add keeps a concurrent stop bit (a store could erase it).
-    state_.fetch_add(2, std::memory_order_release);
-    state_.notify_all();
+    state_.fetch_add(2, std::memory_order_seq_cst);
+    if (producers_waiting_.load(std::memory_order_seq_cst) != 0) state_.notify_all();
   }
 
   /// Makes every current and future wait return (false / nullptr). Items already published
@@ -117,6 +125,9 @@ class OrderedRing {
 
  private:
   static constexpr std::uint64_t kStopped = 1;
+  // Spins before sleeping: a batch takes ~1 ms to sign, so a short spin catches hand-offs
+  // that are about to happen without a system call, and longer waits sleep.
+  static constexpr int kSpins = 256;
   // A non-null pointer no producer can publish: marks empty slots of a stopped ring.
   static T* stop_marker() noexcept {
     static T marker{};
@@ -134,6 +145,10 @@ class OrderedRing {
   // (consumed << 1) | stopped. The consumer updates it once per item and every producer
   // reads it: its own line keeps those reads from invalidating the slots or other data.
   alignas(kCacheLineSize) std::atomic<std::uint64_t> state_;
+  // Sleeping producers (written by producers, read by the consumer on every release).
+  alignas(kCacheLineSize) mutable std::atomic<std::uint32_t> producers_waiting_{0};
+  // Whether the consumer sleeps (written by the consumer, read by every publish).
+  alignas(kCacheLineSize) std::atomic<bool> consumer_waiting_{false};
 };
 
 }  // namespace presign::engine
