@@ -79,8 +79,10 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
       if (auto r = sink.sync(); !r) return r.error();
       if (auto r = options.checkpoint->write(state); !r) return r.error();
     }
-  } else if (auto r = source.seek(state.source_position); !r) {
-    return r.error();
+  } else if (!state.source_position.empty()) {
+    // An empty position is the checkpoint taken right after the header: nothing of the
+    // source was consumed yet, so the source starts from its beginning.
+    if (auto r = source.seek(state.source_position); !r) return r.error();
   }
 
   // Batches live in a fixed array indexed by seq % capacity; the ring grants room for seq

@@ -39,6 +39,19 @@ if mount -t tmpfs -o size=4m tmpfs "$small" 2>/dev/null; then
   mount -o remount,size=128m "$small"
   "$PRESIGN" "${common[@]}" --output "$small/out.ndjson" --checkpoint "$work/ck" --resume
   check "resume after freeing space gives the clean bytes" 'cmp -s "$small/out.ndjson" "$work/clean.ndjson"'
+
+  # The disk is full before the first batch: the only checkpoint is the one taken after the
+  # header, which has no source position yet; resume must start the source from the top.
+  rm -f "$small"/* "$small"/.out* "$work/ck"
+  mount -o remount,size=64k "$small"
+  set +e
+  "$PRESIGN" "${common[@]}" --output "$small/out.ndjson" --checkpoint "$work/ck" 2>/dev/null
+  rc=$?
+  set -e
+  check "a job failing in its first batch exits 4 (got $rc)" '[ $rc -eq 4 ]'
+  mount -o remount,size=128m "$small"
+  "$PRESIGN" "${common[@]}" --output "$small/out.ndjson" --checkpoint "$work/ck" --resume
+  check "resume from the header-only checkpoint gives the clean bytes" 'cmp -s "$small/out.ndjson" "$work/clean.ndjson"'
 else
   command -v strace >/dev/null || { echo "neither tmpfs mount nor strace available" >&2; exit 1; }
   set +e
