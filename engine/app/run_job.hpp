@@ -67,6 +67,12 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   if (o.output.empty() || o.output == "-") {
     sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
   } else if (!o.checkpoint.empty()) {
+    // Lock the job before touching its partial output: a second process must not truncate
+    // or append to the file the first one is writing.
+    auto ck = engine::CheckpointWriter::open(o.checkpoint);
+    if (!ck) return fail(ck.error());
+    checkpoint.emplace(std::move(*ck));
+    popts.checkpoint = &*checkpoint;
     if (o.resume_state) {
       if (o.resume_state->fingerprint != popts.start.fingerprint) {
         return fail(make_error(ErrorKind::kUsage,
@@ -75,6 +81,22 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
       }
       popts.start = *o.resume_state;
       popts.resuming = true;
+      if (o.resume_state->complete) {
+        // Killed while publishing: nothing is left to sign, only the rename to finish.
+        auto const& st = *o.resume_state;
+        if (auto r = io::finish_resumable_output(o.output, st.part_path, st.output_bytes); !r) {
+          return fail(r.error());
+        }
+        if (auto r = checkpoint->remove(); !r) return fail(r.error());
+        if (st.errors > 0) {
+          std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (reported by the "
+                               "interrupted run)\n",
+                       static_cast<unsigned long long>(st.errors),
+                       static_cast<unsigned long long>(st.objects));
+          return kPartial;
+        }
+        return kOk;
+      }
     }
     std::string const part = o.resume_state ? o.resume_state->part_path
                                             : io::resumable_part_path(o.output);
@@ -84,10 +106,6 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
         o.resume_state ? std::optional<std::uint64_t>(o.resume_state->output_bytes) : std::nullopt);
     if (!s) return fail(s.error());
     sink = std::move(*s);
-    auto ck = engine::CheckpointWriter::open(o.checkpoint);
-    if (!ck) return fail(ck.error());
-    checkpoint.emplace(std::move(*ck));
-    popts.checkpoint = &*checkpoint;
   } else {
     auto s = io::make_atomic_file_sink(o.output);
     if (!s) return fail(s.error());

@@ -155,7 +155,9 @@ int run_sign(SignOptions const& o) {
   if (!opts.checkpoint.empty()) {
     auto ck = engine::load_checkpoint(opts.checkpoint);
     if (!ck) return fail(ck.error());
-    if (*ck && !(*ck)->complete) {
+    // A complete checkpoint means the job was killed while publishing its output; --resume
+    // finishes that, a run without --resume starts over.
+    if (*ck && (!(*ck)->complete || opts.resume)) {
       if (!opts.resume) {
         return fail(make_error(ErrorKind::kUsage,
                                "checkpoint " + opts.checkpoint + " records an unfinished job; "

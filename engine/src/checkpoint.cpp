@@ -142,27 +142,70 @@ Result<std::optional<CheckpointState>> load_checkpoint(std::string const& path) 
   return best;
 }
 
+namespace {
+
+// Locks `fd` for this job; the lock dies with the process, so kill -9 never leaves it stale.
+Result<void> lock_job(int fd, std::string const& path) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
+  int const e = errno;
+  if (e == EWOULDBLOCK) {
+    return make_error(ErrorKind::kUsage, "another presign process is running the job of checkpoint " + path);
+  }
+  return io_error("cannot lock checkpoint " + path, e);
+}
+
+Result<void> fsync_parent_dir(std::string const& path) {
+  auto const slash = path.rfind('/');
+  std::string const dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return io_error("cannot open directory " + dir + " to flush it", errno);
+  int const rc = ::fsync(dfd);
+  int const e = errno;
+  ::close(dfd);
+  if (rc != 0) return io_error("cannot flush directory " + dir, e);
+  return {};
+}
+
+}  // namespace
+
+std::string checkpoint_temp_path(std::string const& path) { return path + ".new"; }
+
 Result<CheckpointWriter> CheckpointWriter::open(std::string const& path) {
   std::uint64_t generation = 0;
   auto existing = load_checkpoint(path);
   if (existing && *existing) generation = (*existing)->generation;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot open checkpoint " + path, errno);
   // One job per checkpoint: two processes appending to the same partial output would
-  // interleave batches. The lock dies with the process, so kill -9 never leaves it stale.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // interleave batches, so the writer holds an exclusive lock for its whole life.
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    if (auto r = lock_job(fd, path); !r) {
+      ::close(fd);
+      return r.error();
+    }
+    return CheckpointWriter(fd, path, generation, false);
+  }
+  if (errno != ENOENT) return io_error("cannot open checkpoint " + path, errno);
+  // A new checkpoint is built under a temporary name and renamed into place only once its
+  // first record is durable: a kill before that leaves no checkpoint at all (a fresh start),
+  // never an empty or torn file that --resume would have to refuse. The lock is taken on the
+  // temporary file, so a second process starting the same job meanwhile is refused too.
+  std::string const temp = checkpoint_temp_path(path);
+  fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot create checkpoint " + temp, errno);
+  if (auto r = lock_job(fd, path); !r) {
+    ::close(fd);
+    return r.error();
+  }
+  if (::ftruncate(fd, 0) != 0) {  // left over from a process killed before its first record
     int const e = errno;
     ::close(fd);
-    if (e == EWOULDBLOCK) {
-      return make_error(ErrorKind::kUsage, "another presign process is running the job of checkpoint " + path);
-    }
-    return io_error("cannot lock checkpoint " + path, e);
+    return io_error("cannot truncate checkpoint " + temp, e);
   }
-  return CheckpointWriter(fd, path, generation);
+  return CheckpointWriter(fd, path, generation, true);
 }
 
 CheckpointWriter::CheckpointWriter(CheckpointWriter&& o) noexcept
-    : fd_(o.fd_), path_(std::move(o.path_)), generation_(o.generation_) {
+    : fd_(o.fd_), path_(std::move(o.path_)), generation_(o.generation_), unpublished_(o.unpublished_) {
   o.fd_ = -1;
 }
 
@@ -172,13 +215,18 @@ CheckpointWriter& CheckpointWriter::operator=(CheckpointWriter&& o) noexcept {
     fd_ = o.fd_;
     path_ = std::move(o.path_);
     generation_ = o.generation_;
+    unpublished_ = o.unpublished_;
     o.fd_ = -1;
   }
   return *this;
 }
 
 CheckpointWriter::~CheckpointWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) {
+    // A job that stopped before its first record leaves nothing behind (we hold the lock).
+    if (unpublished_) ::unlink(checkpoint_temp_path(path_).c_str());
+    ::close(fd_);
+  }
 }
 
 Result<void> CheckpointWriter::write(CheckpointState& state) {
@@ -197,11 +245,18 @@ Result<void> CheckpointWriter::write(CheckpointState& state) {
     done += static_cast<std::size_t>(n);
   }
   if (::fdatasync(fd_) != 0) return io_error("cannot flush checkpoint " + path_, errno);
+  if (unpublished_) {
+    if (::rename(checkpoint_temp_path(path_).c_str(), path_.c_str()) != 0) {
+      return io_error("cannot rename the new checkpoint onto " + path_, errno);
+    }
+    unpublished_ = false;
+    if (auto r = fsync_parent_dir(path_); !r) return r.error();
+  }
   return {};
 }
 
 Result<void> CheckpointWriter::remove() {
-  if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
+  if (::unlink((unpublished_ ? checkpoint_temp_path(path_) : path_).c_str()) != 0 && errno != ENOENT) {
     return io_error("cannot remove checkpoint " + path_, errno);
   }
   return {};

@@ -261,6 +261,14 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   if (source_failure) return *source_failure;
 
   if (auto r = emit(format.footer(state.any_record)); !r) return r.error();
+  if (options.checkpoint) {
+    // Record "finished, N bytes" before publishing: a kill between the rename below and the
+    // checkpoint's removal then resumes into finish_resumable_output instead of a missing
+    // partial file.
+    state.complete = true;
+    if (auto r = sink.sync(); !r) return r.error();
+    if (auto r = options.checkpoint->write(state); !r) return r.error();
+  }
   if (auto r = sink.commit(); !r) return r.error();
   if (options.checkpoint) {
     // The output is published: the checkpoint has nothing left to protect.

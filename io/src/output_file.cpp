@@ -182,4 +182,27 @@ Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(std::string const& 
   return std::unique_ptr<OutputSink>(new AtomicFileSink(fd, part_path, path, sp->dir, true));
 }
 
+Result<void> finish_resumable_output(std::string const& path, std::string const& part_path,
+                                     std::uint64_t bytes) {
+  struct stat st {};
+  if (::stat(part_path.c_str(), &st) == 0) {
+    // Killed before the rename: truncate away anything past the checkpoint and publish.
+    auto sink = make_resumable_file_sink(path, part_path, bytes);
+    if (!sink) return sink.error();
+    return (*sink)->commit();
+  }
+  if (errno != ENOENT) return io_error("cannot inspect " + part_path, errno);
+  // Killed after the rename: the output is already published; make sure it is the one.
+  if (::stat(path.c_str(), &st) != 0) {
+    return make_error(ErrorKind::kIo, "the checkpoint records a finished job but neither " + path +
+                                          " nor its partial output " + part_path + " exists");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) != bytes) {
+    return make_error(ErrorKind::kIo, "the checkpoint records a finished job of " + std::to_string(bytes) +
+                                          " bytes but " + path + " has " + std::to_string(st.st_size) +
+                                          "; not touching it");
+  }
+  return {};
+}
+
 }  // namespace presign::io

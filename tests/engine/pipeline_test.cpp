@@ -4,6 +4,8 @@
 // per-object error records, a failing source or sink, and labelbox separators.
 #include "presign/engine/pipeline.hpp"
 
+#include "presign/engine/checkpoint.hpp"
+
 #include "presign/io/output_file.hpp"
 #include "presign/signers/sigv4.hpp"
 
@@ -16,6 +18,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -421,11 +426,15 @@ TEST_SUITE("engine.pipeline") {
     }
   }
 
-  TEST_CASE("the final progress report counts every object once") {
+  TEST_CASE("progress is reported while the job runs and the final report counts every object") {
+    // Long enough (delayed batches) for many ticks to overlap the input filter. The progress
+    // thread must only read what the pipeline publishes for it, never the source itself, which
+    // the input filter is mutating at the same time (sources are not thread-safe).
     ToySigner const toy;
     io::RecordFormatter const fmt(io::Format::kUrls, "");
-    FormattingBatchSigner<ToySigner> const signer(toy, fmt);
-    VectorSource src(numbered_keys(777), kUneven);
+    FormattingBatchSigner<ToySigner> const inner(toy, fmt);
+    ShufflingBatchSigner const signer(inner);
+    VectorSource src(numbered_keys(5000), kUneven);
     MemorySink sink;
     auto opts = quiet_options(2, 0);
     std::mutex mu;
@@ -439,9 +448,70 @@ TEST_SUITE("engine.pipeline") {
     REQUIRE(stats.has_value());
     REQUIRE_FALSE(reports.empty());
     CHECK(reports.back().final);
-    CHECK(reports.back().objects == 777);
+    CHECK(reports.size() > 2);
+    CHECK(reports.back().objects == 5000);
     CHECK(reports.back().bytes == sink.data.size());
     CHECK(reports.back().fraction == doctest::Approx(1.0));
-    for (std::size_t i = 0; i + 1 < reports.size(); ++i) CHECK_FALSE(reports[i].final);
+    for (std::size_t i = 0; i + 1 < reports.size(); ++i) {
+      CHECK_FALSE(reports[i].final);
+      CHECK(reports[i].objects <= reports[i + 1].objects);
+      CHECK(reports[i].fraction <= reports[i + 1].fraction);
+    }
+  }
+
+  TEST_CASE("a checkpointed job records itself complete with its final length before publishing") {
+    // A kill between the publishing rename and the checkpoint's removal must leave a
+    // checkpoint that says "finished, N bytes", so --resume only finishes the rename. Here the
+    // publish step fails instead of the process dying: the checkpoint is what a kill leaves.
+    ToySigner const toy;
+    io::RecordFormatter const fmt(io::Format::kLabelbox, "x");
+    FormattingBatchSigner<ToySigner> const signer(toy, fmt);
+    std::string pattern = (fs::temp_directory_path() / "presign-ck-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    fs::path const dir = pattern;
+    std::string const out = (dir / "out.json").string();
+    std::string const part = io::resumable_part_path(out);
+    std::string const ck_path = (dir / "job.ck").string();
+
+    class FailingCommit final : public io::OutputSink {
+     public:
+      explicit FailingCommit(std::unique_ptr<io::OutputSink> inner) : inner_(std::move(inner)) {}
+      Result<void> write(std::string_view d) override { return inner_->write(d); }
+      Result<void> sync() override { return inner_->sync(); }
+      Result<void> commit() override { return make_error(ErrorKind::kIo, "killed while publishing"); }
+      [[nodiscard]] std::string const& name() const override { return inner_->name(); }
+      [[nodiscard]] std::string const& part_path() const override { return inner_->part_path(); }
+
+     private:
+      std::unique_ptr<io::OutputSink> inner_;
+    };
+    {
+      auto inner = io::make_resumable_file_sink(out, part, std::nullopt);
+      REQUIRE(inner.has_value());
+      FailingCommit sink(std::move(*inner));
+      auto writer = CheckpointWriter::open(ck_path);
+      REQUIRE(writer.has_value());
+      auto opts = quiet_options(2, 0);
+      opts.checkpoint = &*writer;
+      opts.start.part_path = part;
+      VectorSource src(numbered_keys(2500), kUneven);
+      auto const stats = run_pipeline(src, signer, fmt, sink, opts);
+      REQUIRE_FALSE(stats.has_value());
+      CHECK(stats.error().detail == "killed while publishing");
+    }
+    auto const ck = load_checkpoint(ck_path);
+    REQUIRE(ck.has_value());
+    REQUIRE(ck->has_value());
+    CHECK((*ck)->complete);
+    CHECK((*ck)->objects == 2500);
+    CHECK((*ck)->output_bytes == fs::file_size(part));
+    REQUIRE(io::finish_resumable_output(out, part, (*ck)->output_bytes).has_value());
+    MemorySink reference;
+    VectorSource again(numbered_keys(2500), kUneven);
+    REQUIRE(run_pipeline(again, signer, fmt, reference, quiet_options(1, 0)).has_value());
+    std::ifstream in(out, std::ios::binary);
+    std::string const published((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(published == reference.data);
+    fs::remove_all(dir);
   }
 }

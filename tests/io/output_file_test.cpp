@@ -227,4 +227,36 @@ TEST_SUITE("io.output_file") {
     auto too_long = make_resumable_file_sink(target, part, 1);  // the part is gone now
     CHECK_FALSE(too_long.has_value());
   }
+
+  TEST_CASE("finishing a complete job publishes its part file truncated to the recorded length") {
+    TempDir dir;
+    std::string const target = (dir.path() / "out.txt").string();
+    std::string const part = resumable_part_path(target);
+    {
+      auto sink = make_resumable_file_sink(target, part, std::nullopt);
+      REQUIRE(sink.has_value());
+      REQUIRE((*sink)->write("all of it|junk past the checkpoint").has_value());
+    }
+    REQUIRE(finish_resumable_output(target, part, 9).has_value());
+    CHECK(slurp(target) == "all of it");
+    CHECK(mode_of(target) == 0600);
+    CHECK_FALSE(fs::exists(part));
+    // Killed after the rename: finishing again accepts the published file as it is.
+    REQUIRE(finish_resumable_output(target, part, 9).has_value());
+    CHECK(slurp(target) == "all of it");
+  }
+
+  TEST_CASE("finishing a complete job refuses a published file of another length or no file at all") {
+    TempDir dir;
+    std::string const target = (dir.path() / "out.txt").string();
+    std::string const part = resumable_part_path(target);
+    auto none = finish_resumable_output(target, part, 5);
+    REQUIRE_FALSE(none.has_value());
+    CHECK(none.error().detail.find("neither") != std::string::npos);
+    std::ofstream(target) << "someone else's file";
+    auto other = finish_resumable_output(target, part, 5);
+    REQUIRE_FALSE(other.has_value());
+    CHECK(other.error().detail.find("not touching it") != std::string::npos);
+    CHECK(slurp(target) == "someone else's file");
+  }
 }

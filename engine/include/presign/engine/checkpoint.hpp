@@ -35,7 +35,13 @@ struct CheckpointState {
 /// exists but no slot is valid (names the file; never guesses).
 Result<std::optional<CheckpointState>> load_checkpoint(std::string const& path);
 
+/// Where a new checkpoint is built until its first record is durable: `PATH.new`.
+std::string checkpoint_temp_path(std::string const& path);
+
 /// Writes checkpoints to one file, alternating slots. Not thread-safe (the writer owns it).
+/// `open` takes an exclusive lock (flock) held until destruction: a second writer of the same
+/// checkpoint is refused with ErrorKind::kUsage. A checkpoint that does not exist yet appears
+/// under its name only once its first record is durable (built as `checkpoint_temp_path`).
 class CheckpointWriter {
  public:
   static Result<CheckpointWriter> open(std::string const& path);
@@ -49,11 +55,12 @@ class CheckpointWriter {
   Result<void> remove();
 
  private:
-  CheckpointWriter(int fd, std::string path, std::uint64_t generation)
-      : fd_(fd), path_(std::move(path)), generation_(generation) {}
+  CheckpointWriter(int fd, std::string path, std::uint64_t generation, bool unpublished)
+      : fd_(fd), path_(std::move(path)), generation_(generation), unpublished_(unpublished) {}
   int fd_ = -1;
   std::string path_;
   std::uint64_t generation_ = 0;
+  bool unpublished_ = false;  ///< still under checkpoint_temp_path: no record written yet
 };
 
 /// Size of one slot; a source position (e.g. a continuation token) must fit with the rest.

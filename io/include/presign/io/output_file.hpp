@@ -48,6 +48,13 @@ Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(std::string const& 
                                                              std::string const& part_path,
                                                              std::optional<std::uint64_t> resume_bytes);
 
+/// Publishes a checkpointed job whose checkpoint says it is complete, after a crash between
+/// that checkpoint and the end of the job: renames `part_path` (truncated to `bytes`) onto
+/// `path` if the rename had not happened yet, or accepts an existing `path` of exactly
+/// `bytes` bytes if it had. Idempotent; an error when neither file fits.
+Result<void> finish_resumable_output(std::string const& path, std::string const& part_path,
+                                     std::uint64_t bytes);
+
 /// The fixed temporary name used for `path` by checkpointed jobs: `.NAME.presign-part` beside it.
 std::string resumable_part_path(std::string const& path);
 
