@@ -12,10 +12,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS=(
   build-essential cmake ninja-build git pkg-config ca-certificates curl
   libboost1.81-dev libssl-dev libsimdjson-dev libtbb-dev libbenchmark-dev doctest-dev
-  libcli11-dev libfmt-dev libzstd-dev libsqlite3-dev libipsec-mb-dev
+  libcli11-dev libfmt-dev libzstd-dev libsqlite3-dev libipsec-mb-dev libpugixml-dev
   clang-14 libclang-rt-14-dev
   python3 python3-botocore python3-awscrt python3-azure-storage
-  strace
+  strace time
 )
 missing=()
 for p in "${PKGS[@]}"; do

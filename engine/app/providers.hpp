@@ -4,10 +4,31 @@
 /// Each returns the process exit code.
 
 #include "run_job.hpp"
+#include "presign/io/listing.hpp"
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 namespace presign::app {
+
+/// What a lister needs from the command line (`presign sign` without --keys-from, `presign ls`).
+struct ListerOptions {
+  std::string endpoint;            ///< --endpoint (else the provider's environment / default)
+  std::string region;              ///< --region (s3)
+  std::string addressing = "auto";  ///< --addressing (s3, gs)
+  std::string credentials;         ///< --credentials FILE (gs)
+  std::string access_token;        ///< --access-token (gs; else GOOGLE_OAUTH_ACCESS_TOKEN)
+  std::string ca_bundle;           ///< --ca-bundle FILE: trust these CAs instead of the system's
+  bool no_verify_ssl = false;      ///< --no-verify-ssl: accept any certificate (explicit only)
+  std::uint32_t page_size = 0;     ///< --page-size: 0 = the provider's maximum
+};
+
+/// The page fetcher listing `uri`, with credentials resolved as for signing. Each validates
+/// its options and credentials before any request. provider_s3 / provider_gcs / provider_azure.
+Result<std::unique_ptr<io::PageFetcher>> make_s3_lister(BucketUri const& uri, ListerOptions const& o);
+Result<std::unique_ptr<io::PageFetcher>> make_gcs_lister(BucketUri const& uri, ListerOptions const& o);
+Result<std::unique_ptr<io::PageFetcher>> make_azure_lister(BucketUri const& uri, ListerOptions const& o);
 
 /// s3://BUCKET[/PREFIX] — provider_s3 (sign_command.cpp).
 int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,

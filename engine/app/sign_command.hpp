@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <optional>
 
 #include <string>
@@ -31,6 +32,12 @@ struct SignOptions {
   bool quiet = false;      ///< --quiet: no progress line
   std::string summary;     ///< --summary FILE (JSON run summary)
   std::string compress;    ///< --compress zstd[:LEVEL]
+  // Listing (when --keys-from is absent)
+  std::string ca_bundle;       ///< --ca-bundle FILE
+  bool no_verify_ssl = false;  ///< --no-verify-ssl
+  std::uint32_t page_size = 0;  ///< --page-size (0: provider maximum)
+  std::string start_after;     ///< --start-after KEY (s3)
+  std::string access_token;    ///< --access-token (gs)
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
   // Azure

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# libFuzzer runs of the parser targets (tests/fuzz/*_fuzz.cpp), RELIABILITY.md §5 item 25.
+#
+# Configures build-fuzz with clang-14, the whole tree instrumented for coverage
+# (-fsanitize=fuzzer-no-link) under ASan + UBSan, links each target with -fsanitize=fuzzer, and
+# runs each one for SECONDS (default 60) on its seeds (tests/fuzz/corpus/<target>/, read only;
+# new inputs go to build-fuzz/corpus/<target>/).
+#
+# A crash, leak or failed invariant stops that target and leaves the input in
+# build-fuzz/artifacts/<target>/. Fix it, then copy the input into
+# tests/fuzz/regressions/<target>/: io_tests replays that folder on every build.
+#
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: list_page_s3 list_page_azure
+#        list_page_gcs uri_decode; default all). Exit status: non-zero if any target failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+secs=${1:-60}
+shift || true
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+  targets=(list_page_s3 list_page_azure list_page_gcs uri_decode)
+fi
+build=${PRESIGN_FUZZ_BUILD_DIR:-build-fuzz}
+
+CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPRESIGN_BUILD_FUZZ=ON -DPRESIGN_BUILD_TESTS=ON -DPRESIGN_BUILD_BENCH=OFF \
+  -DPRESIGN_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" >/dev/null
+cmake --build "$build" -j2 --target "${targets[@]/%/_fuzz}"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+failed=()
+for t in "${targets[@]}"; do
+  dict=()
+  case "$t" in
+    list_page_s3|list_page_azure) dict=(-dict=tests/fuzz/list_page_xml.dict) ;;
+    list_page_gcs) dict=(-dict=tests/fuzz/list_page_json.dict) ;;
+  esac
+  mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
+  echo "fuzz: $t for ${secs}s"
+  # -max_len 64 KiB: room for pages of a few hundred keys; -timeout 10 s per input catches
+  # anything quadratic.
+  if ! "$build/tests/fuzz/${t}_fuzz" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+      -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" "${dict[@]}" \
+      "$build/corpus/$t" "tests/fuzz/corpus/$t" 2>"$build/$t.log"; then
+    failed+=("$t")
+    echo "fuzz: $t FAILED; see $build/$t.log and $build/artifacts/$t/" >&2
+  fi
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^#[0-9]+ +DONE' \
+    "$build/$t.log" || true
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "fuzz: failures in ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz: all targets ran ${secs}s without findings"
