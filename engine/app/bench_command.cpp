@@ -5,7 +5,13 @@
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
 #include "presign/io/synthetic_source.hpp"
+#include "presign/signers/azure_sas.hpp"
+#include "presign/signers/gcs_v4.hpp"
 #include "presign/signers/sigv4.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <cstdio>
 #include <sstream>
@@ -93,12 +99,81 @@ BenchResult run_one(S const& signer, SigningTime expires_at, BenchOptions const&
   return r;
 }
 
+// Fixed, public test credentials: a benchmark never needs real ones.
+constexpr SigningTime kBenchTime{std::chrono::seconds{1704067200}};  // 2024-01-01T00:00:00Z
+
 Result<signers::sigv4::S3Presigner> bench_s3_signer() {
   signers::sigv4::S3PresignConfig cfg;
   cfg.credentials = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
   cfg.bucket = "bench-bucket";
-  cfg.signing_time = SigningTime{std::chrono::seconds{1704067200}};  // 2024-01-01T00:00:00Z
+  cfg.signing_time = kBenchTime;
   return signers::sigv4::S3Presigner::create(cfg);
+}
+
+// A throw-away RSA-2048 key, made in the child: no key file is needed to measure RSA signing.
+Result<signers::gcs::ServiceAccountKey> bench_rsa_key() {
+  EVP_PKEY* pkey = EVP_RSA_gen(2048);
+  if (pkey == nullptr) return make_error(ErrorKind::kInternal, "cannot generate an RSA key for the benchmark");
+  BIO* bio = BIO_new(BIO_s_mem());
+  std::string pem;
+  if (bio != nullptr && PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+    char* data = nullptr;
+    long const n = BIO_get_mem_data(bio, &data);
+    if (n > 0) pem.assign(data, static_cast<std::size_t>(n));
+  }
+  BIO_free(bio);
+  EVP_PKEY_free(pkey);
+  if (pem.empty()) return make_error(ErrorKind::kInternal, "cannot encode the benchmark RSA key");
+  return signers::gcs::ServiceAccountKey::from_pem("bench@presign-bench.iam.gserviceaccount.com", pem,
+                                                   "benchmark key");
+}
+
+Result<signers::gcs::GcsPresigner> bench_gcs_signer(bool rsa) {
+  signers::gcs::GcsPresignConfig cfg;
+  if (rsa) {
+    auto key = bench_rsa_key();
+    if (!key) return key.error();
+    cfg.credentials = std::move(*key);
+  } else {
+    cfg.credentials = signers::gcs::HmacKey{"GOOG1EXAMPLEBENCHACCESSID", "bench/Secret+Example0123456789abcdefghij"};
+  }
+  cfg.bucket = "bench-bucket";
+  cfg.signing_time = kBenchTime;
+  return signers::gcs::GcsPresigner::create(std::move(cfg));
+}
+
+Result<signers::azure::AzureSasSigner> bench_azure_signer() {
+  signers::azure::AzureSasConfig cfg;
+  cfg.account = "benchaccount";
+  // Azurite's published development key: public, and a valid base64 account key.
+  cfg.account_key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+  cfg.container = "bench-container";
+  cfg.expiry = kBenchTime + std::chrono::hours(1);
+  return signers::azure::AzureSasSigner::create(std::move(cfg));
+}
+
+// Builds the provider's signer in the child and runs one configuration.
+BenchResult run_provider(BenchOptions const& o, io::Format format, unsigned threads) {
+  BenchResult c;
+  auto run = [&](auto signer, SigningTime expires_at) {
+    if (!signer) {
+      c.error = signer.error().detail;
+      return;
+    }
+    c = run_one(*signer, expires_at, o, format, threads);
+  };
+  if (o.provider == "s3") {
+    auto s = bench_s3_signer();
+    SigningTime const at = s ? s->expires_at() : kBenchTime;
+    run(std::move(s), at);
+  } else if (o.provider == "gcs" || o.provider == "gcs-rsa") {
+    auto s = bench_gcs_signer(o.provider == "gcs-rsa");
+    SigningTime const at = s ? s->expires_at() : kBenchTime;
+    run(std::move(s), at);
+  } else {
+    run(bench_azure_signer(), kBenchTime + std::chrono::hours(1));
+  }
+  return c;
 }
 
 BenchResult run_in_child(BenchOptions const& o, io::Format format, unsigned threads) {
@@ -112,13 +187,7 @@ BenchResult run_in_child(BenchOptions const& o, io::Format format, unsigned thre
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
-    BenchResult c;
-    auto signer = bench_s3_signer();
-    if (!signer) {
-      c.error = signer.error().detail;
-    } else {
-      c = run_one(*signer, signer->expires_at(), o, format, threads);
-    }
+    BenchResult c = run_provider(o, format, threads);
     char line[512];
     int n = std::snprintf(line, sizeof line, "%d %.9f %llu %llu %llu %llu %llu %llu %s\n", c.ok ? 1 : 0,
                           c.wall, static_cast<unsigned long long>(c.objects),
@@ -162,9 +231,13 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->footer(R"(Examples:
   presign bench                          # s3, 2 M objects, threads 1..cores, output discarded
   presign bench --threads 1,2 --objects 10000000 --output /tmp/bench.ndjson
+  presign bench --provider azure --threads 1,2
+  presign bench --provider gcs-rsa --objects 20000  # RSA: thousands, not millions, per second
   presign bench --json > bench.json)");
-  cmd->add_option("--provider", o.provider, "s3 (gcs and azure when their signers are built in)")
-      ->check(CLI::IsMember({"s3"}));
+  cmd->add_option("--provider", o.provider,
+                  "s3, gcs (HMAC key), gcs-rsa (service-account key: one RSA-2048 signature per URL) "
+                  "or azure (default s3)")
+      ->check(CLI::IsMember({"s3", "gcs", "gcs-rsa", "azure"}));
   cmd->add_option("--objects", o.objects, "synthetic objects per run (default 2,000,000)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000'000}));
   cmd->add_option("--threads", o.threads, "thread counts to try: 1,2,4 or auto (1, 2, 4, ... cores)");
