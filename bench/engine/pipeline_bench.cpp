@@ -1,8 +1,18 @@
 // Engine benchmarks: the ordered ring alone, and the whole pipeline (synthetic keys → S3
-// signing on TBB workers → ordered writer → null sink). Output is verified before timing.
+// signing on TBB workers → ordered writer → null sink), with S3Presigner's group path
+// (sign_group) and object by object. Output is verified before timing.
 //
-// Results (paste the latest here): see the bench reports in the issue notes; machine and date
-// are printed by scripts/bench.sh with each run.
+// Results, 2026-11-23 05:49 UTC, 2-core AMD EPYC (Zen 5) VM, Debian 12, g++ 12 -O3 (Release),
+// load average 2.2-2.9 from other jobs. 500,000 synthetic 29-byte keys (batches of 4,096) to
+// NDJSON, null sink. Medians of 5, cv <= 1.3 %:
+//   taskset -c 0 build-c/bench/pipeline_bench --benchmark_filter=EndToEnd
+//     --benchmark_repetitions=5 --benchmark_report_aggregates_only=true   (one line)
+//   BM_Pipeline_EndToEnd/threads:1             156 ms   3.20 M URLs/s  (sign_group, 16 lanes)
+//   BM_Pipeline_EndToEnd_PerObject/threads:1   239 ms   2.09 M URLs/s  (sign per object)
+// threads:2 on the one pinned core gives the same (3.19 M / 2.08 M). Unpinned (taskset -c 0,1)
+// threads:2 gave 3.10 M / 2.06 M URLs/s in an earlier run: the second core was busy with other
+// jobs, so this VM cannot show scaling. Outside the two hashing kernels (~52 % of the time) the
+// time per URL goes to memcpy (~16 %), key encoding, the synthetic source and JSON escaping.
 #include "presign/engine/ordered_ring.hpp"
 #include "presign/engine/pipeline.hpp"
 #include "presign/io/output_file.hpp"
@@ -101,15 +111,27 @@ bool pipeline_output_is_right(signers::sigv4::S3Presigner const& signer) {
   return want == sink.data;
 }
 
-void BM_Pipeline_EndToEnd(benchmark::State& state) {
-  auto const signer = make_signer();
+// The S3 signer without its group path, so FormattingBatchSigner signs object by object (the
+// engine before sign_group): the baseline of BM_Pipeline_EndToEnd.
+struct PerObjectS3 {
+  using Scratch = signers::sigv4::S3Presigner::Scratch;
+  signers::sigv4::S3Presigner const* signer;
+  [[nodiscard]] SignError sign(ObjectRef const& o, Scratch& s, std::string& out) const noexcept {
+    return signer->sign(o, s, out);
+  }
+};
+static_assert(!signers::GroupSigner<PerObjectS3>);
+
+template <class S>
+void run_end_to_end(benchmark::State& state, S const& bs_signer,
+                    signers::sigv4::S3Presigner const& signer) {
   if (!pipeline_output_is_right(signer)) {
     state.SkipWithError("pipeline output differs from the signer's");
     return;
   }
   std::uint64_t const n = 500000;
   io::RecordFormatter fmt(io::Format::kNdjson, "2024-01-01T01:00:00Z");
-  engine::FormattingBatchSigner<signers::sigv4::S3Presigner> bs(signer, fmt);
+  engine::FormattingBatchSigner<S> bs(bs_signer, fmt);
   std::uint64_t bytes = 0;
   for (auto _ : state) {
     io::SyntheticSource source(n);
@@ -126,6 +148,24 @@ void BM_Pipeline_EndToEnd(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
 }
+
+// S3Presigner through FormattingBatchSigner: groups of 16 signed in lockstep (sign_group).
+void BM_Pipeline_EndToEnd(benchmark::State& state) {
+  auto const signer = make_signer();
+  run_end_to_end(state, signer, signer);
+}
 BENCHMARK(BM_Pipeline_EndToEnd)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The same job signed object by object (S3Presigner::sign per record).
+void BM_Pipeline_EndToEnd_PerObject(benchmark::State& state) {
+  auto const signer = make_signer();
+  run_end_to_end(state, PerObjectS3{&signer}, signer);
+}
+BENCHMARK(BM_Pipeline_EndToEnd_PerObject)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "run_job.hpp"
 #include "presign/io/listing.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@ struct ListerOptions {
   std::string ca_bundle;           ///< --ca-bundle FILE: trust these CAs instead of the system's
   bool no_verify_ssl = false;      ///< --no-verify-ssl: accept any certificate (explicit only)
   std::uint32_t page_size = 0;     ///< --page-size: 0 = the provider's maximum
+  int max_attempts = 0;            ///< --retry-max-attempts: 0 = io::kListingMaxAttempts
+  std::chrono::milliseconds retry_base{1000};  ///< --retry-base-delay: backoff base (tests use ms)
 };
 
 /// The page fetcher listing `uri`, with credentials resolved as for signing. Each validates

@@ -8,6 +8,8 @@
 // algorithm. Tests check both against OpenSSL and the NIST/RFC vectors.
 #include "presign/signers/crypto.hpp"
 
+#include "sha256_portable.hpp"
+
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -17,24 +19,15 @@
 #endif
 
 namespace presign::signers::crypto {
+
+namespace detail {
+
 namespace {
-
-constexpr std::uint32_t kK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
 inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+}  // namespace
 
-void compress_portable(std::uint32_t* state, std::uint8_t const* data, std::size_t blocks) noexcept {
+void sha256_compress_portable(std::uint32_t* state, std::uint8_t const* data,
+                              std::size_t blocks) noexcept {
   while (blocks--) {
     std::uint32_t w[64];
     for (int i = 0; i < 16; ++i) {
@@ -50,7 +43,7 @@ void compress_portable(std::uint32_t* state, std::uint8_t const* data, std::size
     std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 64; ++i) {
       std::uint32_t const t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                               kK[i] + w[i];
+                               kSha256K[i] + w[i];
       std::uint32_t const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
       h = g;
       g = f;
@@ -72,6 +65,13 @@ void compress_portable(std::uint32_t* state, std::uint8_t const* data, std::size
     data += 64;
   }
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::kSha256Init;
+using detail::kSha256K;
 
 #ifdef PRESIGN_HAVE_X86
 // SHA-NI keeps the eight words as two vectors, ABEF and CDGH; each sha256rnds2 does two
@@ -96,7 +96,7 @@ __attribute__((target("sha,sse4.1"))) void compress_shani(std::uint32_t* state,
     }
     for (int g = 0; g < 16; ++g) {
       __m128i msg = _mm_add_epi32(w[g & 3],
-                                  _mm_loadu_si128(reinterpret_cast<__m128i const*>(kK + 4 * g)));
+                                  _mm_loadu_si128(reinterpret_cast<__m128i const*>(kSha256K + 4 * g)));
       s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
       if (g >= 3 && g < 15) {  // words of group g+1 = msg2(w[g-3]' + alignr(w[g], w[g-1]), w[g])
         __m128i const t = _mm_alignr_epi8(w[g & 3], w[(g - 1) & 3], 4);
@@ -135,7 +135,7 @@ CompressFn pick() noexcept {
 #ifdef PRESIGN_HAVE_X86
   if (cpu_has_sha_ni()) return compress_shani;
 #endif
-  return compress_portable;
+  return detail::sha256_compress_portable;
 }
 
 CompressFn const g_best = pick();
@@ -144,12 +144,14 @@ CompressFn g_compress = g_best;
 }  // namespace
 
 char const* sha256_implementation() noexcept {
-  return g_compress == compress_portable ? "portable" : "sha-ni";
+  return g_compress == detail::sha256_compress_portable ? "portable" : "sha-ni";
 }
 
-void sha256_force_portable(bool on) noexcept { g_compress = on ? compress_portable : g_best; }
+void sha256_force_portable(bool on) noexcept {
+  g_compress = on ? detail::sha256_compress_portable : g_best;
+}
 
-Sha256::Sha256() noexcept : buf_{} { std::memcpy(h_, kInit, sizeof h_); }
+Sha256::Sha256() noexcept : buf_{} { std::memcpy(h_, kSha256Init, sizeof h_); }
 
 void Sha256::update(void const* data, std::size_t n) noexcept {
   auto const* p = static_cast<std::uint8_t const*>(data);

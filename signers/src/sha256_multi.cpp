@@ -16,6 +16,8 @@
 // two SHA-NI streams and wins only with 15–16 lanes or the fused HMAC outer block.
 #include "presign/signers/sha256_multi.hpp"
 
+#include "sha256_portable.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -35,18 +37,10 @@
 namespace presign::signers::crypto {
 namespace {
 
-alignas(64) constexpr std::uint32_t kK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+// Round constants, initial state and the portable compression come from sha256.cpp
+// (sha256_portable.hpp): one copy of each for both SHA-256 implementations.
+using detail::kSha256Init;
+using detail::kSha256K;
 
 alignas(64) constexpr std::uint8_t kZeroBlock[64] = {};
 
@@ -102,46 +96,7 @@ void store_digest(std::uint32_t const* h, std::uint8_t* out) noexcept {
 
 // ---- Portable ----
 
-inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void compress_portable(std::uint32_t* state, std::uint8_t const* data, std::size_t blocks) noexcept {
-  while (blocks--) {
-    std::uint32_t w[64];
-    for (int i = 0; i < 16; ++i) {
-      w[i] = (std::uint32_t{data[4 * i]} << 24) | (std::uint32_t{data[4 * i + 1]} << 16) |
-             (std::uint32_t{data[4 * i + 2]} << 8) | std::uint32_t{data[4 * i + 3]};
-    }
-    for (int i = 16; i < 64; ++i) {
-      std::uint32_t const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      std::uint32_t const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int i = 0; i < 64; ++i) {
-      std::uint32_t const t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                               kK[i] + w[i];
-      std::uint32_t const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      h = g;
-      g = f;
-      f = e;
-      e = d + t1;
-      d = c;
-      c = b;
-      b = a;
-      a = t1 + t2;
-    }
-    state[0] += a;
-    state[1] += b;
-    state[2] += c;
-    state[3] += d;
-    state[4] += e;
-    state[5] += f;
-    state[6] += g;
-    state[7] += h;
-    data += 64;
-  }
-}
+using detail::sha256_compress_portable;
 
 void finish_portable(std::span<Sha256Lane const> lanes) noexcept {
   LanePlan plan;
@@ -149,8 +104,8 @@ void finish_portable(std::span<Sha256Lane const> lanes) noexcept {
     std::uint32_t h[8];
     std::memcpy(h, lane.start->h, sizeof h);
     plan.init(lane);
-    compress_portable(h, plan.tail, plan.full);
-    compress_portable(h, plan.pad(), plan.blocks - plan.full);
+    sha256_compress_portable(h, plan.tail, plan.full);
+    sha256_compress_portable(h, plan.pad(), plan.blocks - plan.full);
     store_digest(h, lane.out);
   }
 }
@@ -252,7 +207,7 @@ PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_block(__m128i* s0, __m128i* s1,
   }
 #pragma GCC unroll 16
   for (int g = 0; g < 16; ++g) {
-    __m128i const kv = _mm_load_si128(reinterpret_cast<__m128i const*>(kK + 4 * g));
+    __m128i const kv = _mm_load_si128(reinterpret_cast<__m128i const*>(kSha256K + 4 * g));
 #pragma GCC unroll 4
     for (int k = 0; k < S; ++k) {
       msg[k] = _mm_add_epi32(w[k][g & 3], kv);
@@ -438,7 +393,7 @@ struct KVectors {
 constexpr KVectors kKv = [] {
   KVectors t{};
   for (int i = 0; i < 64; ++i) {
-    for (int j = 0; j < 16; ++j) t.k[i].v[j] = kK[i];
+    for (int j = 0; j < 16; ++j) t.k[i].v[j] = kSha256K[i];
   }
   return t;
 }();
@@ -688,14 +643,14 @@ void compress_blocks(std::uint32_t* h, std::uint8_t const* data, std::size_t blo
     return;
   }
 #endif
-  compress_portable(h, data, blocks);
+  sha256_compress_portable(h, data, blocks);
 }
 
 }  // namespace
 
 Sha256Midstate Sha256Midstate::initial() noexcept {
   Sha256Midstate m{};
-  std::memcpy(m.h, kInit, sizeof m.h);
+  std::memcpy(m.h, kSha256Init, sizeof m.h);
   m.absorbed = 0;
   return m;
 }

@@ -24,6 +24,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
+#include <string>
 #include <string_view>
 
 namespace presign::engine {
@@ -39,7 +41,9 @@ class BatchSigner {
 };
 
 /// The `BatchSigner` for any `Signer`: one scratch per worker thread, records formatted
-/// around the URL the signer appends.
+/// around the URL the signer appends. A `GroupSigner` (S3) signs up to 16 objects in lockstep
+/// (`sign_group`) and then each record is written around `append_group_url`; any other signer
+/// is called once per object. Both ways give the same bytes, error records in place.
 template <signers::Signer S>
 class FormattingBatchSigner final : public BatchSigner {
  public:
@@ -50,35 +54,63 @@ class FormattingBatchSigner final : public BatchSigner {
     auto& scratch = scratch_.local();
     std::string& out = batch.out;
     std::string_view const sep = format_.separator();
+    std::span<ObjectRef const> const objects = batch.objects;
     bool first = true;
-    for (std::size_t i = 0; i < batch.objects.size(); ++i) {
-      ObjectRef const& obj = batch.objects[i];
-      std::size_t const mark = out.size();
-      if (!first) out.append(sep);
-      format_.begin(out, obj);
-      SignError const err = signer_.sign(obj, scratch, out);
-      if (err == SignError::kOk) {
-        format_.end(out, obj);
-        first = false;
-        continue;
+    if constexpr (signers::GroupSigner<S>) {
+      SignError errors[signers::kMaxSignGroup];
+      for (std::size_t i = 0; i < objects.size();) {
+        std::size_t const n = signer_.sign_group(objects.subspan(i), scratch, errors);
+        for (std::size_t k = 0; k < n; ++k) {
+          ObjectRef const& obj = objects[i + k];
+          if (errors[k] != SignError::kOk) {
+            failed(batch, i + k, errors[k], first);
+            continue;
+          }
+          if (!first) out.append(sep);
+          format_.begin(out, obj);
+          signer_.append_group_url(scratch, k, out);
+          format_.end(out, obj);
+          first = false;
+        }
+        i += n;
       }
-      out.resize(mark);
-      ++batch.errors;
-      if (format_.has_error_records()) {
-        format_.error_record(out, obj, describe(err));
-        first = false;
+    } else {
+      for (std::size_t i = 0; i < objects.size(); ++i) {
+        ObjectRef const& obj = objects[i];
+        std::size_t const mark = out.size();
+        if (!first) out.append(sep);
+        format_.begin(out, obj);
+        SignError const err = signer_.sign(obj, scratch, out);
+        if (err == SignError::kOk) {
+          format_.end(out, obj);
+          first = false;
+          continue;
+        }
+        out.resize(mark);
+        failed(batch, i, err, first);
       }
-      batch.error_log += "presign: object ";
-      batch.error_log += std::to_string(batch.first_index + i + 1);
-      batch.error_log += " '";
-      io::append_printable(batch.error_log, obj.key.substr(0, 200));
-      batch.error_log += obj.key.size() > 200 ? "...': " : "': ";
-      batch.error_log += describe(err);
-      batch.error_log += '\n';
     }
   }
 
  private:
+  // Object `i` of `batch` failed: an in-band error record where the format has them (with no
+  // separator before it, as always), and a line in the batch's error log.
+  void failed(io::Batch& batch, std::size_t i, SignError err, bool& first) const {
+    ObjectRef const& obj = batch.objects[i];
+    ++batch.errors;
+    if (format_.has_error_records()) {
+      format_.error_record(batch.out, obj, describe(err));
+      first = false;
+    }
+    batch.error_log += "presign: object ";
+    batch.error_log += std::to_string(batch.first_index + i + 1);
+    batch.error_log += " '";
+    io::append_printable(batch.error_log, obj.key.substr(0, 200));
+    batch.error_log += obj.key.size() > 200 ? "...': " : "': ";
+    batch.error_log += describe(err);
+    batch.error_log += '\n';
+  }
+
   S const& signer_;
   io::RecordFormatter const& format_;
   mutable tbb::enumerable_thread_specific<typename S::Scratch> scratch_;

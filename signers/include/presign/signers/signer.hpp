@@ -10,6 +10,8 @@
 #include "presign/core/object_ref.hpp"
 
 #include <concepts>
+#include <cstddef>
+#include <span>
 #include <string>
 
 namespace presign::signers {
@@ -23,5 +25,37 @@ concept Signer = requires(S const& signer, typename S::Scratch& scratch, ObjectR
 
 /// Longest object name any supported provider accepts, in bytes (S3, GCS, Azure: 1,024).
 inline constexpr std::size_t kMaxKeyBytes = 1024;
+
+/// Most objects a `GroupSigner` signs in one `sign_group` call (the multi-buffer SHA-256's
+/// lane count, `crypto::kSha256MaxLanes`).
+inline constexpr std::size_t kMaxSignGroup = 16;
+
+/// A `Signer` that can also sign a group of objects in lockstep (multi-buffer hashing), in two
+/// phases, so the caller still writes each record around its URL:
+///
+///   SignError errors[kMaxSignGroup];
+///   std::size_t const n = signer.sign_group(objects, scratch, errors);  // objects[0, n)
+///   for (std::size_t i = 0; i < n; ++i) {
+///     if (errors[i] == SignError::kOk) signer.append_group_url(scratch, i, out);
+///   }
+///
+/// `sign_group` signs the first n objects of `objects` (1 ≤ n ≤ kMaxSignGroup when `objects`
+/// is not empty, 0 when it is) and keeps their URLs' parts in `scratch`; `errors[i]` is
+/// exactly what `sign` would return for `objects[i]`. `append_group_url(scratch, i, out)`
+/// then appends the URL `sign` would append for `objects[i]`, and nothing when that object
+/// failed; the results stay valid until the next `sign_group` or `sign` with that scratch.
+/// The keys' bytes must stay alive until then. Both are noexcept and allocation-free once the
+/// scratch has been used once (it sizes itself on first use) and `out` has capacity.
+template <class S>
+concept GroupSigner =
+    Signer<S> && requires(S const& signer, typename S::Scratch& scratch,
+                          typename S::Scratch const& done, std::span<ObjectRef const> objects,
+                          std::span<SignError, kMaxSignGroup> errors, std::size_t i,
+                          std::string& out) {
+      { signer.sign_group(objects, scratch, errors) } -> std::same_as<std::size_t>;
+      requires noexcept(signer.sign_group(objects, scratch, errors));
+      { signer.append_group_url(done, i, out) } -> std::same_as<void>;
+      requires noexcept(signer.append_group_url(done, i, out));
+    };
 
 }  // namespace presign::signers

@@ -4,15 +4,20 @@
 /// The stages are public so tests can check each against published vectors (aws-c-auth's
 /// `private/aws_signing.h` idea): canonical request → string to sign → signature. The
 /// `S3Presigner` precomputes everything constant for a batch (signing key, midstates, URL
-/// and query skeletons) and signs one object per call on the hot path.
+/// and query skeletons) and signs one object per call (`sign`) or up to 16 in lockstep
+/// (`sign_group`, multi-buffer SHA-256) on the hot path.
 
 #include "presign/core/error.hpp"
 #include "presign/core/object_ref.hpp"
 #include "presign/core/time.hpp"
 #include "presign/signers/crypto.hpp"
+#include "presign/signers/sha256_multi.hpp"
 #include "presign/signers/signer.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -106,9 +111,25 @@ bool is_dns_compatible_bucket(std::string_view bucket) noexcept;
 /// `generate_presigned_url`, parameter order included.
 class S3Presigner {
  public:
-  /// Per-worker scratch: the encoded key (3 × 1,024 bytes at most).
+  /// Per-worker scratch (one per thread; not shared). `sign` uses only `encoded_key`. The
+  /// group fields belong to `sign_group` / `append_group_url`: the canonical-request tails of
+  /// up to 16 lanes (allocated on the first `sign_group`, ~16 × 3.4 KB with a typical query,
+  /// then reused), the string-to-sign tails and the hex signatures. Move-only.
   struct Scratch {
     char encoded_key[3 * kMaxKeyBytes];
+
+    std::unique_ptr<char[]> lanes;  ///< kMaxSignGroup canonical-request tails, `stride` apart
+    std::size_t lanes_bytes = 0;    ///< size of `lanes`
+    /// Which signer's constants the lanes hold (its `lanes_id_`; 0 = none), and where each
+    /// lane's copy of the canonical suffix starts: a key of the same encoded length as the
+    /// lane's last one finds the suffix already in place.
+    std::uint64_t lanes_owner = 0;
+    std::size_t suffix_at[kMaxSignGroup] = {};
+    char const* key[kMaxSignGroup] = {};          ///< encoded key of each signed object
+    std::size_t key_size[kMaxSignGroup] = {};
+    SignError error[kMaxSignGroup] = {};
+    alignas(64) char sts[kMaxSignGroup][128] = {};  ///< string-to-sign tails (rest + 64 hex)
+    char signature[kMaxSignGroup][64] = {};         ///< hex signature of each signed object
   };
 
   /// Validates `config` (bucket, region, method, expiry 1..604800, endpoint) and derives the
@@ -119,6 +140,22 @@ class S3Presigner {
   /// has capacity. On error (`kEmptyKey`, `kKeyTooLong`) `out` is unchanged.
   [[nodiscard]] SignError sign(ObjectRef const& object, Scratch& scratch,
                                std::string& out) const noexcept;
+
+  /// Signs the first min(16, objects.size()) objects in lockstep (see `GroupSigner`): their
+  /// canonical requests hashed together with `crypto::sha256_finish_many`, whose lower-case
+  /// hex lands straight in each lane's string to sign, then the HMACs together with
+  /// `crypto::hmac_sha256_finish_many` (the ipad block and the constant head of the string to
+  /// sign folded into one shared midstate). `errors[i]` is what `sign` returns for
+  /// `objects[i]`. Returns how many objects it took: all of the first 16, or just one if the
+  /// scratch's lane buffer could not be allocated (that object is then signed the
+  /// single-stream way). noexcept; allocation-free once `scratch` has been used once.
+  [[nodiscard]] std::size_t sign_group(std::span<ObjectRef const> objects, Scratch& scratch,
+                                       std::span<SignError, kMaxSignGroup> errors) const noexcept;
+
+  /// Appends the URL of object `i` of the last `sign_group` on `scratch` to `out`: the bytes
+  /// `sign` appends for it. Appends nothing when that object failed or `i` is out of range.
+  /// noexcept; allocation-free once `out` has capacity.
+  void append_group_url(Scratch const& scratch, std::size_t i, std::string& out) const noexcept;
 
   /// Stage outputs for tests (allocate; not for the hot path).
   [[nodiscard]] std::string canonical_request(std::string_view key) const;
@@ -146,8 +183,19 @@ class S3Presigner {
   crypto::Sha256 cr_head_;    // midstate after "<METHOD>\n<path_prefix>"
   crypto::HmacSha256 key_;    // HMAC keyed with the derived signing key
   crypto::Sha256 sts_head_;   // key_.inner() after absorbing sts_prefix_
+
+  // The same constants as whole-block midstates for the multi-buffer path (sign_group). A
+  // lane's message is then "<*_rest_><per-object bytes>" resumed from the midstate.
+  crypto::Sha256Midstate cr_mid_{};     // "<METHOD>\n<path_prefix>", whole blocks only
+  std::string cr_rest_;                 // its remaining bytes (< 64)
+  crypto::Sha256Midstate sts_mid_{};    // ipad block + sts_prefix_, whole blocks only
+  std::string sts_rest_;                // the rest of sts_prefix_ (< 64 bytes)
+  crypto::Sha256Midstate mac_outer_{};  // opad block of the signing key
+  std::size_t lane_stride_ = 0;         // bytes per canonical-request tail in Scratch::lanes
+  std::uint64_t lanes_id_ = 0;          // unique per create(); copies share it (same constants)
 };
 
 static_assert(Signer<S3Presigner>);
+static_assert(GroupSigner<S3Presigner>);
 
 }  // namespace presign::signers::sigv4

@@ -1,0 +1,342 @@
+// The S3 ListObjectsV2 page fetcher (see s3_lister.hpp for the contract).
+//
+// One fetch = one RetryPolicy::run over attempts of: sign (fresh X-Amz-Date) → send →
+// status check → parse. The parse is inside the attempt on purpose: a 200 whose body is
+// half a document (a proxy cut it, a server bug) is a transient fault like a 503, and must be
+// retried rather than turned into a short page (RELIABILITY.md §1.5, "silent truncation is
+// the worst failure").
+#include "presign/io/s3_lister.hpp"
+
+#include "presign/io/list_page.hpp"
+#include "presign/signers/sigv4_request.hpp"
+#include "presign/signers/uri.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace presign::io {
+namespace {
+
+namespace sigv4 = signers::sigv4;
+
+Error usage(std::string m) { return make_error(ErrorKind::kUsage, std::move(m)); }
+
+bool valid_region(std::string_view r) {
+  if (r.empty() || r.size() > 64) return false;
+  return std::all_of(r.begin(), r.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The text of the first <name>…</name> of an XML error body (no entities expected in the
+// elements read here: region names and host names), or empty.
+std::string_view xml_text(std::string_view body, std::string_view name) {
+  std::string const open = "<" + std::string(name) + ">";
+  std::string const close = "</" + std::string(name) + ">";
+  auto const a = body.find(open);
+  if (a == std::string_view::npos) return {};
+  auto const b = body.find(close, a + open.size());
+  if (b == std::string_view::npos) return {};
+  return body.substr(a + open.size(), b - a - open.size());
+}
+
+// A host name as S3 writes it in <Endpoint>: letters, digits, '.', '-' only (so nothing
+// hostile reaches a message).
+bool plain_host(std::string_view h) {
+  return !h.empty() && h.size() <= 255 && std::all_of(h.begin(), h.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '-';
+  });
+}
+
+class S3PageFetcher final : public PageFetcher {
+ public:
+  S3PageFetcher(S3ListerConfig config, S3ListTarget target, std::unique_ptr<HttpClient> client)
+      : config_(std::move(config)),
+        target_(std::move(target)),
+        client_(std::move(client)),
+        signer_(config_.credentials, sigv4::HeaderSigningOptions{.region = config_.region,
+                                                                 .service = "s3"}),
+        retry_(config_.retry, make_env(config_.retry_env)) {}
+
+  Result<void> fetch(ListRequest const& req, ListPage& page, std::string& key_bytes) override {
+    page.clear();
+    std::size_t const entry = key_bytes.size();
+    auto params = s3_list_query(req);
+    std::string const url = target_.base_url + "?" + encode_query(params);
+    sigv4::HttpRequestParts parts;
+    parts.method = "GET";
+    parts.path = target_.path;
+    parts.query = std::move(params);
+    parts.headers = {{"host", target_.host_header}};
+    parts.payload_hash = std::string(sigv4::kEmptyPayloadSha256);
+
+    auto result = retry_.run([&](AttemptContext& ctx) -> Result<void> {
+      if (cancelled_.load(std::memory_order_acquire)) {
+        return make_error(ErrorKind::kInternal, "listing cancelled");  // fatal: not retried
+      }
+      SigningTime const now = config_.clock
+                                  ? config_.clock()
+                                  : std::chrono::floor<std::chrono::seconds>(
+                                        std::chrono::system_clock::now());
+      auto sig = signer_.sign(parts, now);
+      if (!sig) return sig.error();
+      HttpRequest http;
+      http.method = "GET";
+      http.url = url;
+      http.headers = std::move(sig->headers);
+      auto resp = client_->send(std::move(http));
+      if (!resp) return resp.error();
+      if (resp->status < 200 || resp->status >= 300) {
+        ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+        return s3_list_error(*resp, url, config_);
+      }
+      auto parsed = parser_.parse_s3(resp->body, page, key_bytes);
+      if (!parsed) {
+        Error e = parsed.error();
+        // A parse failure has no code of its own: mark it as a malformed response so the
+        // retry policy treats it as transient. An <Error> root in a 200 keeps its Code (S3
+        // can answer InternalError that way; it is retried or not by that code).
+        if (e.provider_code.empty()) e.provider_code = std::string(transport_code::kMalformedResponse);
+        e.http_status = resp->status;
+        e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(resp->status) +
+                   " with an unusable ListObjectsV2 body: " + e.detail;
+        return e;
+      }
+      if (!page.bucket.empty() && page.bucket != config_.bucket) {
+        key_bytes.resize(entry);
+        page.clear();
+        // Not retried: a proxy or a misconfigured endpoint serving another bucket.
+        return make_error(ErrorKind::kProtocol,
+                          describe_request("GET", url) + ": the listing is of bucket '" +
+                              page.bucket + "', not '" + config_.bucket + "'");
+      }
+      return {};
+    });
+    if (!result) {
+      key_bytes.resize(entry);
+      page.clear();
+      return result.error();
+    }
+    return {};
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    std::string d = "s3://" + config_.bucket;
+    if (!config_.prefix_for_messages.empty()) d += "/" + config_.prefix_for_messages;
+    if (!config_.endpoint.empty()) d += " at " + describe_request("", config_.endpoint).substr(1);
+    return d;
+  }
+
+  void cancel() noexcept override {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_.store(true, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  // The retry sleeper: the injected one if any, else a real sleep that cancel() cuts short.
+  RetryEnv make_env(RetryEnv env) {
+    auto inner = std::move(env.sleep);
+    env.sleep = [this, inner = std::move(inner)](std::chrono::milliseconds d) {
+      if (cancelled_.load(std::memory_order_acquire)) return;
+      if (inner) {
+        inner(d);
+        return;
+      }
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, d, [this] { return cancelled_.load(std::memory_order_acquire); });
+    };
+    if (!env.now) env.now = [] { return std::chrono::steady_clock::now(); };
+    if (!env.wall_now) env.wall_now = [] { return std::chrono::system_clock::now(); };
+    if (!env.uniform01) env.uniform01 = RetryEnv::system().uniform01;
+    return env;
+  }
+
+  S3ListerConfig config_;
+  S3ListTarget target_;
+  std::unique_ptr<HttpClient> client_;
+  sigv4::RequestSigner signer_;
+  ListPageParser parser_;
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  RetryPolicy retry_;  // last: its env captures `this` (cancelled_, mutex_, cv_)
+};
+
+}  // namespace
+
+Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& c) {
+  if (c.bucket.empty()) return usage("the bucket name is empty");
+  if (c.bucket.size() > 255 ||
+      std::any_of(c.bucket.begin(), c.bucket.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '/' || ch == '?' ||
+               ch == '#' || ch == '%';
+      })) {
+    return usage("'" + c.bucket + "' is not a valid S3 bucket name");
+  }
+  if (!valid_region(c.region)) return usage("'" + c.region + "' is not a valid region");
+
+  std::string scheme = "https";
+  std::string authority;
+  if (!c.endpoint.empty()) {
+    std::string_view ep = c.endpoint;
+    auto const sep = ep.find("://");
+    if (sep == std::string_view::npos) {
+      return usage("endpoint '" + c.endpoint + "' needs a scheme (http:// or https://)");
+    }
+    scheme = to_lower(ep.substr(0, sep));
+    if (scheme != "http" && scheme != "https") {
+      return usage("endpoint scheme must be http or https: '" + c.endpoint + "'");
+    }
+    ep.remove_prefix(sep + 3);
+    while (ep.ends_with('/')) ep.remove_suffix(1);
+    if (ep.empty() || ep.find_first_of("/?#@ \t\r\n") != std::string_view::npos) {
+      return usage("endpoint must be scheme://host[:port] without a path: '" + c.endpoint + "'");
+    }
+    authority = to_lower(ep);
+  }
+  bool const custom = !authority.empty();
+
+  S3ListTarget t;
+  switch (c.addressing) {
+    case sigv4::Addressing::kVirtual: t.virtual_host = true; break;
+    case sigv4::Addressing::kPath: t.virtual_host = false; break;
+    case sigv4::Addressing::kAuto:
+      t.virtual_host = !custom && sigv4::is_dns_compatible_bucket(c.bucket);
+      break;
+  }
+  if (t.virtual_host) {
+    if (c.bucket.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != std::string::npos) {
+      return usage("bucket '" + c.bucket + "' cannot be used virtual-hosted; use --addressing path");
+    }
+    if (custom && authority.front() == '[') {
+      return usage("a virtual-hosted bucket needs a host name endpoint, not an IPv6 literal");
+    }
+  }
+  std::string const aws_base =
+      c.region == "us-east-1" ? std::string("s3.amazonaws.com") : "s3." + c.region + ".amazonaws.com";
+  std::string const base = custom ? authority : aws_base;
+  std::string const url_authority = t.virtual_host ? c.bucket + "." + base : base;
+  t.path = "/";
+  if (!t.virtual_host) signers::append_uri_encoded(t.path, c.bucket, false);
+  t.base_url = scheme + "://" + url_authority + t.path;
+  auto parsed = parse_url(t.base_url);
+  if (!parsed) return usage("endpoint '" + c.endpoint + "' is not a valid URL: " + parsed.error().detail);
+  t.host_header = parsed->host_header;
+  return t;
+}
+
+std::vector<std::pair<std::string, std::string>> s3_list_query(ListRequest const& req) {
+  // Sorted by name: continuation-token < encoding-type < list-type < max-keys < prefix <
+  // start-after (byte order of the encoded names, which need no encoding).
+  std::vector<std::pair<std::string, std::string>> q;
+  if (!req.token.empty()) q.emplace_back("continuation-token", req.token);
+  q.emplace_back("encoding-type", "url");
+  q.emplace_back("list-type", "2");
+  std::uint32_t const n = std::clamp<std::uint32_t>(req.page_size == 0 ? 1000 : req.page_size, 1, 1000);
+  q.emplace_back("max-keys", std::to_string(n));
+  if (!req.prefix.empty()) q.emplace_back("prefix", req.prefix);
+  if (req.token.empty() && !req.start_after.empty()) q.emplace_back("start-after", req.start_after);
+  return q;
+}
+
+std::string encode_query(std::vector<std::pair<std::string, std::string>> const& params) {
+  std::string out;
+  for (auto const& [name, value] : params) {
+    if (!out.empty()) out += '&';
+    signers::append_uri_encoded(out, name, false);
+    out += '=';
+    signers::append_uri_encoded(out, value, false);
+  }
+  return out;
+}
+
+Error s3_list_error(HttpResponse const& response, std::string_view url,
+                    S3ListerConfig const& config) {
+  Error e = error_from_response(response, "GET", url);
+  std::string const& code = e.provider_code;
+  std::string const message = e.detail;  // "GET scheme://host/path: HTTP 403 Code: message"
+  std::string const bucket = "bucket '" + config.bucket + "'";
+
+  if (response.status == 401 || response.status == 403) {
+    e.kind = ErrorKind::kAuth;
+    std::string why = code == "InvalidAccessKeyId"      ? "the access key id is unknown to S3"
+                      : code == "SignatureDoesNotMatch" ? "the signature did not match: wrong secret access key"
+                      : code == "ExpiredToken" || code == "TokenRefreshRequired"
+                          ? "the session token has expired"
+                      : code == "InvalidToken" ? "the session token is invalid"
+                      : code == "AccessDenied" ? "access denied: the key may not list this bucket"
+                                               : "the request was refused";
+    e.detail = "S3 refused the credentials of access key id " +
+               config.credentials.access_key_id + " (" + why + "); " + message;
+    return e;
+  }
+
+  // Where the bucket really is: the x-amz-bucket-region header (301, 400 and 403 answers
+  // carry it), else <Region> of AuthorizationHeaderMalformed.
+  std::string region(response.header("x-amz-bucket-region"));
+  if (region.empty()) region = std::string(xml_text(response.body, "Region"));
+  if (!valid_region(region)) region.clear();
+  bool const wrong_region = response.status == 301 || code == "PermanentRedirect" ||
+                            code == "AuthorizationHeaderMalformed" ||
+                            code == "IllegalLocationConstraintException" ||
+                            (!region.empty() && region != config.region);
+  if (wrong_region && (response.status == 301 || response.status == 400)) {
+    e.kind = ErrorKind::kConfig;
+    if (!region.empty() && region != config.region) {
+      e.detail = bucket + " is in region " + region + ", not " +
+                 config.region + "; pass --region " + region + " (" + message + ")";
+    } else {
+      std::string_view const endpoint = xml_text(response.body, "Endpoint");
+      e.detail = bucket + " is not in region " + config.region +
+                 " (S3 answered HTTP " + std::to_string(response.status) +
+                 (code.empty() ? "" : " " + code) +
+                 (plain_host(endpoint) ? "; it must be addressed at " + std::string(endpoint) : "") +
+                 "); pass the bucket's --region";
+    }
+    return e;
+  }
+  if (response.status == 404 && (code == "NoSuchBucket" || code.empty())) {
+    e.kind = ErrorKind::kConfig;
+    e.detail = bucket + " does not exist" +
+               (config.endpoint.empty() ? std::string(" in S3")
+                                        : " at " + describe_request("", config.endpoint).substr(1)) +
+               " (" + message + ")";
+    return e;
+  }
+  return e;
+}
+
+Result<std::unique_ptr<PageFetcher>> make_s3_page_fetcher(S3ListerConfig config) {
+  auto target = resolve_s3_list_target(config);
+  if (!target) return target.error();
+  if (config.credentials.access_key_id.empty() || config.credentials.secret_access_key.empty()) {
+    return make_error(ErrorKind::kConfig,
+                      "listing s3://" + config.bucket +
+                          " needs AWS credentials: the access key id or the secret access key is empty");
+  }
+  if (config.retry.max_attempts < 1) {
+    return usage("the retry attempts must be at least 1, not " +
+                 std::to_string(config.retry.max_attempts));
+  }
+  auto client = HttpClient::create(config.http);
+  if (!client) return client.error();
+  return std::unique_ptr<PageFetcher>(
+      new S3PageFetcher(std::move(config), std::move(*target), std::move(*client)));
+}
+
+}  // namespace presign::io
