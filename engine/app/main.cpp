@@ -1,6 +1,7 @@
 // presign: batch presigning of object-store URLs. The only catch-all and exit-code mapping.
 #include "bench_command.hpp"
 #include "exit_codes.hpp"
+#include "ls_command.hpp"
 #include "sign_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   CLI::App* sign = presign::app::add_sign_command(app, sign_options);
   presign::app::BenchOptions bench_options;
   CLI::App* bench = presign::app::add_bench_command(app, bench_options);
+  presign::app::LsOptions ls_options;
+  CLI::App* ls = presign::app::add_ls_command(app, ls_options);
   try {
     app.parse(argc, argv);
   } catch (CLI::ParseError const& e) {
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
   try {
     if (sign->parsed()) return presign::app::run_sign(sign_options);
     if (bench->parsed()) return presign::app::run_bench(bench_options);
+    if (ls->parsed()) return presign::app::run_ls(ls_options);
   } catch (std::bad_alloc const&) {
     std::fputs("presign: out of memory\n", stderr);
     return presign::app::kInternal;

@@ -1,12 +1,223 @@
 #include "run_job.hpp"
 
+#include "providers.hpp"
 #include "presign/signers/crypto.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sys/resource.h>
 
 namespace presign::app {
+namespace {
+
+// "10ms", "1s", "2m" -> milliseconds; a unit is required (a bare number would be ambiguous
+// next to --expires, whose bare numbers are seconds). At most 10 minutes.
+Result<std::chrono::milliseconds> parse_delay(std::string_view text) {
+  auto bad = [&] {
+    return make_error(ErrorKind::kUsage, "--retry-base-delay '" + std::string(text) +
+                                             "' is not a duration with a unit (10ms, 1s, 2m) "
+                                             "of at most 10 minutes");
+  };
+  std::uint64_t n = 0;
+  auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end == text.data()) return bad();
+  std::string_view const unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::uint64_t const scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : 0;
+  if (scale == 0 || n > 600'000 / scale) return bad();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(n * scale));
+}
+
+// The largest page each provider serves (S3 max-keys, GCS maxResults, Azure maxresults).
+std::uint32_t max_page_size(std::string const& scheme) { return scheme == "az" ? 5000 : 1000; }
+
+// Checks the listing flags against the provider (no request, no credentials).
+Result<void> check_listing_flags(BucketUri const& uri, ListingFlags const& f) {
+  std::uint32_t const max = max_page_size(uri.scheme);
+  if (f.page_size > max) {
+    return make_error(ErrorKind::kUsage, "--page-size " + std::to_string(f.page_size) +
+                                             " is out of range: " + uri.scheme +
+                                             ":// lists 1 to " + std::to_string(max) +
+                                             " keys a request");
+  }
+  if (!f.start_after.empty() && uri.scheme != "s3") {
+    return make_error(ErrorKind::kUsage, "--start-after applies to s3:// only");
+  }
+  if (!f.ca_bundle.empty() && f.no_verify_ssl) {
+    return make_error(ErrorKind::kUsage, "--ca-bundle and --no-verify-ssl contradict each other");
+  }
+  if (!f.retry_base_delay.empty()) {
+    if (auto d = parse_delay(f.retry_base_delay); !d) return d.error();
+  }
+  return {};
+}
+
+// A source whose first batch was fetched before the job opened its output (see
+// open_job_source). The pipeline then seeks it to the position it was primed at (a no-op)
+// and takes that batch first.
+class PrimedSource final : public io::ObjectSource {
+ public:
+  explicit PrimedSource(std::unique_ptr<io::ObjectSource> inner) : inner_(std::move(inner)) {}
+
+  Result<void> prime(std::string const& position) {
+    if (!position.empty()) {
+      if (auto r = inner_->seek(position); !r) return r.error();
+    }
+    position_ = position;
+    auto got = inner_->next(first_);
+    if (!got) return got.error();
+    pending_ = *got;
+    exhausted_ = !*got;
+    return {};
+  }
+
+  Result<bool> next(io::Batch& batch) override {
+    if (pending_) {
+      pending_ = false;
+      take_first(batch);
+      return true;
+    }
+    if (exhausted_) {
+      batch.reset();
+      return false;
+    }
+    return inner_->next(batch);
+  }
+
+  Result<void> seek(std::string const& position) override {
+    if (position != position_) {
+      return make_error(ErrorKind::kInternal, "the listing was primed at another position than "
+                                              "the one the job resumes from");
+    }
+    return {};
+  }
+
+  [[nodiscard]] double fraction_done() const override { return inner_->fraction_done(); }
+
+ private:
+  // Copies the first batch into the engine's pooled one. The keys are views into `data`, so
+  // they are rebuilt from their offsets (a moved short string would leave them dangling).
+  void take_first(io::Batch& batch) {
+    batch.reset();
+    batch.seq = first_.seq;
+    batch.first_index = first_.first_index;
+    batch.source_position = first_.source_position;
+    batch.arrived_ns = first_.arrived_ns;
+    batch.data = first_.data;
+    batch.objects.reserve(first_.objects.size());
+    char const* const base = first_.data.data();
+    std::string_view const data = batch.data;
+    for (ObjectRef const& o : first_.objects) {
+      ObjectRef r;
+      r.key = data.substr(static_cast<std::size_t>(o.key.data() - base), o.key.size());
+      r.version = o.version;  // never a view into `data` (listings carry no versions yet)
+      batch.objects.push_back(r);
+    }
+    first_.reset();
+  }
+
+  std::unique_ptr<io::ObjectSource> inner_;
+  io::Batch first_;
+  std::string position_;
+  bool pending_ = false;
+  bool exhausted_ = false;
+};
+
+}  // namespace
+
+std::string listing_prefix(BucketUri const& uri) {
+  if (uri.scheme != "az") return uri.prefix;
+  auto const slash = uri.prefix.find('/');
+  return slash == std::string::npos ? std::string() : uri.prefix.substr(slash + 1);
+}
+
+Error as_listing_failure(Error e) {
+  // The service's "no such bucket" / "wrong region" arrive as kConfig; while listing they
+  // mean the listing failed (exit 5). Everything else keeps its kind.
+  if (e.kind == ErrorKind::kConfig) e.kind = ErrorKind::kProtocol;
+  return e;
+}
+
+Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f) {
+  if (auto r = check_listing_flags(uri, f); !r) return r.error();
+  ListerOptions lo;
+  lo.endpoint = f.endpoint;
+  lo.region = f.region;
+  lo.addressing = f.addressing;
+  lo.credentials = f.credentials;
+  lo.access_token = f.access_token;
+  lo.ca_bundle = f.ca_bundle;
+  lo.no_verify_ssl = f.no_verify_ssl;
+  lo.page_size = f.page_size != 0 ? f.page_size : max_page_size(uri.scheme);
+  lo.max_attempts = f.retry_max_attempts;
+  if (!f.retry_base_delay.empty()) lo.retry_base = *parse_delay(f.retry_base_delay);
+  Result<std::unique_ptr<io::PageFetcher>> fetcher =
+      uri.scheme == "s3"   ? make_s3_lister(uri, lo)
+      : uri.scheme == "gs" ? make_gcs_lister(uri, lo)
+      : uri.scheme == "az" ? make_azure_lister(uri, lo)
+                           : Result<std::unique_ptr<io::PageFetcher>>(make_error(
+                                 ErrorKind::kUsage, "unsupported scheme '" + uri.scheme + "://'"));
+  if (!fetcher) return fetcher.error();
+  if (f.no_verify_ssl) {
+    std::fputs("presign: warning: --no-verify-ssl: TLS certificates of the listing endpoint are "
+               "not verified; anyone on the network path can answer in its name\n",
+               stderr);
+  }
+  ListingSetup setup;
+  setup.fetcher = std::move(*fetcher);
+  setup.options.prefix = listing_prefix(uri);
+  setup.options.start_after = f.start_after;
+  setup.options.page_size = lo.page_size;
+  return setup;
+}
+
+Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
+  if (o.keys_from.empty()) return check_listing_flags(uri, listing_flags(o));
+  // --keys-from: keys are full object names; a prefix in the URI would be ignored or
+  // prepended, and either would surprise someone, so it is refused.
+  if (!listing_prefix(uri).empty()) {
+    return make_error(ErrorKind::kUsage,
+                      "'" + o.uri + "' has a prefix, but --keys-from takes full object keys: "
+                      "drop the prefix from the URI, or drop --keys-from to list the prefix");
+  }
+  for (auto const& [flag, set] :
+       {std::pair{"--page-size", o.page_size != 0}, {"--start-after", !o.start_after.empty()},
+        {"--access-token", !o.access_token.empty()}, {"--ca-bundle", !o.ca_bundle.empty()},
+        {"--no-verify-ssl", o.no_verify_ssl}, {"--retry-max-attempts", o.retry_max_attempts != 0},
+        {"--retry-base-delay", !o.retry_base_delay.empty()}}) {
+    if (set) {
+      return make_error(ErrorKind::kUsage, std::string(flag) + " applies to listing a bucket "
+                                                               "only, not to --keys-from");
+    }
+  }
+  return {};
+}
+
+Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position,
+                                  bool prime) {
+  JobSource js;
+  if (!o.keys_from.empty()) {
+    auto source = io::KeyFileSource::open(o.keys_from);
+    if (!source) return source.error();
+    js.source = std::move(*source);
+    return js;
+  }
+  auto uri = parse_bucket_uri(o.uri);
+  if (!uri) return uri.error();
+  auto setup = prepare_listing(*uri, listing_flags(o));
+  if (!setup) return setup.error();
+  js.listing = true;
+  auto listing = io::make_listing_source(std::move(setup->fetcher), std::move(setup->options));
+  if (!prime) {
+    js.source = std::move(listing);
+    return js;
+  }
+  auto primed = std::make_unique<PrimedSource>(std::move(listing));
+  if (auto r = primed->prime(resume_position); !r) return as_listing_failure(r.error());
+  js.source = std::move(primed);
+  return js;
+}
 
 std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at) {
   // Every option that changes output bytes, each length-prefixed so fields cannot run together.
@@ -24,6 +235,14 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
     add(*v);
   }
   add(o.https_only ? "https-only" : "");
+  if (o.keys_from.empty()) {
+    // A listing: what it lists (the prefix is in the URI) and where it starts. The page size
+    // changes no byte of output, but the positions a checkpoint records are per page.
+    // (Not --access-token: a secret, and one that expires; a resume may bring a fresh one.)
+    add("listing/1");
+    add(o.start_after);
+    add(std::to_string(o.page_size));
+  }
   add(io::format_name(format));
   add(format_rfc3339(o.when));
   add(format_rfc3339(expires_at));

@@ -6,9 +6,12 @@
 #include "presign/core/time.hpp"
 #include "presign/engine/pipeline.hpp"
 #include "presign/io/key_file_source.hpp"
+#include "presign/io/listing.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -43,6 +46,92 @@ inline int fail(Error const& e) {
   return exit_code_for(e.kind);
 }
 
+/// The options of a bucket listing, shared by `presign sign` (without --keys-from) and
+/// `presign ls`. Both commands hold them as same-named members, registered and read by the
+/// templates below.
+struct ListingFlags {
+  std::string endpoint;
+  std::string region;
+  std::string addressing = "auto";
+  std::string credentials;
+  std::string access_token;
+  std::string ca_bundle;
+  bool no_verify_ssl = false;
+  std::uint32_t page_size = 0;  ///< 0: the provider's maximum (an explicit 0 is refused)
+  std::string start_after;
+  int retry_max_attempts = 0;    ///< 0: the listing retry profile's default
+  std::string retry_base_delay;  ///< empty: the profile's default (1 s)
+};
+
+template <class O>
+ListingFlags listing_flags(O const& o) {
+  return ListingFlags{o.endpoint,    o.region,        o.addressing,  o.credentials,
+                      o.access_token, o.ca_bundle,    o.no_verify_ssl, o.page_size,
+                      o.start_after, o.retry_max_attempts, o.retry_base_delay};
+}
+
+/// Registers the listing-only options (the ones `sign` without --keys-from and `ls` share;
+/// --endpoint, --region, --addressing and --credentials are registered by each command).
+template <class O>
+void add_listing_options(CLI::App* cmd, O& o, char const* when) {
+  std::string const w = when;
+  cmd->add_option("--page-size", o.page_size,
+                  "keys per listing request" + w + ": 1-1000 for s3:// and gs://, 1-5000 for "
+                  "az:// (default: the maximum)")
+      ->check(CLI::Range(1U, 5000U));
+  cmd->add_option("--start-after", o.start_after,
+                  "s3://: list only keys after KEY (byte order)" + w);
+  cmd->add_option("--access-token", o.access_token,
+                  "gs://: OAuth2 access token for listing (default GOOGLE_OAUTH_ACCESS_TOKEN)" + w);
+  cmd->add_option("--ca-bundle", o.ca_bundle,
+                  "PEM file of CAs to trust instead of the system's, for listing requests" + w);
+  cmd->add_flag("--no-verify-ssl", o.no_verify_ssl,
+                "accept any TLS certificate when listing (dangerous; warns on stderr)" + w);
+  cmd->add_option("--retry-max-attempts", o.retry_max_attempts,
+                  "attempts per listing page, the first included (default 8)" + w)
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--retry-base-delay", o.retry_base_delay,
+                  "backoff base between listing attempts: 10ms, 1s, 2m (default 1s; each retry "
+                  "waits a random time up to base x 2^(retry-1), at most 20 s)" + w);
+}
+
+/// What a listing needs, validated: the provider's page fetcher (credentials resolved) and
+/// the listing options (prefix from the URI, start-after, page size).
+struct ListingSetup {
+  std::unique_ptr<io::PageFetcher> fetcher;
+  io::ListingOptions options;
+};
+
+/// Validates the flags for `uri`'s provider (page-size range, s3-only --start-after, the
+/// retry delay) and builds the provider's fetcher. Warns on stderr about --no-verify-ssl.
+/// Makes no request. Errors keep their kind (usage 2, configuration/credentials 3).
+Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& flags);
+
+/// The prefix a listing of `uri` asks for: the URI's prefix, or for az:// what follows the
+/// container (az://ACCOUNT/CONTAINER/PREFIX).
+std::string listing_prefix(BucketUri const& uri);
+
+/// A failure that happened while listing, as the program reports it: a missing bucket or a
+/// wrong region (kConfig, the service's answer) is a listing failure (exit 5) like a network
+/// or protocol failure; refused credentials stay kAuth (3), local I/O kIo (4).
+Error as_listing_failure(Error e);
+
+/// Checks, before any credentials are looked up, that the source options fit together:
+/// with --keys-from, no URI prefix (keys are full names) and no listing-only flag; without
+/// it, the listing flags are valid for the URI's provider.
+Result<void> check_source_options(BucketUri const& uri, SignOptions const& o);
+
+/// The job's source and whether it lists. With --keys-from: the key file (opened, not read).
+/// Without: the bucket listing, whose first page (after `resume_position`, when resuming) is
+/// fetched before this returns, so that a missing bucket, refused credentials or an
+/// unreachable endpoint are reported before any output file or checkpoint is created.
+/// `prime` false: build the listing but fetch nothing (a resume that only has to publish).
+struct JobSource {
+  std::unique_ptr<io::ObjectSource> source;
+  bool listing = false;
+};
+Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position, bool prime);
+
 /// SHA-256 (hex) of everything that determines the output bytes; a resume must match it.
 std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at);
 
@@ -51,16 +140,30 @@ void print_progress(engine::Progress const& p);
 Result<void> write_summary(std::string const& path, engine::RunStats const& stats,
                            SignOptions const& o, io::Format format);
 
+/// Signs every object of the job's source (the key file, or the bucket listing; see
+/// open_job_source) and writes the records. Returns the process exit code.
 template <signers::Signer S>
 int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
-  // Open the input before the output: an unreadable key file must not create an output file.
-  auto source = io::KeyFileSource::open(o.keys_from);
-  if (!source) return fail(source.error());
+  std::string const fingerprint = job_fingerprint(o, format, expires_at);
+  // Before the source is opened: a checkpoint of another job must not steer its seek.
+  if (o.resume_state && o.resume_state->fingerprint != fingerprint) {
+    return fail(make_error(ErrorKind::kUsage,
+                           "checkpoint " + o.checkpoint + " belongs to a job with other "
+                           "parameters (bucket, prefix, keys, format, expiry, ...); cannot resume"));
+  }
+  // Open the input before the output: an unreadable key file, a missing bucket or an
+  // unreachable endpoint must not create an output file.
+  bool const publish_only = o.resume_state && o.resume_state->complete;
+  auto opened = open_job_source(o, o.resume_state ? o.resume_state->source_position : std::string(),
+                                !publish_only);
+  if (!opened) return fail(opened.error());
+  auto& source = opened->source;
+  bool const listing = opened->listing;
 
   engine::PipelineOptions popts;
   popts.threads = o.threads;
   if (!o.compress.empty()) popts.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
-  popts.start.fingerprint = job_fingerprint(o, format, expires_at);
+  popts.start.fingerprint = fingerprint;
   popts.start.signing_time = o.when.time_since_epoch().count();
   std::optional<engine::CheckpointWriter> checkpoint;
   std::unique_ptr<io::OutputSink> sink;
@@ -74,11 +177,6 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
     checkpoint.emplace(std::move(*ck));
     popts.checkpoint = &*checkpoint;
     if (o.resume_state) {
-      if (o.resume_state->fingerprint != popts.start.fingerprint) {
-        return fail(make_error(ErrorKind::kUsage,
-                               "checkpoint " + o.checkpoint + " belongs to a job with other "
-                               "parameters (bucket, keys, format, expiry, ...); cannot resume"));
-      }
       popts.start = *o.resume_state;
       popts.resuming = true;
       if (o.resume_state->complete) {
@@ -114,13 +212,13 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   io::RecordFormatter formatter(format, format_rfc3339(expires_at));
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
   if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
-  auto stats = engine::run_pipeline(**source, batch_signer, formatter, *sink, popts);
+  auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);
   if (!stats) {
     if (checkpoint) {
       std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",
                    o.checkpoint.c_str());
     }
-    return fail(stats.error());
+    return fail(listing ? as_listing_failure(stats.error()) : stats.error());
   }
   if (!o.summary.empty()) {
     if (auto r = write_summary(o.summary, *stats, o, format); !r) return fail(r.error());

@@ -20,7 +20,6 @@ namespace presign::app {
 
 int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
            std::int64_t expires_seconds, SigningTime when) {
-  // TODO(#2): the URI prefix is ignored with --keys-from; listing (#5) will use it.
   auto env = signers::aws::process_env();
   signers::sigv4::S3PresignConfig cfg;
   cfg.bucket = uri.bucket;
@@ -65,18 +64,30 @@ int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
 
 CLI::App* add_sign_command(CLI::App& app, SignOptions& o) {
   CLI::App* cmd = app.add_subcommand("sign", "Write a presigned URL for every object");
-  cmd->footer(R"(Examples:
+  cmd->footer(R"(Where the keys come from:
+  without --keys-from  the bucket is listed: every object whose key starts with the URI's
+                       PREFIX (bytes, not a folder: s3://b/img lists img/a and img2), in the
+                       listing's byte order. --checkpoint/--resume continue a listing after
+                       the last page written.
+  --keys-from FILE|-   exactly these keys, in file order; the URI must name no prefix
+                       (keys are full object names; az:// names ACCOUNT/CONTAINER only).
+
+Examples:
+  presign sign s3://my-bucket/images/ --output urls.ndjson
   presign sign s3://my-bucket --keys-from keys.txt --output urls.ndjson
   presign sign s3://my-bucket --keys-from - --format labelbox --expires 7d < keys.txt
-  presign sign s3://test-bucket --keys-from keys.txt --endpoint http://127.0.0.1:4569 \
-      --signing-time 2024-01-01T00:00:00Z --format csv --output urls.csv
+  presign sign s3://test-bucket --endpoint http://127.0.0.1:4569 \
+      --signing-time 2024-01-01T00:00:00Z --format csv --output urls.csv \
+      --checkpoint urls.ck --resume
 
 Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
             3 credentials/configuration, 4 local I/O, 5 listing, 10 internal.)");
-  cmd->add_option("uri", o.uri, "s3://BUCKET[/PREFIX]")->required();
-  cmd->add_option("--keys-from", o.keys_from,
-                  "file with one object key per line ('-' = stdin); split on \\n only, nothing trimmed")
+  cmd->add_option("uri", o.uri,
+                  "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]")
       ->required();
+  cmd->add_option("--keys-from", o.keys_from,
+                  "sign the keys of this file, one per line ('-' = stdin; split on \\n only, "
+                  "nothing trimmed) instead of listing the bucket");
   cmd->add_option("--region", o.region,
                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, profile region, us-east-1)");
   cmd->add_option("--endpoint", o.endpoint,
@@ -123,6 +134,7 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--response-content-language", o.response_content_language, "az://: rscl override");
   cmd->add_option("--snapshot", o.snapshot, "az://: sign this blob snapshot (sr=bs)");
   cmd->add_option("--version-id", o.version_id, "az://: sign this blob version (sr=bv)");
+  add_listing_options(cmd, o, " (listing only: not with --keys-from)");
   return cmd;
 }
 
@@ -131,6 +143,7 @@ int run_sign(SignOptions const& o) {
   if (!uri) return fail(uri.error());
   auto format = io::parse_format(o.format);
   if (!format) return fail(format.error());
+  if (auto r = check_source_options(*uri, o); !r) return fail(r.error());
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
   SignOptions opts = o;

@@ -15,6 +15,7 @@ namespace presign::app {
 
 struct SignOptions {
   std::string uri;  ///< s3://BUCKET[/PREFIX]
+  /// --keys-from FILE|-: sign these keys. Empty: list the bucket under the URI's prefix.
   std::string keys_from;
   std::string region;
   std::string endpoint;
@@ -38,6 +39,8 @@ struct SignOptions {
   std::uint32_t page_size = 0;  ///< --page-size (0: provider maximum)
   std::string start_after;     ///< --start-after KEY (s3)
   std::string access_token;    ///< --access-token (gs)
+  int retry_max_attempts = 0;    ///< --retry-max-attempts (0: the listing profile's default)
+  std::string retry_base_delay;  ///< --retry-base-delay DURATION ("10ms", "1s"; empty: 1s)
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
   // Azure

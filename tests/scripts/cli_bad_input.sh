@@ -6,10 +6,16 @@
 # the output directory; a successful output is mode 0600; an over-long key is a per-object
 # error record (exit 1) while the other keys are still signed in order; order is kept for
 # 100,000 keys on 2 threads; all five formats parse with standard parsers; stdin works.
-# Offline: no network is used. A missing prerequisite fails the test; nothing is skipped.
+# Listing (no --keys-from): bad listing options are usage errors; an unreadable --ca-bundle is
+# a configuration error; a bucket that does not exist and a server that refuses connections
+# are listing failures (exit 5) that leave no output file, against the fake S3 server
+# (tests/support, on 127.0.0.1) and a closed port. No other network is used.
+# usage: cli_bad_input.sh PATH/TO/presign PATH/TO/fake_s3_server
+# A missing prerequisite fails the test; nothing is skipped.
 set -uo pipefail
 
 PRESIGN=${1:-}
+FAKE_S3=${2:-}
 PY=/usr/bin/python3
 pass=0
 fail=0
@@ -23,12 +29,15 @@ fail_setup() {
 
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
 [ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
+[ -x "$FAKE_S3" ] || fail_setup "fake_s3_server binary '$FAKE_S3' is missing (usage: $0 PRESIGN FAKE_S3_SERVER)"
 [ -x "$PY" ] || fail_setup "$PY is missing (python3 is needed to parse the formats)"
 "$PY" -c 'import json, csv' 2>/dev/null || fail_setup "python modules json/csv are missing for $PY"
 case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
+case "$FAKE_S3" in /*) ;; *) FAKE_S3=$(cd "$(dirname "$FAKE_S3")" && pwd)/$(basename "$FAKE_S3") ;; esac
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-cli.XXXXXX") || fail_setup "mktemp failed"
-trap 'chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+FAKE_PID=""
+trap '[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/emptyhome"
 cd "$WORK" || fail_setup "cannot cd to $WORK"
 
@@ -312,6 +321,63 @@ while read -r status name rest; do
 done <"$WORK/fmt/check.log"
 [ "$(grep -c '^ok ' "$WORK/fmt/check.log")" -eq 5 ] || bad "format check did not report 5 formats ok"
 
-echo "cli_bad_input: refusals, credentials, unreadable input, modes, partial errors, order, formats"
+echo "== listing: options =="
+# Usage errors are found before credentials and before any request.
+run_case page-size-0 2 'page-size' "${creds_env[@]}" -- s3://b --page-size 0
+run_case page-size-1001 2 'page-size 1001.*1 to 1000' "${creds_env[@]}" -- s3://b --page-size 1001
+run_case page-size-nocreds 2 'page-size' env -i PATH="$PATH" HOME="$WORK/emptyhome" -- s3://b --page-size 1001
+run_case page-size-neg 2 'page-size' "${creds_env[@]}" -- s3://b --page-size -1
+run_case retry-delay-no-unit 2 'retry-base-delay' "${creds_env[@]}" -- s3://b --retry-base-delay 5
+run_case retry-delay-junk 2 'retry-base-delay' "${creds_env[@]}" -- s3://b --retry-base-delay 1h
+run_case retry-attempts-0 2 'retry-max-attempts' "${creds_env[@]}" -- s3://b --retry-max-attempts 0
+run_case start-after-gs 2 'start-after.*s3' "${creds_env[@]}" -- gs://b --start-after x
+run_case tls-contradiction 2 'ca-bundle.*no-verify-ssl' "${creds_env[@]}" -- s3://b --ca-bundle "$WORK/keys.txt" --no-verify-ssl
+# --keys-from takes full keys: a URI prefix, or a listing-only option, is refused.
+run_case keys-from-prefix 2 'prefix' "${creds_env[@]}" -- s3://b/some/prefix --keys-from keys.txt
+run_case keys-from-start-after 2 'start-after.*keys-from' "${creds_env[@]}" -- s3://b --keys-from keys.txt --start-after x
+run_case keys-from-page-size 2 'page-size.*keys-from' "${creds_env[@]}" -- s3://b --keys-from keys.txt --page-size 10
+run_case ca-bundle-missing 3 "ca-bundle-does-not-exist.pem" "${creds_env[@]}" -- s3://b --endpoint https://127.0.0.1:9 \
+  --ca-bundle "$WORK/ca-bundle-does-not-exist.pem"
+printf 'not a certificate\n' >"$WORK/junk.pem"
+run_case ca-bundle-junk 3 "junk.pem" "${creds_env[@]}" -- s3://b --endpoint https://127.0.0.1:9 --ca-bundle "$WORK/junk.pem"
+
+echo "== listing: failures against a local server =="
+"$FAKE_S3" --keys 25 >"$WORK/fake.out" 2>"$WORK/fake.err" &
+FAKE_PID=$!
+EP=""
+for _ in $(seq 100); do
+  EP=$(sed -n 's#^fake_s3_server listening on \(http://127.0.0.1:[0-9]*\)/.*#\1#p' "$WORK/fake.out")
+  [ -n "$EP" ] && break
+  sleep 0.1
+done
+[ -n "$EP" ] || fail_setup "fake_s3_server did not start: $(cat "$WORK/fake.err")"
+run_case no-such-bucket 5 "bucket 'no-such-bucket' does not exist" "${creds_env[@]}" -- s3://no-such-bucket \
+  --endpoint "$EP" --retry-base-delay 10ms
+# ... also with a checkpoint: the first page is fetched before any file is created.
+mkdir -p "$WORK/case-no-such-bucket-ck"
+run_case no-such-bucket-ck 5 "does not exist" "${creds_env[@]}" -- s3://no-such-bucket --endpoint "$EP" \
+  --checkpoint "$WORK/case-no-such-bucket-ck/out/job.ck" --resume
+# A port nobody listens on: refused, retried twice, then a clear message.
+CLOSED=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+run_case refused 5 'connection refused' "${creds_env[@]}" -- s3://b --endpoint "http://127.0.0.1:$CLOSED" \
+  --retry-max-attempts 2 --retry-base-delay 10ms
+for c in no-such-bucket refused ca-bundle-missing; do
+  if grep -qF -- "${SECRET:0:16}" "$WORK/case-$c/stderr"; then bad "$c: the secret appears in the message"; else ok; fi
+done
+# A listing that works: 25 keys, then ls prints the same keys; --no-verify-ssl warns.
+d="$WORK/listing-ok"
+mkdir -p "$d"
+if "${creds_env[@]}" "$PRESIGN" sign s3://bucket/obj/ --endpoint "$EP" --format tsv --output "$d/urls.tsv" 2>"$d/sign.err" &&
+   "${creds_env[@]}" "$PRESIGN" ls s3://bucket/obj/ --endpoint "$EP" --no-verify-ssl >"$d/ls.keys" 2>"$d/ls.err" &&
+   [ "$(cut -f1 "$d/urls.tsv")" = "$(cat "$d/ls.keys")" ] && [ "$(wc -l <"$d/ls.keys")" -eq 25 ]; then ok
+else bad "listing 25 keys: sign and ls disagree or failed: $(cat "$d/sign.err" "$d/ls.err")"; fi
+if grep -q 'warning: --no-verify-ssl' "$d/ls.err"; then ok; else bad "--no-verify-ssl gave no warning: $(cat "$d/ls.err")"; fi
+"${creds_env[@]}" "$PRESIGN" ls s3://no-such-bucket --endpoint "$EP" --output "$d/ls-missing.keys" 2>"$d/ls-missing.err"
+rc=$?
+if [ "$rc" -eq 5 ] && [ ! -e "$d/ls-missing.keys" ] && grep -q 'does not exist' "$d/ls-missing.err"; then ok
+else bad "ls of a missing bucket: exit $rc (want 5, no output): $(cat "$d/ls-missing.err")"; fi
+kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=""
+
+echo "cli_bad_input: refusals, credentials, unreadable input, modes, partial errors, order, formats, listing"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

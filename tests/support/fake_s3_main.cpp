@@ -1,44 +1,95 @@
-// fake_s3_server: the fake S3 ListObjectsV2 server as a program, for benchmarks and manual
-// runs of the listers. Listens on 127.0.0.1 only and runs until SIGINT or SIGTERM.
+// fake_s3_server: the fake S3 ListObjectsV2 server (fake_s3_server.hpp) as a program with any
+// mix of injected faults, for the end-to-end listing tests of the presign program
+// (tests/scripts/s3_list_*.sh). Listens on 127.0.0.1 only; runs until SIGINT or SIGTERM.
 //
-//   fake_s3_server --keys 1000000 --port 9000 [--latency-ms 20] [--bucket b] [--threads 2]
-//                  [--key-prefix obj/] [--key-suffix S] [--slowdown-rate 0.1] [--seed 1]
-//                  [--retry-after 1]
+//   fake_s3_server --keys N [--port P] [--latency-ms X] [--bucket B] [--threads T]
+//                  [--key-prefix S] [--key-suffix S] [--seed S] [--max-in-row N]
+//                  [--fault NAME=RATE]... [--slowdown-rate R] [--retry-after V]
+//                  [--verify-sigv4]
 //
-// Prints one line "fake_s3_server listening on http://127.0.0.1:PORT/BUCKET keys=N" on
-// stdout once it accepts connections (scripts wait for it), and its counters on stderr when
-// stopped by SIGINT/SIGTERM (exit status 0).
+// NAME is one of the identifiers printed by --help (slowdown, reset-headers, reset-body, ...);
+// each request draws one fault from the seeded schedule, and a page is served correctly after
+// --max-in-row faults in a row (default 4). --verify-sigv4 checks header auth against the
+// credentials in FAKE_S3_ACCESS_KEY_ID / FAKE_S3_SECRET_ACCESS_KEY (the environment, so no
+// secret appears in a process list).
+//
+// Prints "fake_s3_server listening on http://127.0.0.1:PORT/BUCKET keys=N" on stdout once it
+// accepts connections, and on SIGINT/SIGTERM its counters on stdout, one "name value" a line
+// (requests, pages_ok, keys_served, auth_failures, fault.<NAME> for every NAME), then exits 0.
+// --slowdown-rate R is short for --fault slowdown=R; --retry-after V adds a Retry-After header
+// to the 503 and 429 faults. Also the target of bench-e2e listing runs.
+
+#include "fake_s3_server.hpp"
 
 #include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
+#include <signal.h>
 #include <string>
 #include <string_view>
 #include <thread>
-
-#include "fake_s3_server.hpp"
-#include <signal.h>
+#include <utility>
 
 namespace {
+
+using presign::test::Fault;
+
+// Stable command-line names of the faults that a listing client must survive or report.
+constexpr std::pair<std::string_view, Fault> kFaults[] = {
+    {"slowdown", Fault::kSlowDown503},
+    {"internal-error", Fault::kInternalError500},
+    {"bad-gateway", Fault::kBadGateway502},
+    {"gateway-timeout", Fault::kGatewayTimeout504},
+    {"too-many-requests", Fault::kTooManyRequests429},
+    {"request-timeout-400", Fault::kRequestTimeout400},
+    {"reset-headers", Fault::kResetMidHeaders},
+    {"reset-body", Fault::kResetMidBody},
+    {"truncated-body", Fault::kTruncatedBody},
+    {"malformed-xml", Fault::kMalformedXml200},
+    {"silent-close", Fault::kSilentClose},
+    {"close-after-response", Fault::kCloseAfterResponse},
+    {"chunked", Fault::kChunked},
+    {"empty-page", Fault::kEmptyPageWithToken},
+    {"access-denied", Fault::kAccessDenied403},
+    {"no-such-bucket", Fault::kNoSuchBucket404},
+};
 
 volatile std::sig_atomic_t g_stop = 0;
 
 void usage() {
   std::fprintf(stderr,
                "usage: fake_s3_server --keys N [--port P] [--latency-ms X] [--bucket B]\n"
-               "                      [--threads T] [--key-prefix S] [--key-suffix S]\n"
-               "                      [--slowdown-rate R] [--seed S] [--retry-after V]\n");
+               "                      [--threads T] [--key-prefix S] [--key-suffix S] [--seed S]\n"
+               "                      [--max-in-row N] [--fault NAME=RATE]... [--slowdown-rate R]\n"
+               "                      [--retry-after V] [--verify-sigv4]\n"
+               "fault names:");
+  for (auto const& [name, f] : kFaults) std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
+  std::fputc('\n', stderr);
 }
 
 template <class T>
-bool parse_number(char const* text, T& out) {
-  std::string_view const s(text);
+bool parse_number(std::string_view s, T& out) {
   auto const [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return !s.empty() && ec == std::errc{} && p == s.data() + s.size();
+}
+
+bool parse_fault(std::string_view spec, presign::test::FakeS3Options& opts) {
+  auto const eq = spec.find('=');
+  if (eq == std::string_view::npos) return false;
+  std::string const rate_text(spec.substr(eq + 1));
+  char* end = nullptr;
+  double const rate = std::strtod(rate_text.c_str(), &end);
+  if (end == rate_text.c_str() || *end != '\0' || rate < 0 || rate > 1) return false;
+  for (auto const& [name, f] : kFaults) {
+    if (name == spec.substr(0, eq)) {
+      if (rate > 0) opts.rates.push_back({f, rate});
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -53,15 +104,27 @@ int main(int argc, char** argv) {
       usage();
       return 0;
     }
+    if (a == "--verify-sigv4") {
+      char const* id = std::getenv("FAKE_S3_ACCESS_KEY_ID");
+      char const* secret = std::getenv("FAKE_S3_SECRET_ACCESS_KEY");
+      if (id == nullptr || secret == nullptr) {
+        std::fputs("fake_s3_server: --verify-sigv4 needs FAKE_S3_ACCESS_KEY_ID and "
+                   "FAKE_S3_SECRET_ACCESS_KEY in the environment\n", stderr);
+        return 2;
+      }
+      opts.verify_sigv4 = true;
+      opts.access_key_id = id;
+      opts.secret_access_key = secret;
+      continue;
+    }
     if (i + 1 >= argc) {
       usage();
       return 2;
     }
-    char const* v = argv[++i];
+    std::string_view const v = argv[++i];
     bool ok = true;
     if (a == "--keys") {
-      ok = parse_number(v, opts.keys);
-      have_keys = ok;
+      ok = have_keys = parse_number(v, opts.keys);
     } else if (a == "--port") {
       ok = parse_number(v, opts.port);
     } else if (a == "--latency-ms") {
@@ -76,20 +139,21 @@ int main(int argc, char** argv) {
       opts.key_prefix = v;
     } else if (a == "--key-suffix") {
       opts.key_suffix = v;
-    } else if (a == "--slowdown-rate") {
-      char* end = nullptr;
-      double const r = std::strtod(v, &end);
-      ok = end != v && *end == '\0' && r >= 0 && r <= 1;
-      if (ok && r > 0) opts.rates.push_back({presign::test::Fault::kSlowDown503, r});
     } else if (a == "--seed") {
       ok = parse_number(v, opts.seed);
-    } else if (a == "--retry-after") {
-      opts.retry_after = v;
+    } else if (a == "--max-in-row") {
+      ok = parse_number(v, opts.max_consecutive_faults_per_page);
+    } else if (a == "--fault") {
+      ok = parse_fault(v, opts);
+    } else if (a == "--slowdown-rate") {  // shorthand for --fault slowdown=RATE
+      ok = parse_fault("slowdown=" + std::string(v), opts);
+    } else if (a == "--retry-after") {  // sent with 503 and 429 faults
+      opts.retry_after = std::string(v);
     } else {
       ok = false;
     }
     if (!ok) {
-      std::fprintf(stderr, "fake_s3_server: bad option %s %s\n", argv[i - 1], v);
+      std::fprintf(stderr, "fake_s3_server: bad option %s %s\n", argv[i - 1], argv[i]);
       usage();
       return 2;
     }
@@ -98,12 +162,15 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
+  double total = 0;
+  for (auto const& r : opts.rates) total += r.probability;
+  if (total > 1) {
+    std::fputs("fake_s3_server: the fault rates add up to more than 1\n", stderr);
+    return 2;
+  }
 
-  // A flag set by the handler, polled below. (Not sigwait: sanitizer runtimes start threads
-  // before main that would not block the signal, and the default action would kill us
-  // before the counters are printed.)
+  // A flag polled below (see fake_s3_main.cpp for why not sigwait).
   struct sigaction sa {};
-
   sa.sa_handler = [](int) { g_stop = 1; };
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -114,18 +181,24 @@ int main(int argc, char** argv) {
     std::printf("fake_s3_server listening on %s keys=%llu\n", server.bucket_url().c_str(),
                 static_cast<unsigned long long>(opts.keys));
     std::fflush(stdout);
-    while (g_stop == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     server.stop();
     auto const c = server.counters();
-    std::fprintf(stderr,
-                 "fake_s3_server: connections=%llu requests=%llu pages=%llu keys=%llu "
-                 "faults=%llu\n",
-                 static_cast<unsigned long long>(c.connections),
-                 static_cast<unsigned long long>(c.requests),
-                 static_cast<unsigned long long>(c.list_pages_ok),
-                 static_cast<unsigned long long>(c.keys_served),
-                 static_cast<unsigned long long>(c.faults_total()));
+    auto line = [](char const* name, std::uint64_t v) {
+      std::printf("%s %llu\n", name, static_cast<unsigned long long>(v));
+    };
+    line("requests", c.requests);
+    line("connections", c.connections);
+    line("pages_ok", c.list_pages_ok);
+    line("keys_served", c.keys_served);
+    line("auth_failures", c.auth_failures);
+    line("bad_requests", c.bad_requests);
+    line("faults_total", c.faults_total());
+    for (auto const& [name, f] : kFaults) {
+      std::printf("fault.%.*s %llu\n", static_cast<int>(name.size()), name.data(),
+                  static_cast<unsigned long long>(c.of(f)));
+    }
+    std::fflush(stdout);
   } catch (std::exception const& e) {
     std::fprintf(stderr, "fake_s3_server: %s\n", e.what());
     return 1;

@@ -1,0 +1,251 @@
+// presign ls: a bucket listing printed as keys or NDJSON.
+//
+// The listing is the ObjectSource `presign sign` uses (io::make_listing_source), so both
+// commands share the pagination guards (a repeated token, keys out of order or outside the
+// prefix), the retries and the prefetching. That source yields keys only; the size and
+// last-modified time of each object are taken from the parsed pages by `MetadataTap`, a
+// PageFetcher that wraps the provider's fetcher and queues the metadata of every page that has
+// keys. The source turns exactly those pages, in the same order, into batches, so batch N
+// pairs with queued page N (checked: the counts must agree).
+//
+// Output formats:
+//   keys    each key's exact bytes and '\n'. A key that itself contains '\n' cannot be
+//           written so (a reader splitting on '\n', such as `presign sign --keys-from`, would
+//           see two keys): it is left out, reported on stderr, and the exit code is 1. Use
+//           --format ndjson for such buckets.
+//   ndjson  {"key":K,"size":N,"last_modified":"…"} — K escaped as the sign command's JSON
+//           formats escape it (U+FFFD for invalid UTF-8, plus "key_base64" with the exact
+//           bytes); last_modified as the service wrote it.
+#include "ls_command.hpp"
+
+#include "exit_codes.hpp"
+#include "run_job.hpp"
+#include "presign/io/listing.hpp"
+#include "presign/io/output_file.hpp"
+#include "presign/io/record_format.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace presign::app {
+namespace {
+
+// The metadata of one listing page that had keys.
+struct PageMeta {
+  std::vector<std::uint64_t> sizes;
+  std::vector<io::ByteSpan> last_modified;  // into `text`
+  std::string text;
+};
+
+// Shared by the tap (the listing's prefetch thread) and run_ls (the main thread).
+class MetaQueue {
+ public:
+  void push(PageMeta m) {
+    std::lock_guard lock(mutex_);
+    pages_.push_back(std::move(m));
+  }
+  // The page that became the batch just returned by the source: it was queued before the
+  // source handed the batch over, so it is always there.
+  bool pop(PageMeta& out) {
+    std::lock_guard lock(mutex_);
+    if (pages_.empty()) return false;
+    out = std::move(pages_.front());
+    pages_.pop_front();
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<PageMeta> pages_;
+};
+
+class MetadataTap final : public io::PageFetcher {
+ public:
+  MetadataTap(std::unique_ptr<io::PageFetcher> inner, std::shared_ptr<MetaQueue> queue)
+      : inner_(std::move(inner)), queue_(std::move(queue)) {}
+
+  Result<void> fetch(io::ListRequest const& req, io::ListPage& page, std::string& key_bytes) override {
+    auto r = inner_->fetch(req, page, key_bytes);
+    if (r && !page.objects.empty()) {
+      PageMeta m;
+      m.sizes.reserve(page.objects.size());
+      m.last_modified.reserve(page.objects.size());
+      for (io::ListedObject const& o : page.objects) {
+        m.sizes.push_back(o.size);
+        std::string_view const lm = page.text_of(o.last_modified);
+        m.last_modified.push_back(io::ByteSpan{m.text.size(), lm.size()});
+        m.text += lm;
+      }
+      queue_->push(std::move(m));
+    }
+    return r;
+  }
+  [[nodiscard]] std::string describe() const override { return inner_->describe(); }
+  void cancel() noexcept override { inner_->cancel(); }
+
+ private:
+  std::unique_ptr<io::PageFetcher> inner_;
+  std::shared_ptr<MetaQueue> queue_;
+};
+
+void append_base64(std::string& out, std::string_view in) {
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    auto const v = (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
+                   (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) |
+                   static_cast<unsigned char>(in[i + 2]);
+    out += kB64[(v >> 18) & 63];
+    out += kB64[(v >> 12) & 63];
+    out += kB64[(v >> 6) & 63];
+    out += kB64[v & 63];
+  }
+  if (std::size_t const rest = in.size() - i; rest > 0) {
+    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (rest == 2) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    out += kB64[(v >> 18) & 63];
+    out += kB64[(v >> 12) & 63];
+    out += rest == 2 ? kB64[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+}  // namespace
+
+CLI::App* add_ls_command(CLI::App& app, LsOptions& o) {
+  CLI::App* cmd = app.add_subcommand("ls", "List the objects of a bucket (what `sign` would sign)");
+  cmd->footer(R"(Output:
+  --format keys    one key per line, exact bytes (the input `presign sign --keys-from` reads).
+                   A key containing a newline cannot be written so: it is left out, reported
+                   on stderr, and the exit code is 1 (use --format ndjson for such buckets).
+  --format ndjson  {"key":K,"size":N,"last_modified":"..."} per line; keys that are not
+                   UTF-8 also carry "key_base64" with their exact bytes.
+
+Examples:
+  presign ls s3://my-bucket/images/ > keys.txt
+  presign ls s3://test-bucket --endpoint http://127.0.0.1:4569 --format ndjson --output objects.ndjson
+
+Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/configuration,
+            4 local I/O, 5 listing failed.)");
+  cmd->add_option("uri", o.uri,
+                  "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]")
+      ->required();
+  cmd->add_option("--format", o.format, "keys|ndjson (default keys)")
+      ->check(CLI::IsMember({"keys", "ndjson"}));
+  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
+  cmd->add_flag("--quiet", o.quiet, "no progress line on stderr (shown only on a terminal anyway)");
+  cmd->add_option("--endpoint", o.endpoint, "custom endpoint, e.g. http://127.0.0.1:4569");
+  cmd->add_option("--region", o.region, "s3://: region (default as for sign)");
+  cmd->add_option("--addressing", o.addressing, "auto|virtual|path")
+      ->check(CLI::IsMember({"auto", "virtual", "path"}));
+  cmd->add_option("--credentials", o.credentials, "gs://: service-account JSON key file");
+  add_listing_options(cmd, o, "");
+  return cmd;
+}
+
+int run_ls(LsOptions const& o) {
+  auto uri = parse_bucket_uri(o.uri);
+  if (!uri) return fail(uri.error());
+  if (uri->scheme != "s3" && uri->scheme != "gs" && uri->scheme != "az") {
+    return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
+                                                  "://' (supported: s3://, gs://, az://)"));
+  }
+  bool const ndjson = o.format == "ndjson";
+  auto setup = prepare_listing(*uri, listing_flags(o));
+  if (!setup) return fail(setup.error());
+  auto queue = std::make_shared<MetaQueue>();
+  auto source = io::make_listing_source(
+      std::make_unique<MetadataTap>(std::move(setup->fetcher), queue), std::move(setup->options));
+
+  // The first page before the output: a failed listing leaves no file behind.
+  io::Batch batch;
+  auto more = source->next(batch);
+  if (!more) return fail(as_listing_failure(more.error()));
+
+  std::unique_ptr<io::OutputSink> sink;
+  if (o.output.empty() || o.output == "-") {
+    sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
+  } else {
+    auto s = io::make_atomic_file_sink(o.output);
+    if (!s) return fail(s.error());
+    sink = std::move(*s);
+  }
+
+  bool const progress = !o.quiet && ::isatty(STDERR_FILENO);
+  auto const started = std::chrono::steady_clock::now();
+  auto last_progress = started;
+  std::uint64_t objects = 0;
+  std::uint64_t left_out = 0;
+  std::string out;
+  PageMeta meta;
+  while (*more) {
+    out.clear();
+    // Popped in every format, so the queue never holds more than the pages prefetched.
+    if (!queue->pop(meta) || meta.sizes.size() != batch.objects.size()) {
+      return fail(make_error(ErrorKind::kInternal, "listing metadata does not match page " +
+                                                       std::to_string(batch.seq + 1)));
+    }
+    for (std::size_t i = 0; i < batch.objects.size(); ++i) {
+      std::string_view const key = batch.objects[i].key;
+      if (ndjson) {
+        out += "{\"key\":\"";
+        if (!io::append_json_escaped(out, key)) {
+          out += "\",\"key_base64\":\"";
+          append_base64(out, key);
+        }
+        out += "\",\"size\":";
+        out += std::to_string(meta.sizes[i]);
+        out += ",\"last_modified\":\"";
+        io::append_json_escaped(out, meta.last_modified[i].in(meta.text));
+        out += "\"}\n";
+      } else if (key.find('\n') != std::string_view::npos) {
+        ++left_out;
+        std::string msg = "presign: object " + std::to_string(batch.first_index + i + 1) + " '";
+        io::append_printable(msg, key.substr(0, 200));
+        msg += key.size() > 200 ? "...'" : "'";
+        msg += " contains a newline and cannot be written as a line of --format keys: left "
+               "out (use --format ndjson)\n";
+        std::fputs(msg.c_str(), stderr);
+      } else {
+        out += key;
+        out += '\n';
+      }
+    }
+    objects += batch.objects.size();
+    if (auto r = sink->write(out); !r) return fail(r.error());
+    if (progress) {
+      auto const now = std::chrono::steady_clock::now();
+      if (now - last_progress > std::chrono::milliseconds(500)) {
+        last_progress = now;
+        std::fprintf(stderr, "\rpresign ls: %llu objects", static_cast<unsigned long long>(objects));
+      }
+    }
+    more = source->next(batch);
+    if (!more) {
+      if (progress) std::fputc('\n', stderr);
+      return fail(as_listing_failure(more.error()));
+    }
+  }
+  if (auto r = sink->commit(); !r) return fail(r.error());
+  if (progress) {
+    double const secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "\rpresign ls: %llu objects in %.1f s\n",
+                 static_cast<unsigned long long>(objects), secs);
+  }
+  if (left_out > 0) {
+    std::fprintf(stderr, "presign: %llu of %llu keys left out (they contain a newline)\n",
+                 static_cast<unsigned long long>(left_out), static_cast<unsigned long long>(objects));
+    return kPartial;
+  }
+  return kOk;
+}
+
+}  // namespace presign::app

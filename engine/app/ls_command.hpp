@@ -1,0 +1,38 @@
+#pragma once
+/// `presign ls URI`: lists a bucket (the same listing `presign sign` signs from, with the
+/// same pagination guards and retries) and prints one line per object.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace presign::app {
+
+struct LsOptions {
+  std::string uri;  ///< s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]
+  std::string format = "keys";  ///< keys | ndjson
+  std::string output;           ///< default stdout; a file is published atomically (0600)
+  bool quiet = false;
+  // The listing (same names as SignOptions: see ListingFlags in run_job.hpp).
+  std::string endpoint;
+  std::string region;
+  std::string addressing = "auto";
+  std::string credentials;
+  std::string access_token;
+  std::string ca_bundle;
+  bool no_verify_ssl = false;
+  std::uint32_t page_size = 0;
+  std::string start_after;
+  int retry_max_attempts = 0;
+  std::string retry_base_delay;
+};
+
+/// Registers `ls` and its options on `app`.
+CLI::App* add_ls_command(CLI::App& app, LsOptions& options);
+
+/// Runs `presign ls`; returns the process exit code (0 ok, 1 some keys could not be written
+/// in the chosen format, 2 usage, 3 credentials/configuration, 4 local I/O, 5 listing).
+int run_ls(LsOptions const& options);
+
+}  // namespace presign::app
