@@ -3,6 +3,8 @@
 // the checkpoint's name before its first durable record.
 #include "presign/engine/checkpoint.hpp"
 
+#include "test_support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -13,29 +15,12 @@
 #include <unistd.h>
 
 using namespace presign;
+using presign::test::TempDir;
 using namespace presign::engine;
 namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "presign-ck-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-  [[nodiscard]] std::string file(char const* name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 CheckpointState sample_state() {
   CheckpointState s;
@@ -55,7 +40,7 @@ CheckpointState sample_state() {
 
 TEST_SUITE("engine.checkpoint") {
   TEST_CASE("every field survives a write and a load") {
-    TempDir dir;
+    TempDir dir("presign-ck");
     std::string const path = dir.file("job.ck");
     CheckpointState s = sample_state();
     {
@@ -84,7 +69,7 @@ TEST_SUITE("engine.checkpoint") {
   }
 
   TEST_CASE("a torn newest slot falls back to the older record") {
-    TempDir dir;
+    TempDir dir("presign-ck");
     std::string const path = dir.file("job.ck");
     CheckpointState s = sample_state();
     {
@@ -113,7 +98,7 @@ TEST_SUITE("engine.checkpoint") {
   }
 
   TEST_CASE("a file with no valid record is refused with its name and never guessed at") {
-    TempDir dir;
+    TempDir dir("presign-ck");
     std::string const path = dir.file("garbage.ck");
     std::ofstream(path) << "not a checkpoint at all\n";
     auto loaded = load_checkpoint(path);
@@ -126,7 +111,7 @@ TEST_SUITE("engine.checkpoint") {
   }
 
   TEST_CASE("a second writer of the same checkpoint is refused while the first one lives") {
-    TempDir dir;
+    TempDir dir("presign-ck");
     std::string const path = dir.file("job.ck");
     CheckpointState s = sample_state();
     auto first = CheckpointWriter::open(path);
@@ -143,7 +128,7 @@ TEST_SUITE("engine.checkpoint") {
   }
 
   TEST_CASE("a new checkpoint appears under its name only once its first record is durable") {
-    TempDir dir;
+    TempDir dir("presign-ck");
     std::string const path = dir.file("job.ck");
     {
       auto w = CheckpointWriter::open(path);
@@ -171,7 +156,7 @@ TEST_SUITE("engine.checkpoint") {
   }
 
   TEST_CASE("a record too large for a slot is refused instead of truncated") {
-    TempDir dir;
+    TempDir dir("presign-ck");
     std::string const path = dir.file("job.ck");
     CheckpointState s = sample_state();
     s.source_position.assign(kCheckpointSlotBytes, 'p');

@@ -1,6 +1,8 @@
 // The --keys-from reader: line splitting rules, batching, chunk boundaries, bounds, errors.
 #include "presign/io/key_file_source.hpp"
 
+#include "test_support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -12,36 +14,12 @@
 #include <unistd.h>
 
 using namespace presign;
+using presign::test::TempDir;
 using namespace presign::io;
 namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "presign-keys-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-  [[nodiscard]] fs::path const& path() const { return path_; }
-  std::string write(std::string const& name, std::string const& text) const {
-    std::string const p = (path_ / name).string();
-    std::ofstream out(p, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 struct Read {
   std::vector<std::string> keys;
@@ -85,7 +63,7 @@ Read read_file(std::string const& path, std::size_t batch_keys, std::size_t read
 
 TEST_SUITE("io.key_file_source") {
   TEST_CASE("lines split on LF only; CR, spaces and other bytes stay in the key") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     using namespace std::string_literals;
     std::string const p =
         dir.write("keys", "a\r\n  spaced key  \n\ttab\nnul\0byte\n\xFF\xFE\nlast\r"s);
@@ -95,7 +73,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("empty lines are skipped and a last line without a newline is kept") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::string const p = dir.write("keys", "\n\nfirst\n\n\nsecond\n\nthird");
     auto const r = read_file(p, 4096, 1 << 20);
     CHECK(r.keys == std::vector<std::string>{"first", "second", "third"});
@@ -105,7 +83,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("keys spanning read-chunk boundaries come out whole for every small chunk size") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::vector<std::string> want;
     std::string text;
     for (int i = 0; i < 200; ++i) {
@@ -128,7 +106,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("batches hold batch_keys keys each, the last one the rest") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::string text;
     for (int i = 0; i < 10; ++i) text += 'k' + std::to_string(i) + '\n';
     std::string const p = dir.write("keys", text);
@@ -138,7 +116,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("fraction_done reaches 1 at the end of a regular file") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::string const p = dir.write("keys", "a\nb\nc\nd\n");
     auto src = KeyFileSource::open(p, 2, 1 << 20);
     REQUIRE(src.has_value());
@@ -148,7 +126,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("a line of exactly 1 MiB is a key; a longer line ends the job with an error") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::string const max_line(KeyFileSource::kMaxLineBytes, 'm');
     // Built with += : "lit" + std::string trips GCC 12's -Wrestrict false positive.
     std::string text = "a\n";
@@ -180,7 +158,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("a missing file or a directory is a clear error naming the path") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::string const missing = (dir.path() / "no-such-file").string();
     auto r = KeyFileSource::open(missing);
     REQUIRE_FALSE(r.has_value());
@@ -196,7 +174,7 @@ TEST_SUITE("io.key_file_source") {
   }
 
   TEST_CASE("every batch's source_position resumes exactly at the following batch") {
-    TempDir dir;
+    TempDir dir("presign-keys");
     std::string text;
     for (int i = 0; i < 30; ++i) text += 'k' + std::to_string(i) + (i % 4 ? "\n" : "\n\n");
     std::string const p = dir.write("keys", text);

@@ -2,6 +2,8 @@
 // and write errors (ENOSPC through /dev/full).
 #include "presign/io/output_file.hpp"
 
+#include "test_support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -18,34 +20,12 @@
 #include <unistd.h>
 
 using namespace presign;
+using presign::test::TempDir;
 using namespace presign::io;
 namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "presign-out-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-  [[nodiscard]] fs::path const& path() const { return path_; }
-  [[nodiscard]] std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (auto const& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
 
 std::string slurp(fs::path const& p) {
   std::ifstream in(p, std::ios::binary);
@@ -79,7 +59,7 @@ TEST_SUITE("io.output_file") {
     for (mode_t um : {mode_t{0}, mode_t{022}, mode_t{077}}) {
       INFO("umask " << um);
       Umask const guard(um);
-      TempDir dir;
+      TempDir dir("presign-out");
       std::string const target = (dir.path() / "urls.ndjson").string();
       auto sink = make_atomic_file_sink(target);
       REQUIRE(sink.has_value());
@@ -103,7 +83,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("an atomic sink destroyed without commit leaves neither the file nor a .part") {
-    TempDir dir;
+    TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.csv").string();
     {
       auto sink = make_atomic_file_sink(target);
@@ -116,7 +96,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("an existing file keeps its old content until commit replaces it") {
-    TempDir dir;
+    TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.txt").string();
     {
       std::ofstream(target) << "old\n";
@@ -138,7 +118,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("a relative output path is published in the current directory") {
-    TempDir dir;
+    TempDir dir("presign-out");
     auto const cwd = fs::current_path();
     fs::current_path(dir.path());
     {
@@ -152,7 +132,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("output to a directory path is refused") {
-    TempDir dir;
+    TempDir dir("presign-out");
     for (std::string const& p : {dir.path().string(), dir.path().string() + "/", std::string()}) {
       INFO("'" << p << "'");
       auto sink = make_atomic_file_sink(p);
@@ -164,7 +144,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("output into a missing directory is an I/O error naming the path") {
-    TempDir dir;
+    TempDir dir("presign-out");
     std::string const target = (dir.path() / "missing" / "out.txt").string();
     auto sink = make_atomic_file_sink(target);
     REQUIRE_FALSE(sink.has_value());
@@ -204,7 +184,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("a resumable sink keeps its part file without commit and resumes truncated") {
-    TempDir dir;
+    TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.txt").string();
     std::string const part = resumable_part_path(target);
     CHECK(part == (dir.path() / ".out.txt.presign-part").string());
@@ -229,7 +209,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("finishing a complete job publishes its part file truncated to the recorded length") {
-    TempDir dir;
+    TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.txt").string();
     std::string const part = resumable_part_path(target);
     {
@@ -247,7 +227,7 @@ TEST_SUITE("io.output_file") {
   }
 
   TEST_CASE("finishing a complete job refuses a published file of another length or no file at all") {
-    TempDir dir;
+    TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.txt").string();
     std::string const part = resumable_part_path(target);
     auto none = finish_resumable_output(target, part, 5);

@@ -1,14 +1,55 @@
 #pragma once
-// Helpers shared by the doctest suites: where the shared vectors are, reading files, JSON.
+// Helpers shared by the doctest suites: where the shared vectors are, reading files, JSON,
+// temporary directories.
+#include <doctest/doctest.h>
 #include <simdjson.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <vector>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace presign::test {
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at scope exit.
+class TempDir {
+ public:
+  explicit TempDir(char const* tag = "presign-test") {
+    std::string pattern = (std::filesystem::temp_directory_path() / (std::string(tag) + "-XXXXXX")).string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(TempDir const&) = delete;
+  TempDir& operator=(TempDir const&) = delete;
+  [[nodiscard]] std::filesystem::path const& path() const { return path_; }
+  /// The path of `name` inside the directory (nothing is created).
+  [[nodiscard]] std::string file(std::string const& name) const { return (path_ / name).string(); }
+  /// Writes `text` (exact bytes) to `name`; returns its path.
+  std::string write(std::string const& name, std::string const& text) const {
+    std::string const p = file(name);
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+    REQUIRE(out.good());
+    return p;
+  }
+  /// Names of the entries, in directory order.
+  [[nodiscard]] std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (auto const& e : std::filesystem::directory_iterator(path_)) out.push_back(e.path().filename().string());
+    return out;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
 
 /// ../shared/vectors as seen from the source tree (set by CMake).
 inline std::string vectors_dir() { return PRESIGN_VECTORS_DIR; }
