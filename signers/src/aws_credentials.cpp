@@ -17,10 +17,23 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string home_file(EnvLookup const& env, char const* override_var, char const* leaf) {
-  if (auto v = env(override_var)) return *v;
+// The shared file `leaf` ("credentials", "config"): the override variable's path when set,
+// else $HOME/.aws/LEAF, else nullopt. Without a home there is no ~/.aws: like the AWS CLI, no
+// shared file is read then unless an override names one. (Falling back to "./.aws" would read
+// whatever directory a scheduled job happens to start in.) An empty HOME counts as unset.
+std::optional<std::string> home_file(EnvLookup const& env, char const* override_var,
+                                     char const* leaf) {
+  if (auto v = env(override_var); v && !v->empty()) return *v;
   auto home = env("HOME");
-  return (home ? *home : std::string(".")) + "/.aws/" + leaf;
+  if (!home || home->empty()) return std::nullopt;
+  return *home + "/.aws/" + leaf;
+}
+
+// How a shared file is named in messages: its path, or why it was not looked at.
+std::string describe_place(std::optional<std::string> const& path, char const* override_var,
+                           char const* leaf) {
+  if (path) return *path;
+  return std::string("no ~/.aws/") + leaf + " (HOME is not set, nor is " + override_var + ")";
 }
 
 // Returns nullopt when the file does not exist; an Error when it exists but can't be read.
@@ -105,17 +118,18 @@ Result<sigv4::Credentials> DefaultChainProvider::credentials() const {
                               : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"));
   }
   std::string const profile = profile_name(env_);
-  std::string const cred_path = home_file(env_, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
-  std::string const conf_path = home_file(env_, "AWS_CONFIG_FILE", "config");
+  auto const cred_path = home_file(env_, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
+  auto const conf_path = home_file(env_, "AWS_CONFIG_FILE", "config");
   struct Place {
-    std::string path;
+    std::optional<std::string> path;
     std::string section;
   };
   Place const places[] = {{cred_path, profile},
                           {conf_path, profile == "default" ? profile : "profile " + profile}};
   bool profile_seen = false;
   for (auto const& place : places) {
-    auto ini = load_ini(place.path);
+    if (!place.path) continue;
+    auto ini = load_ini(*place.path);
     if (!ini) return ini.error();
     if (!*ini) continue;
     auto sec = (*ini)->find(place.section);
@@ -131,8 +145,9 @@ Result<sigv4::Credentials> DefaultChainProvider::credentials() const {
   }
   std::string msg = "no AWS credentials found: looked for AWS_ACCESS_KEY_ID and "
                     "AWS_SECRET_ACCESS_KEY in the environment, then aws_access_key_id and "
-                    "aws_secret_access_key of profile '" + profile + "' in " + cred_path +
-                    " and " + conf_path;
+                    "aws_secret_access_key of profile '" + profile + "' in " +
+                    describe_place(cred_path, "AWS_SHARED_CREDENTIALS_FILE", "credentials") +
+                    " and " + describe_place(conf_path, "AWS_CONFIG_FILE", "config");
   if (!profile_seen && profile != "default") msg += " (profile '" + profile + "' was not found)";
   return make_error(ErrorKind::kConfig, std::move(msg));
 }
@@ -142,7 +157,9 @@ std::string resolve_region(EnvLookup const& env, std::string const& explicit_reg
   if (auto r = env("AWS_REGION")) return *r;
   if (auto r = env("AWS_DEFAULT_REGION")) return *r;
   std::string const profile = profile_name(env);
-  auto ini = load_ini(home_file(env, "AWS_CONFIG_FILE", "config"));
+  auto const conf_path = home_file(env, "AWS_CONFIG_FILE", "config");
+  if (!conf_path) return "us-east-1";
+  auto ini = load_ini(*conf_path);
   if (ini && *ini) {
     auto sec = (*ini)->find(profile == "default" ? profile : "profile " + profile);
     if (sec != (*ini)->end()) {

@@ -119,6 +119,11 @@ bool base64_decode(std::string_view in, std::string& out) {
     std::uint32_t w = (static_cast<std::uint32_t>(v[0]) << 18) |
                       (static_cast<std::uint32_t>(v[1]) << 12) |
                       (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    // RFC 4648 §3.5: the bits a padded group carries past its last byte must be zero. A
+    // canonical encoder never sets them, so "Zh==" encodes no byte string; strict decoders
+    // (Go's StdEncoding.Strict(), Rust's base64 crate by default) refuse it, and so does this
+    // one, so each byte string has exactly one accepted spelling.
+    if ((pads == 2 && (w & 0xFFFFu) != 0) || (pads == 1 && (w & 0xFFu) != 0)) return false;
     out += static_cast<char>((w >> 16) & 0xFF);
     if (pads < 2) out += static_cast<char>((w >> 8) & 0xFF);
     if (pads < 1) out += static_cast<char>(w & 0xFF);

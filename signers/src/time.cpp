@@ -101,6 +101,13 @@ void format_amz_date(SigningTime t, char (&iso)[17], char (&day)[9]) noexcept {
 }
 
 Result<std::int64_t> parse_duration_seconds(std::string_view text) {
+  // A duration is written without a sign. from_chars would read "-0" as 0 (and "-5" as a
+  // negative the range check catches), so a sign is refused up front, whatever follows it.
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    return make_error(ErrorKind::kUsage,
+                      "not a duration: '" + std::string(text) +
+                          "' (a duration has no sign; use seconds, or e.g. 90s, 15m, 12h, 7d)");
+  }
   std::string_view num = text;
   std::int64_t mult = 1;
   if (!num.empty()) {

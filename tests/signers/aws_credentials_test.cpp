@@ -230,6 +230,67 @@ TEST_SUITE("signers.aws_credentials") {
     }
   }
 
+  TEST_CASE("without HOME the shared files are not read from the working directory") {
+    // The AWS CLI has no ~ without a home: it then reads no shared file unless
+    // AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE name one. A relative "./.aws/credentials"
+    // would pick up whatever directory the job happens to run in.
+    TempDir cwd;
+    cwd.write(".aws/credentials",
+              "[default]\naws_access_key_id = AKIDCWD\naws_secret_access_key = scwd\n");
+    cwd.write(".aws/config", "[default]\nregion = eu-north-1\naws_access_key_id = AKIDCWDCONF\n"
+                             "aws_secret_access_key = scwdconf\n");
+    fs::path const before = fs::current_path();
+    fs::current_path(cwd.path());
+    struct Restore {
+      fs::path dir;
+      ~Restore() {
+        std::error_code ec;
+        fs::current_path(dir, ec);
+      }
+    } const restore{before};
+    {
+      DefaultChainProvider p(env_of({}));
+      auto const c = p.credentials();
+      REQUIRE_FALSE(c.has_value());
+      CHECK(c.error().kind == ErrorKind::kConfig);
+      std::string const& d = c.error().detail;
+      CHECK(d.find("HOME") != std::string::npos);
+      CHECK(d.find("./.aws") == std::string::npos);
+      CHECK(d.find("AWS_SHARED_CREDENTIALS_FILE") != std::string::npos);
+    }
+    CHECK(resolve_region(env_of({}), "") == "us-east-1");
+    {
+      // An empty HOME is no home either (process_env() already reports it as unset).
+      DefaultChainProvider p(env_of({{"HOME", ""}}));
+      auto const c = p.credentials();
+      REQUIRE_FALSE(c.has_value());
+      CHECK(c.error().detail.find("AKIDCWD") == std::string::npos);
+      CHECK(resolve_region(env_of({{"HOME", ""}}), "") == "us-east-1");
+    }
+    {
+      // The overrides still name files to read, HOME or not.
+      TempDir elsewhere;
+      std::string const cred = elsewhere.write(
+          "creds.ini", "[default]\naws_access_key_id = AKIDOVR\naws_secret_access_key = sovr\n");
+      std::string const conf = elsewhere.write("conf.ini", "[default]\nregion = sa-east-1\n");
+      DefaultChainProvider p(env_of({{"AWS_SHARED_CREDENTIALS_FILE", cred}}));
+      auto const c = p.credentials();
+      REQUIRE(c.has_value());
+      CHECK(c->access_key_id == "AKIDOVR");
+      CHECK(resolve_region(env_of({{"AWS_CONFIG_FILE", conf}}), "") == "sa-east-1");
+    }
+    {
+      // Only the config override is set: it is read, and the credentials file is not.
+      TempDir elsewhere;
+      std::string const conf = elsewhere.write(
+          "conf.ini", "[default]\naws_access_key_id = AKIDCONF\naws_secret_access_key = sc\n");
+      DefaultChainProvider p(env_of({{"AWS_CONFIG_FILE", conf}}));
+      auto const c = p.credentials();
+      REQUIRE(c.has_value());
+      CHECK(c->access_key_id == "AKIDCONF");
+    }
+  }
+
   TEST_CASE("no credentials anywhere is an error naming every place looked at") {
     TempDir home;
     DefaultChainProvider p(env_of({{"HOME", home.path().string()}}));

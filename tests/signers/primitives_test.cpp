@@ -304,6 +304,28 @@ TEST_SUITE("signers.crypto") {
       CHECK_FALSE(crypto::base64_decode(bad, out));
     }
   }
+
+  TEST_CASE("base64 decoding refuses non-zero bits after the last byte as strict decoders do") {
+    // RFC 4648 §3.5: the pad bits of the last group must be zero; a canonical encoder never
+    // sets them, so "Zh==" (Z = 011001, h = 100001: the low four bits 0001 are pad bits) is
+    // not the encoding of any byte string. Go's StdEncoding.Strict() and Rust's base64 crate
+    // (by default) refuse it.
+    std::string out;
+    for (char const* bad : {"Zh==", "Zj==", "Zv==", "Z/==", "Zm9=", "Zm+=", "Zm9vYh==",
+                            "Zm9vYmF="}) {
+      INFO("'" << bad << "'");
+      CHECK_FALSE(crypto::base64_decode(bad, out));
+    }
+    // Zero pad bits decode: g = 100000, w = 110000, 8 = 111100, A = 000000.
+    std::pair<char const*, std::string> const good[] = {
+        {"Zg==", "f"}, {"Zw==", "g"}, {"Zm8=", "fo"}, {"AA==", std::string(1, '\0')},
+        {"AAA=", std::string(2, '\0')}};
+    for (auto const& [encoded, plain] : good) {
+      INFO("'" << encoded << "'");
+      REQUIRE(crypto::base64_decode(encoded, out));
+      CHECK(out == plain);
+    }
+  }
 }
 
 TEST_SUITE("signers.time") {
@@ -387,6 +409,19 @@ TEST_SUITE("signers.time") {
       auto const r = parse_duration_seconds(bad);
       REQUIRE_FALSE(r.has_value());
       CHECK(r.error().kind == ErrorKind::kUsage);
+    }
+  }
+
+  TEST_CASE("parse_duration_seconds refuses a sign even on zero with a message that says so") {
+    // from_chars reads "-0" as 0, which a "v < 0" check lets through; a duration is written
+    // without a sign, so every sign is refused, whatever the number.
+    for (char const* bad : {"-0", "+0", "-0s", "-00", "-0d", "+5", "-5", "+7d", "--1", "+-1"}) {
+      INFO("'" << bad << "'");
+      auto const r = parse_duration_seconds(bad);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().kind == ErrorKind::kUsage);
+      CHECK(r.error().detail.find("sign") != std::string::npos);
+      CHECK(r.error().detail.find(bad) != std::string::npos);
     }
   }
 }

@@ -25,7 +25,8 @@ std::string format_rfc3339(SigningTime t);
 void format_amz_date(SigningTime t, char (&iso)[17], char (&day)[9]) noexcept;
 
 /// Parses an expiry: plain seconds (`3600`) or a number with one unit `s`, `m`, `h`, `d`
-/// (`90s`, `15m`, `12h`, `7d`). Overflow and junk are errors; range checks are the signer's.
+/// (`90s`, `15m`, `12h`, `7d`). Overflow, junk and any sign (`-0`, `+5`) are kUsage errors;
+/// range checks are the signer's.
 Result<std::int64_t> parse_duration_seconds(std::string_view text);
 
 }  // namespace presign

@@ -47,7 +47,9 @@ IniFile parse_ini(std::string_view text);
 /// The AWS CLI chain: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
 /// then the profile (`AWS_PROFILE`, else "default") in the shared credentials file
 /// (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials) and then in the config file
-/// (`AWS_CONFIG_FILE`, else ~/.aws/config, section "profile NAME").
+/// (`AWS_CONFIG_FILE`, else ~/.aws/config, section "profile NAME"). With HOME unset or empty
+/// there is no ~/.aws: only files named by the two variables are read (as the AWS CLI does),
+/// never a relative ./.aws.
 class DefaultChainProvider final : public CredentialsProvider {
  public:
   explicit DefaultChainProvider(EnvLookup env) : env_(std::move(env)) {}
@@ -58,7 +60,7 @@ class DefaultChainProvider final : public CredentialsProvider {
 };
 
 /// Region: `explicit_region` if non-empty, else AWS_REGION, AWS_DEFAULT_REGION, the profile's
-/// `region` in the config file, else "us-east-1".
+/// `region` in the config file (as located by DefaultChainProvider), else "us-east-1".
 std::string resolve_region(EnvLookup const& env, std::string const& explicit_region);
 
 /// Endpoint: `explicit_endpoint` if non-empty, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else "".

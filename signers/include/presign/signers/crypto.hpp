@@ -79,7 +79,8 @@ std::string hex_lower(std::span<std::uint8_t const> in);
 
 /// Standard base64 with padding (RFC 4648 §4), and its strict decoder.
 std::string base64_encode(std::span<std::uint8_t const> in);
-/// Returns false on any character outside the alphabet or bad padding.
+/// Returns false on any character outside the alphabet, bad padding, or non-zero pad bits
+/// in the last group (RFC 4648 §3.5: "Zh==" is refused, "Zg==" gives "f").
 bool base64_decode(std::string_view in, std::string& out);
 
 }  // namespace presign::signers::crypto
