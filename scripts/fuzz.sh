@@ -11,7 +11,7 @@
 # tests/fuzz/regressions/<target>/: io_tests replays that folder on every build.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: list_page_s3 list_page_azure
-#        list_page_gcs uri_decode; default all). Exit status: non-zero if any target failed.
+#        list_page_gcs uri_decode gcs_token; default all). Exit status: non-zero if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ secs=${1:-60}
 shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-  targets=(list_page_s3 list_page_azure list_page_gcs uri_decode)
+  targets=(list_page_s3 list_page_azure list_page_gcs uri_decode gcs_token)
 fi
 build=${PRESIGN_FUZZ_BUILD_DIR:-build-fuzz}
 
@@ -37,7 +37,7 @@ for t in "${targets[@]}"; do
   dict=()
   case "$t" in
     list_page_s3|list_page_azure) dict=(-dict=tests/fuzz/list_page_xml.dict) ;;
-    list_page_gcs) dict=(-dict=tests/fuzz/list_page_json.dict) ;;
+    list_page_gcs | gcs_token) dict=(-dict=tests/fuzz/list_page_json.dict) ;;
   esac
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
   echo "fuzz: $t for ${secs}s"

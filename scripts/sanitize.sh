@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sanitizer runs (part of the test command):
 #   build-asan: ASan + UBSan, every doctest suite and the CLI tests
-#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*) and a
+#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*) and a
 #               real multi-threaded job
 # Usage: scripts/sanitize.sh [asan|tsan]   (default both)
 set -euo pipefail
@@ -24,8 +24,9 @@ if [ "$which" = both ] || [ "$which" = tsan ]; then
   # The engine executable whole (every engine.* and stress.* suite). Run directly rather than
   # by ctest label: doctest 2.4.9's test discovery drops the labels of names with commas.
   build-tsan/tests/engine_tests
-  # The HTTP client (its I/O thread and pool against many caller threads) and the retry quota.
-  build-tsan/tests/io_tests -ts='io.http*,io.retry*'
+  # The HTTP client (its I/O thread and pool against many caller threads), the retry quota and
+  # the listing source (its prefetch thread, cancel from the destructor).
+  build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*'
   # A real job on 4 threads through the whole program.
   rm -f build-tsan/tsan.ck build-tsan/tsan-out.tsv
   seq -f 'tsan/key-%09g.txt' 1 300000 > build-tsan/tsan-keys.txt

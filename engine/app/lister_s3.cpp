@@ -25,7 +25,7 @@ Result<std::unique_ptr<io::PageFetcher>> make_s3_lister(BucketUri const& uri, Li
   if (o.max_attempts < 0) {
     return make_error(ErrorKind::kUsage, "--retry-max-attempts must be at least 1");
   }
-  if (o.retry_base.count() < 0) {
+  if (o.retry_base && o.retry_base->count() < 0) {
     return make_error(ErrorKind::kUsage, "--retry-base-delay must not be negative");
   }
 
@@ -57,7 +57,7 @@ Result<std::unique_ptr<io::PageFetcher>> make_s3_lister(BucketUri const& uri, Li
   cfg.http.tls.ca_bundle_file = o.ca_bundle;
   cfg.retry = io::RetryOptions::for_listing(io::RetryProvider::kAws);
   if (o.max_attempts > 0) cfg.retry.max_attempts = o.max_attempts;
-  cfg.retry.base_delay = o.retry_base;
+  if (o.retry_base) cfg.retry.base_delay = *o.retry_base;
   return io::make_s3_page_fetcher(std::move(cfg));
 }
 

@@ -20,7 +20,10 @@
 //   --region, --addressing, --credentials do not apply and are refused.
 // Credentials: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY (+ optional
 // AZURE_STORAGE_ACCOUNT, which must match the URI's account).
+#include "presign/io/azure_lister.hpp"
+#include "presign/io/retry.hpp"
 #include "presign/signers/azure_sas.hpp"
+#include "presign/signers/azure_shared_key.hpp"
 
 #include "providers.hpp"
 
@@ -48,8 +51,8 @@ Error usage(std::string m) { return make_error(ErrorKind::kUsage, std::move(m));
 
 int run_azure(BucketUri const& uri, SignOptions const& o, io::Format format,
               std::int64_t expires_seconds, SigningTime when) {
-  // TODO(#2): the URI prefix is ignored with --keys-from (keys are full blob names); listing
-  // (#5) will use it.
+  // With --keys-from the URI names the container only (check_source_options refuses a prefix);
+  // without it, the rest of the path is the listing prefix (run_job.cpp listing_prefix).
   std::string_view const path = uri.prefix;
   std::string const container(path.substr(0, path.find('/')));
   if (container.empty()) {
@@ -110,8 +113,57 @@ int run_azure(BucketUri const& uri, SignOptions const& o, io::Format format,
   return run_job(*signer, expires_at, o, format);
 }
 
-Result<std::unique_ptr<io::PageFetcher>> make_azure_lister(BucketUri const&, ListerOptions const&) {
-  return make_error(ErrorKind::kUsage, "listing az:// is not supported yet: pass --keys-from FILE");
+// az://ACCOUNT/CONTAINER[/PREFIX] without --keys-from, and `presign ls az://…`: List Blobs
+// with Shared Key auth (io/azure_lister.hpp). The account, key and endpoint are resolved as
+// run_azure resolves them for signing, so the listing and the SAS URLs name the same blobs.
+// run_job / ls_command pass the part of the URI after the container as the listing prefix
+// (listing_prefix in run_job.cpp).
+Result<std::unique_ptr<io::PageFetcher>> make_azure_lister(BucketUri const& uri, ListerOptions const& o) {
+  std::string_view const path = uri.prefix;
+  auto const slash = path.find('/');
+  std::string const container(path.substr(0, slash));
+  std::string const prefix(slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1));
+  if (container.empty()) {
+    return usage("'az://" + uri.bucket + "/" + uri.prefix +
+                 "' names no container: use az://ACCOUNT/CONTAINER[/PREFIX]");
+  }
+  for (auto const& [flag, value] : {std::pair{"--region", o.region},
+                                    {"--credentials", o.credentials},
+                                    {"--access-token", o.access_token}}) {
+    if (!value.empty()) return usage(std::string(flag) + " does not apply to az://");
+  }
+  if (o.addressing != "auto" && !o.addressing.empty()) {
+    return usage("--addressing does not apply to az://");
+  }
+  if (o.no_verify_ssl && !o.ca_bundle.empty()) {
+    return usage("--ca-bundle and --no-verify-ssl contradict each other");
+  }
+  if (o.max_attempts < 0) return usage("--retry-max-attempts must be at least 1");
+  if (o.retry_base && o.retry_base->count() < 0) return usage("--retry-base-delay must not be negative");
+
+  io::AzureListerConfig cfg;
+  cfg.account = uri.bucket;
+  cfg.container = container;
+  cfg.prefix_for_messages = prefix;
+  cfg.endpoint = o.endpoint;
+  // Validate the target before looking for credentials, so a usage error is reported as such
+  // on a machine without credentials. (The endpoint is checked again below if it comes from
+  // the connection string.)
+  if (auto t = io::resolve_azure_list_target(cfg); !t) return t.error();
+
+  auto creds = azure::resolve_credentials(getenv_nonempty, uri.bucket);
+  if (!creds) return creds.error();
+  if (cfg.endpoint.empty()) cfg.endpoint = creds->blob_endpoint;
+  auto key = azure::shared_key::decode_account_key(uri.bucket, creds->account_key);
+  if (!key) return key.error();
+  cfg.account_key = std::move(*key);
+
+  cfg.http.tls.verify_peer = !o.no_verify_ssl;
+  cfg.http.tls.ca_bundle_file = o.ca_bundle;
+  cfg.retry = io::RetryOptions::for_listing(io::RetryProvider::kAzure);
+  if (o.max_attempts > 0) cfg.retry.max_attempts = o.max_attempts;
+  if (o.retry_base) cfg.retry.base_delay = *o.retry_base;
+  return io::make_azure_page_fetcher(std::move(cfg));
 }
 
 }  // namespace presign::app

@@ -60,7 +60,7 @@ struct ListingFlags {
   std::uint32_t page_size = 0;  ///< 0: the provider's maximum (an explicit 0 is refused)
   std::string start_after;
   int retry_max_attempts = 0;    ///< 0: the listing retry profile's default
-  std::string retry_base_delay;  ///< empty: the profile's default (1 s)
+  std::string retry_base_delay;  ///< empty: the profile's default (AWS, GCS 1 s; Azure 0.8 s)
 };
 
 template <class O>
@@ -91,7 +91,7 @@ void add_listing_options(CLI::App* cmd, O& o, char const* when) {
                   "attempts per listing page, the first included (default 8)" + w)
       ->check(CLI::Range(1, 100));
   cmd->add_option("--retry-base-delay", o.retry_base_delay,
-                  "backoff base between listing attempts: 10ms, 1s, 2m (default 1s; each retry "
+                  "backoff base between listing attempts: 10ms, 1s, 2m (default 1s, Azure 0.8s; each retry "
                   "waits a random time up to base x 2^(retry-1), at most 20 s)" + w);
 }
 

@@ -40,7 +40,7 @@ struct SignOptions {
   std::string start_after;     ///< --start-after KEY (s3)
   std::string access_token;    ///< --access-token (gs)
   int retry_max_attempts = 0;    ///< --retry-max-attempts (0: the listing profile's default)
-  std::string retry_base_delay;  ///< --retry-base-delay DURATION ("10ms", "1s"; empty: 1s)
+  std::string retry_base_delay;  ///< --retry-base-delay DURATION ("10ms", "1s"; empty: the provider profile's)
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
   // Azure

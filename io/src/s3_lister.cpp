@@ -7,15 +7,13 @@
 // the worst failure").
 #include "presign/io/s3_lister.hpp"
 
+#include "fetch_cancel.hpp"
 #include "presign/io/list_page.hpp"
 #include "presign/signers/sigv4_request.hpp"
 #include "presign/signers/uri.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 
 namespace presign::io {
 namespace {
@@ -68,7 +66,7 @@ class S3PageFetcher final : public PageFetcher {
         client_(std::move(client)),
         signer_(config_.credentials, sigv4::HeaderSigningOptions{.region = config_.region,
                                                                  .service = "s3"}),
-        retry_(config_.retry, make_env(config_.retry_env)) {}
+        retry_(config_.retry, cancel_.wrap(config_.retry_env)) {}
 
   Result<void> fetch(ListRequest const& req, ListPage& page, std::string& key_bytes) override {
     page.clear();
@@ -83,9 +81,7 @@ class S3PageFetcher final : public PageFetcher {
     parts.payload_hash = std::string(sigv4::kEmptyPayloadSha256);
 
     auto result = retry_.run([&](AttemptContext& ctx) -> Result<void> {
-      if (cancelled_.load(std::memory_order_acquire)) {
-        return make_error(ErrorKind::kInternal, "listing cancelled");  // fatal: not retried
-      }
+      if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
       SigningTime const now = config_.clock
                                   ? config_.clock()
                                   : std::chrono::floor<std::chrono::seconds>(
@@ -115,12 +111,13 @@ class S3PageFetcher final : public PageFetcher {
         return e;
       }
       if (!page.bucket.empty() && page.bucket != config_.bucket) {
+        // Not retried: a proxy or a misconfigured endpoint serving another bucket.
+        Error e = make_error(ErrorKind::kProtocol,
+                             describe_request("GET", url) + ": the listing is of bucket '" +
+                                 page.bucket + "', not '" + config_.bucket + "'");
         key_bytes.resize(entry);
         page.clear();
-        // Not retried: a proxy or a misconfigured endpoint serving another bucket.
-        return make_error(ErrorKind::kProtocol,
-                          describe_request("GET", url) + ": the listing is of bucket '" +
-                              page.bucket + "', not '" + config_.bucket + "'");
+        return e;
       }
       return {};
     });
@@ -133,48 +130,22 @@ class S3PageFetcher final : public PageFetcher {
   }
 
   [[nodiscard]] std::string describe() const override {
-    std::string d = "s3://" + config_.bucket;
+    std::string d = config_.scheme_for_messages + "://" + config_.bucket;
     if (!config_.prefix_for_messages.empty()) d += "/" + config_.prefix_for_messages;
     if (!config_.endpoint.empty()) d += " at " + describe_request("", config_.endpoint).substr(1);
     return d;
   }
 
-  void cancel() noexcept override {
-    {
-      std::lock_guard lock(mutex_);
-      cancelled_.store(true, std::memory_order_release);
-    }
-    cv_.notify_all();
-  }
+  void cancel() noexcept override { cancel_.cancel(); }
 
  private:
-  // The retry sleeper: the injected one if any, else a real sleep that cancel() cuts short.
-  RetryEnv make_env(RetryEnv env) {
-    auto inner = std::move(env.sleep);
-    env.sleep = [this, inner = std::move(inner)](std::chrono::milliseconds d) {
-      if (cancelled_.load(std::memory_order_acquire)) return;
-      if (inner) {
-        inner(d);
-        return;
-      }
-      std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, d, [this] { return cancelled_.load(std::memory_order_acquire); });
-    };
-    if (!env.now) env.now = [] { return std::chrono::steady_clock::now(); };
-    if (!env.wall_now) env.wall_now = [] { return std::chrono::system_clock::now(); };
-    if (!env.uniform01) env.uniform01 = RetryEnv::system().uniform01;
-    return env;
-  }
-
   S3ListerConfig config_;
   S3ListTarget target_;
   std::unique_ptr<HttpClient> client_;
   sigv4::RequestSigner signer_;
   ListPageParser parser_;
-  std::atomic<bool> cancelled_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  RetryPolicy retry_;  // last: its env captures `this` (cancelled_, mutex_, cv_)
+  detail::FetchCancel cancel_;
+  RetryPolicy retry_;  // after cancel_: its sleeper refers to it
 };
 
 }  // namespace
@@ -274,14 +245,14 @@ Error s3_list_error(HttpResponse const& response, std::string_view url,
 
   if (response.status == 401 || response.status == 403) {
     e.kind = ErrorKind::kAuth;
-    std::string why = code == "InvalidAccessKeyId"      ? "the access key id is unknown to S3"
+    std::string why = code == "InvalidAccessKeyId"      ? "the access key id is unknown to " + config.service_for_messages
                       : code == "SignatureDoesNotMatch" ? "the signature did not match: wrong secret access key"
                       : code == "ExpiredToken" || code == "TokenRefreshRequired"
                           ? "the session token has expired"
                       : code == "InvalidToken" ? "the session token is invalid"
                       : code == "AccessDenied" ? "access denied: the key may not list this bucket"
                                                : "the request was refused";
-    e.detail = "S3 refused the credentials of access key id " +
+    e.detail = config.service_for_messages + " refused the credentials of access key id " +
                config.credentials.access_key_id + " (" + why + "); " + message;
     return e;
   }
@@ -303,7 +274,7 @@ Error s3_list_error(HttpResponse const& response, std::string_view url,
     } else {
       std::string_view const endpoint = xml_text(response.body, "Endpoint");
       e.detail = bucket + " is not in region " + config.region +
-                 " (S3 answered HTTP " + std::to_string(response.status) +
+                 " (" + config.service_for_messages + " answered HTTP " + std::to_string(response.status) +
                  (code.empty() ? "" : " " + code) +
                  (plain_host(endpoint) ? "; it must be addressed at " + std::string(endpoint) : "") +
                  "); pass the bucket's --region";
@@ -313,7 +284,7 @@ Error s3_list_error(HttpResponse const& response, std::string_view url,
   if (response.status == 404 && (code == "NoSuchBucket" || code.empty())) {
     e.kind = ErrorKind::kConfig;
     e.detail = bucket + " does not exist" +
-               (config.endpoint.empty() ? std::string(" in S3")
+               (config.endpoint.empty() ? " in " + config.service_for_messages
                                         : " at " + describe_request("", config.endpoint).substr(1)) +
                " (" + message + ")";
     return e;
@@ -326,7 +297,7 @@ Result<std::unique_ptr<PageFetcher>> make_s3_page_fetcher(S3ListerConfig config)
   if (!target) return target.error();
   if (config.credentials.access_key_id.empty() || config.credentials.secret_access_key.empty()) {
     return make_error(ErrorKind::kConfig,
-                      "listing s3://" + config.bucket +
+                      "listing " + config.scheme_for_messages + "://" + config.bucket +
                           " needs AWS credentials: the access key id or the secret access key is empty");
   }
   if (config.retry.max_attempts < 1) {

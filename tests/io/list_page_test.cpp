@@ -26,6 +26,7 @@ int list_page_s3_one(std::uint8_t const* data, std::size_t size);
 int list_page_azure_one(std::uint8_t const* data, std::size_t size);
 int list_page_gcs_one(std::uint8_t const* data, std::size_t size);
 int uri_decode_one(std::uint8_t const* data, std::size_t size);
+int gcs_token_one(std::uint8_t const* data, std::size_t size);
 }  // namespace presign::fuzz
 
 namespace {
@@ -817,7 +818,8 @@ TEST_SUITE("io.list_page_fuzz") {
     Target const targets[] = {{"list_page_s3", presign::fuzz::list_page_s3_one},
                               {"list_page_azure", presign::fuzz::list_page_azure_one},
                               {"list_page_gcs", presign::fuzz::list_page_gcs_one},
-                              {"uri_decode", presign::fuzz::uri_decode_one}};
+                              {"uri_decode", presign::fuzz::uri_decode_one},
+                              {"gcs_token", presign::fuzz::gcs_token_one}};
     fs::path const root = fs::path(PRESIGN_SOURCE_DIR) / "tests" / "fuzz";
     std::size_t replayed = 0;
     for (Target const& t : targets) {

@@ -5,7 +5,7 @@
 //   fake_s3_server --keys N [--port P] [--latency-ms X] [--bucket B] [--threads T]
 //                  [--key-prefix S] [--key-suffix S] [--seed S] [--max-in-row N]
 //                  [--fault NAME=RATE]... [--slowdown-rate R] [--retry-after V]
-//                  [--verify-sigv4]
+//                  [--verify-sigv4] [--region R]
 //
 // NAME is one of the identifiers printed by --help (slowdown, reset-headers, reset-body, ...);
 // each request draws one fault from the seeded schedule, and a page is served correctly after
@@ -64,7 +64,7 @@ void usage() {
                "usage: fake_s3_server --keys N [--port P] [--latency-ms X] [--bucket B]\n"
                "                      [--threads T] [--key-prefix S] [--key-suffix S] [--seed S]\n"
                "                      [--max-in-row N] [--fault NAME=RATE]... [--slowdown-rate R]\n"
-               "                      [--retry-after V] [--verify-sigv4]\n"
+               "                      [--retry-after V] [--verify-sigv4] [--region R]\n"
                "fault names:");
   for (auto const& [name, f] : kFaults) std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
   std::fputc('\n', stderr);
@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
       opts.latency = std::chrono::milliseconds(ms);
     } else if (a == "--bucket") {
       opts.bucket = v;
+    } else if (a == "--region") {  // the region --verify-sigv4 expects ("auto": Cloud Storage)
+      opts.region = v;
     } else if (a == "--threads") {
       ok = parse_number(v, opts.threads) && opts.threads >= 1 && opts.threads <= 64;
     } else if (a == "--key-prefix") {

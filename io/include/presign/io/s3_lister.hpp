@@ -52,6 +52,10 @@ struct S3ListerConfig {
   signers::sigv4::Credentials credentials;
   /// Only for messages (`describe()`): the prefix the caller lists, e.g. from the URI.
   std::string prefix_for_messages;
+  /// Only for messages: the URI scheme and the service's name. Cloud Storage's XML API with
+  /// an HMAC key is the same protocol, reported as "gs://…" and "Cloud Storage".
+  std::string scheme_for_messages = "s3";
+  std::string service_for_messages = "S3";
 
   HttpClientOptions http;  ///< timeouts and TLS (ca bundle, verification)
   RetryOptions retry = RetryOptions::for_listing(RetryProvider::kAws);

@@ -1,0 +1,63 @@
+#pragma once
+// What every PageFetcher shares (s3_lister.cpp, azure_lister.cpp, gcs_lister.cpp): a cancel
+// flag that `PageFetcher::cancel()` sets from another thread, and the retry sleeper that flag
+// cuts short. Internal to presign_io.
+
+#include "presign/io/retry.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace presign::io::detail {
+
+class FetchCancel {
+ public:
+  /// Sets the flag and wakes any sleeper. Thread-safe, noexcept.
+  void cancel() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_.store(true, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+
+  [[nodiscard]] bool cancelled() const noexcept {
+    return cancelled_.load(std::memory_order_acquire);
+  }
+
+  /// The error an attempt returns once cancelled (kInternal: never retried).
+  [[nodiscard]] static Error cancelled_error() {
+    return make_error(ErrorKind::kInternal, "listing cancelled");
+  }
+
+  /// `env` with its sleeper wrapped: nothing is slept once cancelled; an injected sleeper is
+  /// kept (tests), else the sleep is a wait that `cancel()` ends at once. Empty clocks and
+  /// randomness take `RetryEnv::system()`'s. The returned env refers to `*this`, which must
+  /// outlive it.
+  RetryEnv wrap(RetryEnv env) {
+    auto inner = std::move(env.sleep);
+    env.sleep = [this, inner = std::move(inner)](std::chrono::milliseconds d) {
+      if (cancelled()) return;
+      if (inner) {
+        inner(d);
+        return;
+      }
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, d, [this] { return cancelled(); });
+    };
+    RetryEnv const sys = RetryEnv::system();
+    if (!env.now) env.now = sys.now;
+    if (!env.wall_now) env.wall_now = sys.wall_now;
+    if (!env.uniform01) env.uniform01 = sys.uniform01;
+    return env;
+  }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+}  // namespace presign::io::detail

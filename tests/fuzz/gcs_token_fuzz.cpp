@@ -1,0 +1,77 @@
+// libFuzzer target: the two JSON documents of the GCS OAuth2 flow that come from outside:
+// the token endpoint's answer (io::parse_token_response) and the service-account key file's
+// token-flow fields (signers::gcs::oauth::parse_service_account_info). For any input:
+//  - neither crashes;
+//  - an accepted token response has a header-safe token and 0 < expires_in <= 7 days;
+//  - accepted key-file fields have a non-empty client_email and an http(s) token_uri;
+//  - no error message quotes the input's token (the input is built to hold a marker).
+// Run by scripts/fuzz.sh; seeds in corpus/gcs_token/, past crashes in regressions/gcs_token/.
+
+#include "presign/io/gcs_lister.hpp"
+#include "presign/signers/gcs_oauth.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#define PRESIGN_FUZZ_CHECK(cond)                                                              \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                           \
+    }                                                                                         \
+  } while (0)
+
+namespace presign::fuzz {
+
+int gcs_token_one(std::uint8_t const* data, std::size_t size) {
+  std::string_view const in(reinterpret_cast<char const*>(data), size);
+
+  if (auto r = io::parse_token_response(in)) {
+    PRESIGN_FUZZ_CHECK(io::is_header_safe_token(r->access_token));
+    PRESIGN_FUZZ_CHECK(r->expires_in > 0 && r->expires_in <= 7 * 24 * 3600);
+  } else {
+    PRESIGN_FUZZ_CHECK(r.error().kind == ErrorKind::kProtocol);
+    PRESIGN_FUZZ_CHECK(!r.error().detail.empty());
+  }
+
+  // The same bytes wrapped as the token of a well-formed answer: accepted exactly when they
+  // are header-safe, and never echoed in the error when refused.
+  std::string wrapped = "{\"access_token\":\"";
+  bool plain = true;
+  for (char c : in) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) plain = false;
+  }
+  if (plain && !in.empty()) {
+    wrapped.append(in);
+    wrapped += "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}";
+    auto r = io::parse_token_response(wrapped);
+    bool const valid_utf8_json = r.has_value() || r.error().detail.find("not valid JSON") != std::string::npos;
+    if (r) {
+      PRESIGN_FUZZ_CHECK(r->access_token == in && r->expires_in == 3599);
+    } else if (!valid_utf8_json) {
+      PRESIGN_FUZZ_CHECK(!io::is_header_safe_token(in));
+      if (in.size() >= 8) PRESIGN_FUZZ_CHECK(r.error().detail.find(in) == std::string::npos);
+    }
+  }
+
+  if (auto info = signers::gcs::oauth::parse_service_account_info(in, "fuzz.json")) {
+    PRESIGN_FUZZ_CHECK(!info->client_email.empty());
+    std::string_view const uri = info->token_uri;
+    PRESIGN_FUZZ_CHECK(uri.starts_with("http://") || uri.starts_with("https://"));
+  } else {
+    PRESIGN_FUZZ_CHECK(!info.error().detail.empty());
+  }
+  return 0;
+}
+
+}  // namespace presign::fuzz
+
+#ifndef PRESIGN_FUZZ_NO_MAIN
+extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
+  return presign::fuzz::gcs_token_one(data, size);
+}
+#endif

@@ -1,0 +1,93 @@
+#pragma once
+/// A fake Cloud Storage JSON API server for the GCS listing tests: an OAuth2 token endpoint
+/// that really checks service-account assertions, and objects.list over a fixed set of names.
+///
+/// - Listens on 127.0.0.1 only (port 0 = any free port), plain HTTP/1.1 with keep-alive. Runs
+///   on its own thread until destroyed.
+/// - `POST /token` (form `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=…`):
+///   verifies the JWT's RS256 signature with the public half of `key_pem`, and its header
+///   (`alg` RS256, `typ` JWT) and claims (`iss` = `client_email`, `aud` = this server's
+///   `token_url()`, `scope` = the read-only scope, `iat` within 5 minutes of now, `exp` =
+///   iat + 1..3600). Success: `{"access_token": <random>, "expires_in": token_ttl,
+///   "token_type": "Bearer"}`; failure: 400 `{"error":"invalid_grant", …}` as Google answers.
+/// - `GET /storage/v1/b/{bucket}/o`: needs `Authorization: Bearer T` with T issued and not
+///   expired (or `static_token`), else 401 `authError`. An unknown bucket is 404 `notFound`.
+///   Serves `names` (kept sorted by bytes, duplicates dropped) under `prefix`, `maxResults`
+///   (1..5000, default 1000) a page, resumed by an opaque `pageToken` bound to its prefix.
+///   Items carry only name, size, updated and generation; `fields` is not interpreted.
+/// - Faults on list requests (after authentication): `script[i]` for request *i*, then a
+///   seeded draw from the rates; a page is served after `max_faults_in_row` faults in a row.
+///
+/// Setup errors (bad PEM, port in use) throw std::runtime_error: this is test support.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace presign::test {
+
+enum class GcsFault : std::uint8_t {
+  kNone,
+  kTooManyRequests429,  ///< 429 rateLimitExceeded
+  kUnavailable503,      ///< 503 backendError
+  kMalformed200,        ///< 200 with half a JSON page
+  kUnauthorized401,     ///< 401 authError, as if the token had been revoked
+};
+
+struct FakeGcsOptions {
+  std::uint16_t port = 0;
+  std::string bucket = "bucket";
+  std::vector<std::string> names;
+  std::string key_pem;       ///< the service account's private key (its public half verifies)
+  std::string client_email;  ///< the expected `iss`
+  std::chrono::seconds token_ttl{3600};
+  std::string static_token;  ///< when set, also accepted as a bearer token, never expiring
+
+  std::vector<GcsFault> script;
+  double rate_429 = 0;
+  double rate_503 = 0;
+  std::uint64_t seed = 1;
+  std::uint32_t max_faults_in_row = 4;
+};
+
+struct FakeGcsCounters {
+  std::uint64_t token_requests = 0;
+  std::uint64_t tokens_issued = 0;
+  std::uint64_t token_rejected = 0;  ///< assertions refused (bad signature, claims, form)
+  std::uint64_t list_requests = 0;
+  std::uint64_t list_unauthorized = 0;  ///< 401 for a missing, unknown or expired token
+  std::uint64_t pages_ok = 0;
+  std::uint64_t names_served = 0;
+  std::uint64_t faults_429 = 0;
+  std::uint64_t faults_503 = 0;
+  std::uint64_t faults_malformed = 0;
+  std::uint64_t faults_401 = 0;
+  std::string last_rejection;  ///< why the last assertion was refused (for test messages)
+};
+
+class FakeGcsServer {
+ public:
+  explicit FakeGcsServer(FakeGcsOptions options);
+  ~FakeGcsServer();
+  FakeGcsServer(FakeGcsServer const&) = delete;
+  FakeGcsServer& operator=(FakeGcsServer const&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// `http://127.0.0.1:<port>`.
+  [[nodiscard]] std::string endpoint() const;
+  /// `<endpoint>/token`: the `aud` the assertions must carry.
+  [[nodiscard]] std::string token_url() const;
+  [[nodiscard]] FakeGcsCounters counters() const;
+  /// Forgets every issued token (the next list call with one gets 401).
+  void revoke_tokens();
+  void stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace presign::test
