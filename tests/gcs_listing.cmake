@@ -25,3 +25,10 @@ add_test(NAME live.gcs_list_fake
                  $<TARGET_FILE:fake_gcs_server> ${PRESIGN_NODE_MODULES}
                  ${PRESIGN_VECTORS_DIR}/gcs/test_service_account.not-a-test.json)
 set_tests_properties(live.gcs_list_fake PROPERTIES LABELS live TIMEOUT 600)
+
+# kill -9 while listing gs:// (pageToken in the checkpoint), resumed byte-identically.
+add_test(NAME crash.gcs_list_kill9_resume
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/scripts/gcs_list_crash.sh $<TARGET_FILE:presign>
+                 $<TARGET_FILE:fake_gcs_server>
+                 ${PRESIGN_VECTORS_DIR}/gcs/test_service_account.not-a-test.json)
+set_tests_properties(crash.gcs_list_kill9_resume PROPERTIES LABELS crash TIMEOUT 1200)

@@ -5,7 +5,8 @@
 # exactly once, in the service's order, and every SAS URL must GET 200 with the uploaded bytes
 # from Azurite, which verifies both the Shared Key of the listing and the SAS of every URL;
 # `presign ls` must print the same names. A wrong key must fail with a clear auth error that
-# quotes no secret, and a missing container with a clear error.
+# quotes no secret, and a missing container with a clear error. kill -9 while listing
+# (200 a page, the NextMarker in the checkpoint) and --resume must give a byte-identical file.
 # usage: azure_list_azurite.sh PATH/TO/presign
 #
 # The expected order is the SDK's own listing (azure-storage-blob list_blobs), compared as a
@@ -134,7 +135,7 @@ json.dump({"under": names, "outside": outside}, open(work + "/uploaded.json", "w
 print("uploaded %d blobs (%d under data/, %d outside)" % (len(everything), len(names), len(outside)))
 PYEOF
 t1=$(date +%s.%N)
-printf 'azure_list_azurite: SDK upload took %.1f s\n' "$(echo "$t1 - $t0" | bc)"
+printf 'azure_list_azurite: SDK upload took %.1f s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')"
 ok
 
 # --- three dot-segment names, PUT with presigned URLs (the SDK would resolve them) ------------
@@ -207,7 +208,7 @@ if timeout 300 "$PRESIGN" sign "az://$ACCOUNT/$CONTAINER/data/" "${common[@]}" -
   --format ndjson --output "$WORK/urls.ndjson" 2>"$WORK/sign.err"; then ok
 else bad "presign sign exited $?: $(head -c 600 "$WORK/sign.err")"; fi
 t1=$(date +%s.%N)
-printf 'azure_list_azurite: presign sign (list 997 a page + sign) took %.2f s\n' "$(echo "$t1 - $t0" | bc)"
+printf 'azure_list_azurite: presign sign (list 997 a page + sign) took %.2f s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')"
 check "sign" "$WORK/urls.ndjson" ndjson
 
 echo "== every URL GETs 200 with the uploaded bytes =="
@@ -223,7 +224,7 @@ t0=$(date +%s.%N)
 timeout 400 curl -s --path-as-is --parallel --parallel-max 32 --max-time 60 -w '%{http_code}\n' \
   -K "$WORK/curl.cfg" >"$WORK/codes.txt" 2>"$WORK/curl.err"
 t1=$(date +%s.%N)
-printf 'azure_list_azurite: %d GETs took %.1f s\n' "$(grep -c '^url = ' "$WORK/curl.cfg")" "$(echo "$t1 - $t0" | bc)"
+printf 'azure_list_azurite: %d GETs took %.1f s\n' "$(grep -c '^url = ' "$WORK/curl.cfg")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')"
 n200=$(grep -c '^200$' "$WORK/codes.txt")
 nurl=$(grep -c '^url = ' "$WORK/curl.cfg")
 if [ "$nurl" -ge 9900 ] && [ "$n200" -eq "$nurl" ]; then ok
@@ -289,6 +290,35 @@ rc=$?
 if [ "$rc" -ne 0 ] && grep -q "container 'no-such-container' does not exist" "$WORK/nocont.err"; then ok
 else bad "missing container: exit $rc, stderr: $(head -c 600 "$WORK/nocont.err")"; fi
 echo "    $(head -n 3 "$WORK/nocont.err")"
+
+echo "== kill -9 while listing (NextMarker in the checkpoint), --resume: byte-identical =="
+# The reference: the same job run through without interruption.
+crash=(sign "az://$ACCOUNT/$CONTAINER/data/" "${common[@]}" --page-size 200 --threads 2
+       --signing-time 2024-01-01T00:00:00Z --expires 1d --format ndjson)
+timeout 300 "$PRESIGN" "${crash[@]}" --output "$WORK/crash-clean.ndjson" 2>"$WORK/crash-clean.err" ||
+  bad "the uninterrupted run failed: $(head -c 400 "$WORK/crash-clean.err")"
+t0=$(date +%s%N)
+timeout 300 "$PRESIGN" "${crash[@]}" --output "$WORK/crash-timed.ndjson" --checkpoint "$WORK/crash-timed.ck" \
+  2>/dev/null || bad "the checkpointed run failed"
+dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$dur_ms" -gt 50 ] || dur_ms=50
+if cmp -s "$WORK/crash-clean.ndjson" "$WORK/crash-timed.ndjson"; then ok; else bad "a checkpointed run differs from a plain one"; fi
+killed=0
+for round in 1 2 3 4; do
+  out="$WORK/crash-$round.ndjson" ck="$WORK/crash-$round.ck"
+  "$PRESIGN" "${crash[@]}" --output "$out" --checkpoint "$ck" --resume 2>/dev/null &
+  pid=$!
+  sleep "$(awk -v r=$RANDOM -v d=$dur_ms 'BEGIN{printf "%.3f", (0.1 + 0.8 * r/32768.0)*d/1000.0}')"
+  kill -9 "$pid" 2>/dev/null
+  rc=0; wait "$pid" 2>/dev/null || rc=$?
+  [ "$rc" -eq 137 ] && killed=$((killed + 1))
+  timeout 300 "$PRESIGN" "${crash[@]}" --output "$out" --checkpoint "$ck" --resume 2>"$WORK/crash-resume.err"
+  rc=$?
+  if [ "$rc" -eq 0 ] && cmp -s "$WORK/crash-clean.ndjson" "$out" && [ ! -e "$ck" ]; then ok
+  else bad "kill -9 round $round: exit $rc, the resumed file differs or the checkpoint is left: $(head -c 400 "$WORK/crash-resume.err")"; fi
+done
+echo "    $killed of 4 kill -9 landed mid-run (checkpointed run: ${dur_ms} ms)"
+if [ "$killed" -ge 2 ]; then ok; else bad "only $killed kill -9 landed mid-run"; fi
 
 kill -0 "$SERVER_PID" 2>/dev/null || bad "Azurite died during the test: $(tail -c 1000 "$WORK/server.log")"
 echo "azure_list_azurite: $NBLOB blobs uploaded to Azurite $ver, listed, signed and fetched"
