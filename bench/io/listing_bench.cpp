@@ -5,7 +5,18 @@
 // Each benchmark first lists everything once and checks the count and the last key ("make
 // sure the data is right") before timing.
 //
-// Results: 2-core sandbox shared with other builds (load average 3.4, so noisy), Release,
+// Results, 2026-11-23 10:05 UTC, same 2-core AMD EPYC VM, idle (load average 0.2), after the
+// fake server got TCP_NODELAY (before it, the tail segment of some pages waited for the
+// client's delayed ACK: page:1000/sigv4:0 took 3,056 ms per 200 k keys = 65 k keys/s, the
+// "load noise" noted below), medians of 3:
+//   taskset -c 0,1 build/bench/listing_bench --benchmark_min_time=2 --benchmark_repetitions=3
+//   BM_ListingSource_FakeS3/page:1000/sigv4:1   513 k keys/s   (390 ms per 200 k keys)
+//   BM_ListingSource_FakeS3/page:100/sigv4:1    264 k keys/s
+//   BM_ListingSource_FakeS3/page:1000/sigv4:0   443 k keys/s
+//   BM_ListingSource_FakeS3/page:100/sigv4:0    292 k keys/s
+//   BM_S3Fetcher_FakeS3 (page 1000, no prefetch) 561 k keys/s
+//
+// Earlier results: 2-core sandbox shared with other builds (load average 3.4, so noisy), Release,
 // 200,000 keys per iteration, medians of 3 repetitions:
 //   cmake -S . -B build-a1 -DCMAKE_BUILD_TYPE=Release -DPRESIGN_BUILD_BENCH=ON
 //   cmake --build build-a1 --target listing_bench

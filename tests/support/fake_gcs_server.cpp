@@ -226,8 +226,14 @@ class FakeGcsServer::Impl {
       auto [ec, sock] = co_await acceptor_.async_accept(kUseAwaitable);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+        // EMFILE and friends: back off briefly instead of spinning.
+        asio::steady_timer t(ioc_, std::chrono::milliseconds(10));
+        co_await t.async_wait(kUseAwaitable);
         continue;
       }
+      // TCP_NODELAY as a real server: no delayed-ACK stall on the tail of a page.
+      beast::error_code nodelay_ec;
+      sock.set_option(tcp::no_delay(true), nodelay_ec);
       asio::co_spawn(ioc_, session(std::move(sock)), asio::detached);
     }
   }

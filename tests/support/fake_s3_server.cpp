@@ -359,6 +359,10 @@ class FakeS3Server::Impl {
         continue;
       }
       std::uint64_t const idx = connections_.fetch_add(1);
+      // As real object stores do: without TCP_NODELAY the tail segment of a page waits for the
+      // client's delayed ACK (a ~40 ms stall on some pages), which benchmarks then measure.
+      beast::error_code nodelay_ec;
+      sock.set_option(tcp::no_delay(true), nodelay_ec);
       auto ex = sock.get_executor();
       asio::co_spawn(ex, session(std::move(sock), idx), asio::detached);
     }
