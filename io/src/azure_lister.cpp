@@ -92,14 +92,7 @@ class AzurePageFetcher final : public PageFetcher {
       }
       auto parsed = parser_.parse_azure(resp->body, page, key_bytes);
       if (!parsed) {
-        Error e = parsed.error();
-        // As in s3_lister.cpp: a parse failure is a malformed (transient) response; an
-        // <Error> root in a 200 keeps its code and is retried or not by it.
-        if (e.provider_code.empty()) e.provider_code = std::string(transport_code::kMalformedResponse);
-        e.http_status = resp->status;
-        e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(resp->status) +
-                   " with an unusable List Blobs body: " + e.detail;
-        return e;
+        return detail::malformed_page_error(parsed.error(), resp->status, url, "List Blobs");
       }
       if (!page.bucket.empty() && page.bucket != config_.container) {
         // Not retried: a proxy or a misconfigured endpoint serving another container. (The

@@ -3,12 +3,15 @@
 // flag that `PageFetcher::cancel()` sets from another thread, and the retry sleeper that flag
 // cuts short. Internal to presign_io.
 
+#include "presign/io/http_client.hpp"
 #include "presign/io/retry.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 namespace presign::io::detail {
 
@@ -59,5 +62,17 @@ class FetchCancel {
   std::mutex mutex_;
   std::condition_variable cv_;
 };
+
+/// A 2xx page that would not parse, as every fetcher reports it: a parse failure has no code of
+/// its own, so it is marked MalformedResponse and the retry policy treats it as transient
+/// (never a short page); an error document in a 200 (S3 or Azure `<Error>`) keeps its code
+/// and is retried or not by it. `what` names the body ("ListObjectsV2", "List Blobs", …).
+inline Error malformed_page_error(Error e, int status, std::string_view url, std::string_view what) {
+  if (e.provider_code.empty()) e.provider_code = std::string(transport_code::kMalformedResponse);
+  e.http_status = status;
+  e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(status) + " with an unusable " +
+             std::string(what) + " body: " + e.detail;
+  return e;
+}
 
 }  // namespace presign::io::detail

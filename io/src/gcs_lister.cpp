@@ -294,13 +294,7 @@ class GcsPageFetcher final : public PageFetcher {
         }
         auto parsed = parser_.parse_gcs(resp->body, page, key_bytes);
         if (!parsed) {
-          Error e = parsed.error();
-          // A malformed 200 is transient (see the file comment).
-          if (e.provider_code.empty()) e.provider_code = std::string(transport_code::kMalformedResponse);
-          e.http_status = resp->status;
-          e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(resp->status) +
-                     " with an unusable objects.list body: " + e.detail;
-          return e;
+          return detail::malformed_page_error(parsed.error(), resp->status, url, "objects.list");
         }
         return {};
       }

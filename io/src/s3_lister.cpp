@@ -100,15 +100,8 @@ class S3PageFetcher final : public PageFetcher {
       }
       auto parsed = parser_.parse_s3(resp->body, page, key_bytes);
       if (!parsed) {
-        Error e = parsed.error();
-        // A parse failure has no code of its own: mark it as a malformed response so the
-        // retry policy treats it as transient. An <Error> root in a 200 keeps its Code (S3
-        // can answer InternalError that way; it is retried or not by that code).
-        if (e.provider_code.empty()) e.provider_code = std::string(transport_code::kMalformedResponse);
-        e.http_status = resp->status;
-        e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(resp->status) +
-                   " with an unusable ListObjectsV2 body: " + e.detail;
-        return e;
+        // S3 can answer InternalError as an <Error> root in a 200: it keeps that code.
+        return detail::malformed_page_error(parsed.error(), resp->status, url, "ListObjectsV2");
       }
       if (!page.bucket.empty() && page.bucket != config_.bucket) {
         // Not retried: a proxy or a misconfigured endpoint serving another bucket.

@@ -8,15 +8,11 @@
 #include <openssl/crypto.h>
 #include <simdjson.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <vector>
 
 namespace presign::signers::gcs::oauth {
 namespace {
 
-constexpr std::size_t kMaxKeyFileBytes = 1 << 20;
 
 Error config_error(std::string m) { return make_error(ErrorKind::kConfig, std::move(m)); }
 
@@ -95,35 +91,13 @@ Result<ServiceAccountInfo> parse_service_account_info(std::string_view json,
 }
 
 Result<ServiceAccountInfo> load_service_account_info(std::string const& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return config_error("cannot read credentials file " + path + ": " + std::strerror(errno));
-  }
-  std::string text;
-  char buf[16384];
-  std::size_t n = 0;
-  bool too_big = false;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxKeyFileBytes) {
-      too_big = true;
-      break;
-    }
-  }
-  bool const failed = std::ferror(f) != 0;
-  int const err = errno;
-  std::fclose(f);
-  OPENSSL_cleanse(buf, sizeof buf);
   Result<ServiceAccountInfo> out = config_error("");
-  if (too_big) {
-    out = config_error("credentials file " + path + " is larger than 1 MiB; it is not a key file");
-  } else if (failed) {
-    out = config_error("cannot read credentials file " + path + ": " + std::strerror(err));
-  } else {
-    out = parse_service_account_info(text, "credentials file " + path);
+  if (auto r = read_credentials_file(path, [&](std::string_view text) {
+        out = parse_service_account_info(text, "credentials file " + path);
+      });
+      !r) {
+    return r.error();
   }
-  // The file holds the private key: wipe our copy.
-  OPENSSL_cleanse(text.data(), text.size());
   return out;
 }
 

@@ -339,7 +339,8 @@ Result<Credentials> parse_credentials_json(std::string_view json, std::string_vi
   return out;
 }
 
-Result<Credentials> load_credentials_file(std::string const& path) {
+Result<void> read_credentials_file(std::string const& path,
+                                   std::function<void(std::string_view text)> const& use) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     return config_error("cannot read credentials file " + path + ": " + std::strerror(errno));
@@ -359,15 +360,26 @@ Result<Credentials> load_credentials_file(std::string const& path) {
   int const err = errno;
   std::fclose(f);
   OPENSSL_cleanse(buf, sizeof buf);
-  Result<Credentials> out = config_error("");
+  Result<void> out;
   if (too_big) {
     out = config_error("credentials file " + path + " is larger than 1 MiB; it is not a key file");
   } else if (failed) {
     out = config_error("cannot read credentials file " + path + ": " + std::strerror(err));
   } else {
-    out = parse_credentials_json(text, "credentials file " + path);
+    use(text);
   }
   OPENSSL_cleanse(text.data(), text.size());
+  return out;
+}
+
+Result<Credentials> load_credentials_file(std::string const& path) {
+  Result<Credentials> out = config_error("");
+  if (auto r = read_credentials_file(path, [&](std::string_view text) {
+        out = parse_credentials_json(text, "credentials file " + path);
+      });
+      !r) {
+    return r.error();
+  }
   return out;
 }
 

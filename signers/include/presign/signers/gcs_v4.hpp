@@ -97,6 +97,12 @@ Result<Credentials> parse_credentials_json(std::string_view json, std::string_vi
 /// Reads `path` (at most 1 MiB) and parses it with `parse_credentials_json`.
 Result<Credentials> load_credentials_file(std::string const& path);
 
+/// Reads the credentials file `path` (at most 1 MiB) and calls `use` with its text, which is
+/// wiped afterwards (it holds a private key). kConfig naming the path when it cannot be read
+/// or is larger; `use` is then not called. Shared by every reader of key files.
+Result<void> read_credentials_file(std::string const& path,
+                                   std::function<void(std::string_view text)> const& use);
+
 /// Reads one environment variable (the same shape as aws::EnvLookup, so
 /// `aws::process_env()` can be passed); empty values count as unset.
 using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
