@@ -244,6 +244,13 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
     add(std::to_string(o.page_size));
   }
   add(io::format_name(format));
+  if (format == io::Format::kLabelbox) {
+    // The global key template and media type shape every record; "/2": from this version on,
+    // non-UTF-8 keys are left out rather than given a key_base64 field.
+    add("labelbox/2");
+    add(o.global_key.value_or("{key}"));
+    add(o.media_type);
+  }
   add(format_rfc3339(o.when));
   add(format_rfc3339(expires_at));
   return signers::crypto::hex_lower(h.final());

@@ -209,7 +209,7 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
     if (!s) return fail(s.error());
     sink = std::move(*s);
   }
-  io::RecordFormatter formatter(format, format_rfc3339(expires_at));
+  io::RecordFormatter formatter(format, format_rfc3339(expires_at), o.labelbox);
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
   if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
   auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);

@@ -62,6 +62,39 @@ int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
   return run_job(*signer, signer->expires_at(), o, format);
 }
 
+namespace {
+
+// --global-key and --media-type: checked and resolved (template parsed, bucket and URI prefix
+// taken from the URI, media type spelled as Labelbox does) into o.labelbox, before any work.
+Result<void> labelbox_options(BucketUri const& uri, io::Format format, SignOptions& o) {
+  if (format != io::Format::kLabelbox) {
+    if (o.global_key || !o.media_type.empty()) {
+      return make_error(ErrorKind::kUsage, std::string(o.global_key ? "--global-key" : "--media-type") +
+                                               " applies to --format labelbox only");
+    }
+    return {};
+  }
+  if (o.global_key) {
+    auto t = io::GlobalKeyTemplate::parse(*o.global_key);
+    if (!t) return t.error();
+    o.labelbox.global_key = std::move(*t);
+  }
+  if (!o.media_type.empty()) {
+    auto m = io::parse_labelbox_media_type(o.media_type);
+    if (!m) return m.error();
+    o.media_type = *m;  // the job fingerprint sees the spelling written, not the one typed
+    o.labelbox.media_type = std::move(*m);
+  }
+  // Keys are full object names; for az:// the URI's first path segment is the container.
+  std::string container = uri.prefix.substr(0, uri.prefix.find('/'));
+  o.labelbox.location.bucket = uri.scheme == "az" ? container : uri.bucket;
+  o.labelbox.location.uri_prefix = uri.scheme + "://" + uri.bucket + "/" +
+                                   (uri.scheme == "az" ? container + "/" : std::string());
+  return io::check_labelbox_options(o.labelbox);
+}
+
+}  // namespace
+
 CLI::App* add_sign_command(CLI::App& app, SignOptions& o) {
   CLI::App* cmd = app.add_subcommand("sign", "Write a presigned URL for every object");
   cmd->footer(R"(Where the keys come from:
@@ -108,6 +141,13 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
                   "signed Content-Type override");
   cmd->add_option("--format", o.format, "ndjson|labelbox|csv|tsv|urls (default ndjson)")
       ->check(CLI::IsMember({"ndjson", "labelbox", "csv", "tsv", "urls"}));
+  cmd->add_option("--global-key", o.global_key,
+                  "labelbox: global_key template with {key}, {bucket} (Azure: container), {uri} "
+                  "(s3://BUCKET/KEY, gs://..., az://ACCOUNT/CONTAINER/KEY); {{ and }} for braces "
+                  "(default {key})");
+  cmd->add_option("--media-type", o.media_type,
+                  "labelbox: add media_type to each record: IMAGE, VIDEO, TEXT, AUDIO, DOCUMENT "
+                  "(written PDF), PDF, HTML, DICOM, CONVERSATIONAL (any case)");
   cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
   cmd->add_option("--threads", o.threads, "signing threads (default: all cores)")
       ->check(CLI::Range(1U, 1024U));
@@ -147,6 +187,7 @@ int run_sign(SignOptions const& o) {
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
   SignOptions opts = o;
+  if (auto r = labelbox_options(*uri, *format, opts); !r) return fail(r.error());
   if (!o.compress.empty() && o.compress != "zstd" &&
       !(o.compress.starts_with("zstd:") && o.compress.size() <= 7 &&
         std::atoi(o.compress.c_str() + 5) >= 1 && std::atoi(o.compress.c_str() + 5) <= 19 &&

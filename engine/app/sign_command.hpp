@@ -3,6 +3,7 @@
 
 #include "presign/core/time.hpp"
 #include "presign/engine/checkpoint.hpp"
+#include "presign/io/record_format.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -26,6 +27,8 @@ struct SignOptions {
   std::string response_content_disposition;
   std::string response_content_type;
   std::string format = "ndjson";
+  std::optional<std::string> global_key;  ///< --global-key TEMPLATE (labelbox; default {key})
+  std::string media_type;                 ///< --media-type TYPE (labelbox); run_sign writes it as Labelbox spells it
   std::string output;
   unsigned threads = 0;
   std::string checkpoint;  ///< --checkpoint FILE
@@ -59,6 +62,8 @@ struct SignOptions {
   std::optional<engine::CheckpointState> resume_state;
   /// Filled by run_sign: the instant the whole job signs at (fixed across resumes).
   SigningTime when{};
+  /// Filled by run_sign from --global-key, --media-type and the URI (labelbox format).
+  io::LabelboxOptions labelbox;
 };
 
 /// Registers `sign` and its options on `app`; the returned subcommand holds the examples.

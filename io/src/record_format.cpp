@@ -1,5 +1,7 @@
 #include "presign/io/record_format.hpp"
 
+#include <array>
+#include <utility>
 #include <cstdint>
 #include <cstring>
 
@@ -89,7 +91,129 @@ void append_json_key_fields(std::string& out, std::string_view open, std::string
   out.append(close);
 }
 
+// Characters (code points) of well-formed UTF-8: every byte that is not a continuation byte.
+std::size_t utf8_chars(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// The data-row media types Labelbox documents for assets given by URL (the per-asset import
+// pages, e.g. https://docs.labelbox.com/reference/image and .../import-text-data, and the
+// SDK's MediaType values): accepted names, then what is written. Tiled imagery and the LLM
+// project types are left out: their row_data is not a file URL.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kMediaTypes{{
+    {"AUDIO", "AUDIO"},
+    {"CONVERSATIONAL", "CONVERSATIONAL"},
+    {"DICOM", "DICOM"},
+    {"DOCUMENT", "PDF"},  // the SDK's MediaType.Document is sent as PDF
+    {"HTML", "HTML"},
+    {"IMAGE", "IMAGE"},
+    {"PDF", "PDF"},
+    {"TEXT", "TEXT"},
+    {"VIDEO", "VIDEO"},
+}};
+
 }  // namespace
+
+GlobalKeyTemplate::GlobalKeyTemplate() : pieces_{Piece{Part::kKey, {}}} {}
+
+Result<GlobalKeyTemplate> GlobalKeyTemplate::parse(std::string_view text) {
+  auto bad = [&](std::string const& why) {
+    std::string quoted;
+    append_printable(quoted, text);
+    return make_error(ErrorKind::kUsage, "--global-key '" + quoted + "': " + why);
+  };
+  if (!is_valid_utf8(text)) return bad("not valid UTF-8");
+  GlobalKeyTemplate t;
+  t.pieces_.clear();
+  bool per_object = false;
+  std::string literal;
+  auto flush = [&] {
+    if (!literal.empty()) t.pieces_.push_back(Piece{Part::kText, std::move(literal)});
+    literal.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char const c = text[i];
+    if (c == '}') {
+      if (i + 1 < text.size() && text[i + 1] == '}') {
+        literal += '}';
+        ++i;
+        continue;
+      }
+      return bad("unbalanced '}' at offset " + std::to_string(i) + " (write }} for a literal brace)");
+    }
+    if (c != '{') {
+      literal += c;
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      literal += '{';
+      ++i;
+      continue;
+    }
+    std::size_t const close = text.find_first_of("{}", i + 1);
+    if (close == std::string_view::npos || text[close] != '}') {
+      return bad("unbalanced '{' at offset " + std::to_string(i) + " (write {{ for a literal brace)");
+    }
+    std::string_view const name = text.substr(i + 1, close - i - 1);
+    Part part;
+    if (name == "key") {
+      part = Part::kKey;
+    } else if (name == "bucket") {
+      part = Part::kBucket;
+    } else if (name == "uri") {
+      part = Part::kUri;
+    } else {
+      std::string shown;
+      append_printable(shown, name);
+      return bad("unknown placeholder {" + shown + "} (known: {key}, {bucket}, {uri})");
+    }
+    per_object = per_object || part != Part::kBucket;
+    flush();
+    t.pieces_.push_back(Piece{part, {}});
+    i = close;
+  }
+  flush();
+  if (!per_object) {
+    return bad("has neither {key} nor {uri}, so every object would get the same global key "
+               "(Labelbox global keys are unique across the organisation)");
+  }
+  return t;
+}
+
+Result<std::string> parse_labelbox_media_type(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  for (auto const& [accepted, written] : kMediaTypes) {
+    if (upper == accepted) return std::string(written);
+  }
+  std::string list;
+  for (auto const& [accepted, written] : kMediaTypes) {
+    if (!list.empty()) list += ", ";
+    list += accepted;
+  }
+  std::string shown;
+  append_printable(shown, name);
+  return make_error(ErrorKind::kUsage, "--media-type '" + shown + "' is not a Labelbox data row "
+                                       "media type (" + list + "; any case)");
+}
+
+Result<void> check_labelbox_options(LabelboxOptions const& o) {
+  if (!is_valid_utf8(o.location.bucket) || !is_valid_utf8(o.location.uri_prefix)) {
+    return make_error(ErrorKind::kUsage, "the bucket name is not valid UTF-8, so it cannot be part "
+                                         "of a Labelbox global key");
+  }
+  RecordFormatter const f(Format::kLabelbox, "", o);
+  // A one-character key must fit, or no object could ever have a record.
+  std::string const one(1, 'k');
+  if (auto why = f.reject_reason(ObjectRef{one, {}}); !why.empty()) {
+    return make_error(ErrorKind::kUsage, "--global-key leaves no room for a key: " + why);
+  }
+  return {};
+}
 
 Result<Format> parse_format(std::string_view name) {
   if (name == "ndjson") return Format::kNdjson;
@@ -179,8 +303,68 @@ void append_printable(std::string& out, std::string_view s) {
   }
 }
 
-RecordFormatter::RecordFormatter(Format format, std::string expires_at)
-    : format_(format), expires_at_(std::move(expires_at)) {}
+RecordFormatter::RecordFormatter(Format format, std::string expires_at,
+                                 LabelboxOptions const& labelbox)
+    : format_(format), expires_at_(std::move(expires_at)) {
+  // Resolve everything but the key once, escaped, so a record is a few appends.
+  global_key_key_uses_ = 0;
+  auto text = [&](std::string_view raw) {
+    if (raw.empty()) return;
+    if (global_key_.empty() || global_key_.back().key) global_key_.push_back(KeyPiece{false, {}});
+    append_json_escaped(global_key_.back().text, raw);
+    global_key_fixed_chars_ += utf8_chars(raw);
+  };
+  auto key = [&] {
+    global_key_.push_back(KeyPiece{true, {}});
+    ++global_key_key_uses_;
+  };
+  for (GlobalKeyTemplate::Piece const& p : labelbox.global_key.pieces()) {
+    switch (p.part) {
+      case GlobalKeyTemplate::Part::kText: text(p.text); break;
+      case GlobalKeyTemplate::Part::kBucket: text(labelbox.location.bucket); break;
+      case GlobalKeyTemplate::Part::kUri:
+        text(labelbox.location.uri_prefix);
+        key();
+        break;
+      case GlobalKeyTemplate::Part::kKey: key(); break;
+    }
+  }
+  labelbox_tail_ = "\"";
+  if (!labelbox.media_type.empty()) {
+    labelbox_tail_ += ",\"media_type\":\"";
+    append_json_escaped(labelbox_tail_, labelbox.media_type);
+    labelbox_tail_ += '"';
+  }
+  labelbox_tail_ += '}';
+}
+
+std::string RecordFormatter::reject_reason(ObjectRef const& object) const {
+  if (format_ != Format::kLabelbox) return {};
+  std::size_t chars = global_key_fixed_chars_;
+  if (global_key_key_uses_ > 0) {
+    if (!is_valid_utf8(object.key)) {
+      return "the key is not valid UTF-8, so it cannot be part of a Labelbox global key";
+    }
+    chars += global_key_key_uses_ * utf8_chars(object.key);
+  }
+  if (chars == 0) return "the Labelbox global key would be empty";
+  if (chars > kLabelboxMaxGlobalKeyChars) {
+    return "the Labelbox global key would be " + std::to_string(chars) +
+           " characters long; Labelbox allows at most " +
+           std::to_string(kLabelboxMaxGlobalKeyChars);
+  }
+  return {};
+}
+
+void RecordFormatter::append_global_key(std::string& out, std::string_view key) const {
+  for (KeyPiece const& p : global_key_) {
+    if (p.key) {
+      append_json_escaped(out, key);
+    } else {
+      out.append(p.text);
+    }
+  }
+}
 
 std::string RecordFormatter::header() const {
   switch (format_) {
@@ -247,7 +431,10 @@ void RecordFormatter::end(std::string& out, ObjectRef const& object) const {
       break;
     }
     case Format::kLabelbox:
-      append_json_key_fields(out, R"(","global_key":")", object.key, R"("})");
+      // Objects reject_reason refuses never get here: the key is UTF-8, nothing to add.
+      out.append(R"(","global_key":")");
+      append_global_key(out, object.key);
+      out.append(labelbox_tail_);
       break;
     case Format::kCsv:
       out += ',';

@@ -245,8 +245,16 @@ TEST_SUITE("io.record_format") {
   }
 
   TEST_CASE("a labelbox document is one JSON array that gives back every hostile key") {
+    // Keys that are not UTF-8 cannot be global keys: the formatter refuses them (the pipeline
+    // leaves them out and reports them); every other key comes back exactly, with no extra field.
     RecordFormatter const f(Format::kLabelbox, std::string(kExpires));
-    auto const keys = hostile_keys();
+    CHECK(f.may_reject());
+    std::vector<Key> keys;
+    for (auto const& k : hostile_keys()) {
+      INFO(test::sh_quote(k.bytes));
+      CHECK(f.reject_reason(ObjectRef{k.bytes, {}}).empty() == k.utf8);
+      if (k.utf8) keys.push_back(k);
+    }
     std::string doc = f.header();
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (i) doc += f.separator();
@@ -264,6 +272,9 @@ TEST_SUITE("io.record_format") {
       REQUIRE_FALSE(e["row_data"].get(url));
       CHECK(url == kUrl);
       check_json_key(e, "global_key", keys[i]);
+      simdjson::dom::object obj;
+      REQUIRE_FALSE(e.get(obj));
+      CHECK(obj.size() == 2);  // row_data and global_key only
       ++i;
     }
   }
@@ -325,5 +336,181 @@ TEST_SUITE("io.record_format") {
     std::string out;
     append_printable(out, std::string("a\\b\n\t\x01\x7f\0z\xC3\xA9", 11));
     CHECK(out == "a\\\\b\\x0a\\x09\\x01\\x7f\\x00z\xC3\xA9");
+  }
+
+  TEST_CASE("a global key template parses literal text and placeholders and doubled braces") {
+    using P = GlobalKeyTemplate::Part;
+    auto t = GlobalKeyTemplate::parse("a{{b}}/{bucket}:{key}{uri}}}");
+    REQUIRE(t.has_value());
+    auto const pieces = t->pieces();
+    REQUIRE(pieces.size() == 6);
+    CHECK((pieces[0].part == P::kText && pieces[0].text == "a{b}/"));
+    CHECK(pieces[1].part == P::kBucket);
+    CHECK((pieces[2].part == P::kText && pieces[2].text == ":"));
+    CHECK(pieces[3].part == P::kKey);
+    CHECK(pieces[4].part == P::kUri);
+    CHECK((pieces[5].part == P::kText && pieces[5].text == "}"));
+    GlobalKeyTemplate const def;
+    REQUIRE(def.pieces().size() == 1);
+    CHECK(def.pieces()[0].part == P::kKey);
+    REQUIRE(GlobalKeyTemplate::parse("{uri}").has_value());
+    REQUIRE(GlobalKeyTemplate::parse("{{{key}}}").has_value());
+  }
+
+  TEST_CASE("a global key template with an unknown placeholder or an unbalanced brace is a usage error") {
+    struct Bad {
+      std::string_view text;
+      std::string_view says;
+    };
+    for (Bad const b : {Bad{"{nope}", "unknown placeholder {nope}"},
+                        Bad{"{Key}", "unknown placeholder {Key}"},
+                        Bad{"{}", "unknown placeholder {}"},
+                        Bad{"{key", "unbalanced '{' at offset 0"},
+                        Bad{"x/{key}/{", "unbalanced '{' at offset 8"},
+                        Bad{"{ke{y}", "unbalanced '{' at offset 0"},
+                        Bad{"key}", "unbalanced '}' at offset 3"},
+                        Bad{"{key}}", "unbalanced '}' at offset 5"},
+                        Bad{"", "neither {key} nor {uri}"},
+                        Bad{"fixed", "neither {key} nor {uri}"},
+                        Bad{"{bucket}/{{key}}", "neither {key} nor {uri}"},
+                        Bad{"\xFF{key}", "not valid UTF-8"}}) {
+      INFO(test::sh_quote(std::string(b.text)));
+      auto const t = GlobalKeyTemplate::parse(b.text);
+      REQUIRE_FALSE(t.has_value());
+      CHECK(t.error().kind == ErrorKind::kUsage);
+      CHECK(t.error().detail.starts_with("--global-key '"));
+      CHECK(t.error().detail.find(b.says) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("labelbox global keys render the template for s3 and gs and az objects") {
+    struct Case {
+      ObjectLocation where;
+      std::string_view want;
+    };
+    auto const tmpl = GlobalKeyTemplate::parse("{uri}|{bucket}/{key}|{{x}}").value();
+    std::string_view const key = "dir/\xC3\xA9 \"q\".jpg";
+    for (Case const& c :
+         {Case{{"b1", "s3://b1/"}, "s3://b1/dir/\xC3\xA9 \"q\".jpg|b1/dir/\xC3\xA9 \"q\".jpg|{x}"},
+          Case{{"g-2", "gs://g-2/"}, "gs://g-2/dir/\xC3\xA9 \"q\".jpg|g-2/dir/\xC3\xA9 \"q\".jpg|{x}"},
+          Case{{"cont", "az://acct/cont/"},
+               "az://acct/cont/dir/\xC3\xA9 \"q\".jpg|cont/dir/\xC3\xA9 \"q\".jpg|{x}"}}) {
+      INFO(c.where.uri_prefix);
+      RecordFormatter const f(Format::kLabelbox, "", LabelboxOptions{tmpl, "", c.where});
+      CHECK(f.reject_reason(ObjectRef{key, {}}).empty());
+      std::string const doc = "[" + record(f, key) + "]";
+      simdjson::dom::parser parser;
+      simdjson::dom::array arr;
+      REQUIRE_FALSE(parser.parse(doc).get(arr));
+      REQUIRE(arr.size() == 1);
+      std::string_view gk, url;
+      REQUIRE_FALSE(arr.at(0)["global_key"].get(gk));
+      CHECK(gk == c.want);
+      REQUIRE_FALSE(arr.at(0)["row_data"].get(url));
+      CHECK(url == kUrl);
+    }
+  }
+
+  TEST_CASE("the default global key is the key and the other formats ignore labelbox options") {
+    LabelboxOptions const o{GlobalKeyTemplate::parse("{bucket}/{key}").value(), "IMAGE",
+                            ObjectLocation{"b", "s3://b/"}};
+    CHECK(record(RecordFormatter(Format::kLabelbox, ""), "k.jpg") ==
+          "{\"row_data\":\"" + std::string(kUrl) + "\",\"global_key\":\"k.jpg\"}");
+    CHECK(record(RecordFormatter(Format::kCsv, "", o), "k.jpg") == std::string(kUrl) + ",k.jpg\r\n");
+    CHECK(record(RecordFormatter(Format::kNdjson, "x", o), "k.jpg") ==
+          "{\"key\":\"k.jpg\",\"url\":\"" + std::string(kUrl) + "\",\"expires_at\":\"x\"}\n");
+    CHECK_FALSE(RecordFormatter(Format::kNdjson, "x", o).may_reject());
+    CHECK(RecordFormatter(Format::kNdjson, "x", o).reject_reason(ObjectRef{"\xFF", {}}).empty());
+  }
+
+  TEST_CASE("labelbox records carry media_type as Labelbox spells it when one is given") {
+    for (auto const& [typed, written] :
+         {std::pair{"image", "IMAGE"}, {"Video", "VIDEO"}, {"TEXT", "TEXT"}, {"audio", "AUDIO"},
+          {"document", "PDF"}, {"pdf", "PDF"}, {"html", "HTML"}, {"dicom", "DICOM"},
+          {"Conversational", "CONVERSATIONAL"}}) {
+      INFO(typed);
+      auto const m = parse_labelbox_media_type(typed);
+      REQUIRE(m.has_value());
+      CHECK(*m == written);
+    }
+    for (std::string_view bad : {"", "images", "jpeg", "TMS_GEO", "IMAGE ", "im\xFF"}) {
+      auto const m = parse_labelbox_media_type(bad);
+      REQUIRE_FALSE(m.has_value());
+      CHECK(m.error().kind == ErrorKind::kUsage);
+      CHECK(m.error().detail.find("AUDIO, CONVERSATIONAL, DICOM, DOCUMENT, HTML, IMAGE, PDF, TEXT, "
+                                  "VIDEO") != std::string::npos);
+    }
+    LabelboxOptions o;
+    o.media_type = "IMAGE";
+    RecordFormatter const f(Format::kLabelbox, "", o);
+    std::string const rec = record(f, "a\"b");
+    CHECK(rec == "{\"row_data\":\"" + std::string(kUrl) +
+                     "\",\"global_key\":\"a\\\"b\",\"media_type\":\"IMAGE\"}");
+    simdjson::dom::parser parser;
+    simdjson::dom::element e;
+    REQUIRE_FALSE(parser.parse(rec).get(e));
+    std::string_view mt;
+    REQUIRE_FALSE(e["media_type"].get(mt));
+    CHECK(mt == "IMAGE");
+  }
+
+  TEST_CASE("labelbox refuses a global key over the length limit counted in characters") {
+    auto const tmpl = GlobalKeyTemplate::parse("{bucket}/{key}").value();
+    LabelboxOptions const o{tmpl, "", ObjectLocation{"bkt", "s3://bkt/"}};  // 4 fixed characters
+    RecordFormatter const f(Format::kLabelbox, "", o);
+    std::size_t const room = kLabelboxMaxGlobalKeyChars - 4;
+    CHECK(f.reject_reason(ObjectRef{std::string(room, 'x'), {}}).empty());
+    std::string const over = f.reject_reason(ObjectRef{std::string(room + 1, 'x'), {}});
+    CHECK(over == "the Labelbox global key would be 201 characters long; Labelbox allows at most 200");
+    // Characters, not bytes: 196 two-byte characters fit.
+    std::string accents;
+    for (std::size_t i = 0; i < room; ++i) accents += "\xC3\xA9";
+    CHECK(f.reject_reason(ObjectRef{accents, {}}).empty());
+    // {uri} counts the key once more.
+    RecordFormatter const twice(
+        Format::kLabelbox, "",
+        LabelboxOptions{GlobalKeyTemplate::parse("{uri}#{key}").value(), "", o.location});
+    CHECK(twice.reject_reason(ObjectRef{std::string(95, 'k'), {}}).empty());      // 9+95+1+95
+    CHECK_FALSE(twice.reject_reason(ObjectRef{std::string(96, 'k'), {}}).empty());
+  }
+
+  TEST_CASE("labelbox refuses a key that is not UTF-8 with a reason") {
+    RecordFormatter const f(Format::kLabelbox, "");
+    for (std::string_view bad : {"\xFF\xFE", "trunc\xC3", "\xED\xA0\x80"}) {
+      CHECK(f.reject_reason(ObjectRef{bad, {}}) ==
+            "the key is not valid UTF-8, so it cannot be part of a Labelbox global key");
+    }
+    CHECK(f.reject_reason(ObjectRef{"ok", {}}).empty());
+  }
+
+  TEST_CASE("labelbox options that leave no room for a key are a usage error") {
+    LabelboxOptions o{GlobalKeyTemplate::parse(std::string(199, 'p') + "{key}").value(), "",
+                      ObjectLocation{"b", "s3://b/"}};
+    CHECK(check_labelbox_options(o).has_value());
+    o.global_key = GlobalKeyTemplate::parse(std::string(200, 'p') + "{key}").value();
+    auto const r = check_labelbox_options(o);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == ErrorKind::kUsage);
+    CHECK(r.error().detail.find("no room for a key") != std::string::npos);
+    o.global_key = GlobalKeyTemplate();
+    o.location.bucket = "b\xFF";
+    CHECK_FALSE(check_labelbox_options(o).has_value());
+  }
+
+  TEST_CASE("labelbox records with a template do not allocate once the output has grown") {
+    LabelboxOptions const o{GlobalKeyTemplate::parse("{uri}/{bucket}/{key}").value(), "VIDEO",
+                            ObjectLocation{"b", "gs://b/"}};
+    RecordFormatter const f(Format::kLabelbox, "", o);
+    std::string out;
+    out.reserve(1 << 16);
+    char const* const data = out.data();
+    for (int i = 0; i < 100; ++i) {
+      ObjectRef const obj{"dir/file.jpg", {}};
+      REQUIRE(f.reject_reason(obj).empty());
+      f.begin(out, obj);
+      out += kUrl;
+      f.end(out, obj);
+    }
+    CHECK(out.data() == data);
   }
 }

@@ -63,8 +63,14 @@ class FormattingBatchSigner final : public BatchSigner {
         for (std::size_t k = 0; k < n; ++k) {
           ObjectRef const& obj = objects[i + k];
           if (errors[k] != SignError::kOk) {
-            failed(batch, i + k, errors[k], first);
+            failed(batch, i + k, describe(errors[k]), first);
             continue;
+          }
+          if (format_.may_reject()) {
+            if (std::string const why = format_.reject_reason(obj); !why.empty()) {
+              failed(batch, i + k, why, first);
+              continue;
+            }
           }
           if (!first) out.append(sep);
           format_.begin(out, obj);
@@ -81,25 +87,31 @@ class FormattingBatchSigner final : public BatchSigner {
         if (!first) out.append(sep);
         format_.begin(out, obj);
         SignError const err = signer_.sign(obj, scratch, out);
+        // As in the group path: a signing error first, then what the format refuses.
+        std::string why;
         if (err == SignError::kOk) {
-          format_.end(out, obj);
-          first = false;
-          continue;
+          if (format_.may_reject()) why = format_.reject_reason(obj);
+          if (why.empty()) {
+            format_.end(out, obj);
+            first = false;
+            continue;
+          }
         }
         out.resize(mark);
-        failed(batch, i, err, first);
+        failed(batch, i, err == SignError::kOk ? std::string_view(why) : describe(err), first);
       }
     }
   }
 
  private:
-  // Object `i` of `batch` failed: an in-band error record where the format has them (with no
-  // separator before it, as always), and a line in the batch's error log.
-  void failed(io::Batch& batch, std::size_t i, SignError err, bool& first) const {
+  // Object `i` of `batch` failed (signing, or refused by the format): an in-band error record
+  // where the format has them (with no separator before it, as always), and a line in the
+  // batch's error log.
+  void failed(io::Batch& batch, std::size_t i, std::string_view reason, bool& first) const {
     ObjectRef const& obj = batch.objects[i];
     ++batch.errors;
     if (format_.has_error_records()) {
-      format_.error_record(batch.out, obj, describe(err));
+      format_.error_record(batch.out, obj, reason);
       first = false;
     }
     batch.error_log += "presign: object ";
@@ -107,7 +119,7 @@ class FormattingBatchSigner final : public BatchSigner {
     batch.error_log += " '";
     io::append_printable(batch.error_log, obj.key.substr(0, 200));
     batch.error_log += obj.key.size() > 200 ? "...': " : "': ";
-    batch.error_log += describe(err);
+    batch.error_log += reason;
     batch.error_log += '\n';
   }
 
