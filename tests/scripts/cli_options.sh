@@ -10,7 +10,8 @@
 # - the checkpoint lock: while one process runs a job (its keys from a FIFO, so it is held
 #   before its first record; then stopped mid-run with SIGSTOP), a second one on the same
 #   checkpoint is refused with a clear message (exit 2), and the first completes with the
-#   right output;
+#   right output; also when the first publishes its checkpoint while the second is between
+#   finding none and creating its own (forced with strace's syscall delay);
 # - presign bench --format F --output FILE|null --threads auto --json: the JSON report, and
 #   the file holds every synthetic object in format F.
 # usage: cli_options.sh PATH/TO/presign
@@ -32,6 +33,7 @@ fail_setup() {
 [ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN)"
 [ -x "$PY" ] || fail_setup "$PY is missing"
 command -v mkfifo >/dev/null || fail_setup "mkfifo (coreutils) is not installed"
+command -v strace >/dev/null || fail_setup "strace is not installed (scripts/install-deps.sh installs it)"
 case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-cliopt.XXXXXX") || fail_setup "mktemp failed"
@@ -224,6 +226,36 @@ BG_PID=""
 if [ "$rc" -eq 0 ] && cmp -s "$WORK/lock.ndjson" "$WORK/lock-clean.ndjson" && [ ! -e "$WORK/lock.ck" ] &&
    [ ! -e "$WORK/lock.ck.new" ]; then ok
 else bad "mid-run: the first process exit $rc, or its output differs from a clean run: $(head -c 300 "$WORK/first.err")"; fi
+
+# 3. The race at the start: the second process found no checkpoint, and the first one
+#    published its checkpoint before the second created its own (strace delays the second
+#    one's open of lock.ck.new by 2 s while the first starts and is stopped mid-run). The
+#    second must still be refused, and the first must complete untouched.
+rm -f "$WORK/lock.ck" "$WORK/lock.ck.new" "$WORK/lock.ndjson"
+strace -f -o "$WORK/strace.log" -P "$WORK/lock.ck.new" -e trace=openat -e inject=openat:delay_enter=2000000 \
+  "$PRESIGN" sign s3://b --keys-from lock-keys.txt --signing-time "$TS" --threads 2 --quiet \
+  --output "$WORK/lock.ndjson" --checkpoint "$WORK/lock.ck" --resume >"$WORK/second.out" 2>"$WORK/second.err" &
+second=$!
+sleep 0.5
+"$PRESIGN" sign s3://b --keys-from lock-keys.txt --signing-time "$TS" --threads 2 --quiet \
+  --output "$WORK/lock.ndjson" --checkpoint "$WORK/lock.ck" 2>"$WORK/first.err" &
+BG_PID=$!
+for _ in $(seq 1000); do
+  [ "$("$PY" "$HERE/checkpoint_objects.py" "$WORK/lock.ck")" -gt 0 ] && break
+  kill -0 "$BG_PID" 2>/dev/null || break
+done
+kill -STOP "$BG_PID" 2>/dev/null
+rc=0; wait "$second" || rc=$?
+kill -CONT "$BG_PID" 2>/dev/null
+if ! grep -q 'openat(.*lock\.ck\.new.*DELAYED' "$WORK/strace.log"; then
+  bad "race: the second process did not open lock.ck.new under strace, so the race was not forced: $(head -c 300 "$WORK/strace.log")"
+elif [ "$rc" -eq 2 ] && grep -q 'another presign process is running the job of checkpoint' "$WORK/second.err"; then ok
+else bad "race: the second process exit $rc, want 2 (the checkpoint is locked): $(head -c 300 "$WORK/second.err")"; fi
+rc=0; wait "$BG_PID" || rc=$?
+BG_PID=""
+if [ "$rc" -eq 0 ] && cmp -s "$WORK/lock.ndjson" "$WORK/lock-clean.ndjson" && [ ! -e "$WORK/lock.ck" ] &&
+   [ ! -e "$WORK/lock.ck.new" ]; then ok
+else bad "race: the first process exit $rc, or its output differs from a clean run, or a checkpoint is left: $(head -c 300 "$WORK/first.err")"; fi
 
 echo "== presign bench --format --output --threads auto =="
 cores=$("$PY" -c 'import os; print(os.cpu_count() or 1)')
