@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <string_view>
 #include <unistd.h>
 
@@ -154,6 +155,13 @@ Result<void> lock_job(int fd, std::string const& path) {
   return io_error("cannot lock checkpoint " + path, e);
 }
 
+// Whether `fd` is still the file named `name` (not unlinked, not renamed away or replaced).
+bool still_named(int fd, std::string const& name) {
+  struct stat a {}, b {};
+  return ::fstat(fd, &a) == 0 && ::stat(name.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
 Result<void> fsync_parent_dir(std::string const& path) {
   auto const slash = path.rfind('/');
   std::string const dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -171,37 +179,58 @@ Result<void> fsync_parent_dir(std::string const& path) {
 std::string checkpoint_temp_path(std::string const& path) { return path + ".new"; }
 
 Result<CheckpointWriter> CheckpointWriter::open(std::string const& path) {
-  std::uint64_t generation = 0;
-  auto existing = load_checkpoint(path);
-  if (existing && *existing) generation = (*existing)->generation;
-  // One job per checkpoint: two processes appending to the same partial output would
-  // interleave batches, so the writer holds an exclusive lock for its whole life.
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd >= 0) {
+  // Between finding no checkpoint and creating the temporary one, another process may
+  // publish its own (renaming its temporary file away); and a published checkpoint may be
+  // removed by its job completing between our open and our lock. Either way the file we
+  // locked is not (or no longer) the job's, so look again: a few rounds settle it.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::uint64_t generation = 0;
+    auto existing = load_checkpoint(path);
+    if (existing && *existing) generation = (*existing)->generation;
+    // One job per checkpoint: two processes appending to the same partial output would
+    // interleave batches, so the writer holds an exclusive lock for its whole life.
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+      if (auto r = lock_job(fd, path); !r) {
+        ::close(fd);
+        return r.error();
+      }
+      if (!still_named(fd, path)) {  // removed by the job that held it: start again
+        ::close(fd);
+        continue;
+      }
+      return CheckpointWriter(fd, path, generation, false);
+    }
+    if (errno != ENOENT) return io_error("cannot open checkpoint " + path, errno);
+    // A new checkpoint is built under a temporary name and renamed into place only once its
+    // first record is durable: a kill before that leaves no checkpoint at all (a fresh start),
+    // never an empty or torn file that --resume would have to refuse. The lock is taken on the
+    // temporary file, so a second process starting the same job meanwhile is refused too.
+    std::string const temp = checkpoint_temp_path(path);
+    fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("cannot create checkpoint " + temp, errno);
     if (auto r = lock_job(fd, path); !r) {
       ::close(fd);
       return r.error();
     }
-    return CheckpointWriter(fd, path, generation, false);
+    bool const ours = still_named(fd, temp);
+    struct stat st {};
+    if (!ours || ::stat(path.c_str(), &st) == 0) {
+      // Another process published the job's checkpoint meanwhile: the temporary file we
+      // locked is a new one of ours (or was renamed away); drop it and open the published one.
+      if (ours) ::unlink(temp.c_str());
+      ::close(fd);
+      continue;
+    }
+    if (::ftruncate(fd, 0) != 0) {  // left over from a process killed before its first record
+      int const e = errno;
+      ::close(fd);
+      return io_error("cannot truncate checkpoint " + temp, e);
+    }
+    return CheckpointWriter(fd, path, generation, true);
   }
-  if (errno != ENOENT) return io_error("cannot open checkpoint " + path, errno);
-  // A new checkpoint is built under a temporary name and renamed into place only once its
-  // first record is durable: a kill before that leaves no checkpoint at all (a fresh start),
-  // never an empty or torn file that --resume would have to refuse. The lock is taken on the
-  // temporary file, so a second process starting the same job meanwhile is refused too.
-  std::string const temp = checkpoint_temp_path(path);
-  fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot create checkpoint " + temp, errno);
-  if (auto r = lock_job(fd, path); !r) {
-    ::close(fd);
-    return r.error();
-  }
-  if (::ftruncate(fd, 0) != 0) {  // left over from a process killed before its first record
-    int const e = errno;
-    ::close(fd);
-    return io_error("cannot truncate checkpoint " + temp, e);
-  }
-  return CheckpointWriter(fd, path, generation, true);
+  return make_error(ErrorKind::kUsage, "checkpoint " + path + " keeps changing: another presign "
+                                       "process is running the job of checkpoint " + path);
 }
 
 CheckpointWriter::CheckpointWriter(CheckpointWriter&& o) noexcept

@@ -6,7 +6,9 @@
 # from Azurite, which verifies both the Shared Key of the listing and the SAS of every URL;
 # `presign ls` must print the same names. A wrong key must fail with a clear auth error that
 # quotes no secret, and a missing container with a clear error. kill -9 while listing
-# (200 a page, the NextMarker in the checkpoint) and --resume must give a byte-identical file.
+# (200 a page, the NextMarker in the checkpoint) and --resume must give a byte-identical file,
+# fetching fewer pages (List Blobs requests in Azurite's access log) than a fresh run: at most
+# the pages of the blobs the checkpoint had not recorded, plus 2.
 # usage: azure_list_azurite.sh PATH/TO/presign
 #
 # The expected order is the SDK's own listing (azure-storage-blob list_blobs), compared as a
@@ -295,15 +297,23 @@ echo "== kill -9 while listing (NextMarker in the checkpoint), --resume: byte-id
 # The reference: the same job run through without interruption.
 crash=(sign "az://$ACCOUNT/$CONTAINER/data/" "${common[@]}" --page-size 200 --threads 2
        --signing-time 2024-01-01T00:00:00Z --expires 1d --format ndjson)
+# The List Blobs requests Azurite has logged so far (its access log, one line a request).
+list_requests() { grep -c "\"GET /$ACCOUNT/$CONTAINER?[^\"]*comp=list" "$WORK/server.log"; }
+l0=$(list_requests)
 timeout 300 "$PRESIGN" "${crash[@]}" --output "$WORK/crash-clean.ndjson" 2>"$WORK/crash-clean.err" ||
   bad "the uninterrupted run failed: $(head -c 400 "$WORK/crash-clean.err")"
+fresh=$(( $(list_requests) - l0 ))
+total=$(wc -l <"$WORK/crash-clean.ndjson")
+# (one more when the last page is full and Azurite still gives a NextMarker)
+if [ "$fresh" -ge $(( (total + 199) / 200 )) ] && [ "$fresh" -le $(( (total + 199) / 200 + 1 )) ]; then ok
+else bad "a fresh run made $fresh List Blobs requests for $total blobs, 200 a page"; fi
 t0=$(date +%s%N)
 timeout 300 "$PRESIGN" "${crash[@]}" --output "$WORK/crash-timed.ndjson" --checkpoint "$WORK/crash-timed.ck" \
   2>/dev/null || bad "the checkpointed run failed"
 dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$dur_ms" -gt 50 ] || dur_ms=50
 if cmp -s "$WORK/crash-clean.ndjson" "$WORK/crash-timed.ndjson"; then ok; else bad "a checkpointed run differs from a plain one"; fi
-killed=0
+killed=0 continued=0
 for round in 1 2 3 4; do
   out="$WORK/crash-$round.ndjson" ck="$WORK/crash-$round.ck"
   "$PRESIGN" "${crash[@]}" --output "$out" --checkpoint "$ck" --resume 2>/dev/null &
@@ -312,13 +322,21 @@ for round in 1 2 3 4; do
   kill -9 "$pid" 2>/dev/null
   rc=0; wait "$pid" 2>/dev/null || rc=$?
   [ "$rc" -eq 137 ] && killed=$((killed + 1))
+  done_objects=$("$PY" "$HERE/checkpoint_objects.py" "$ck")
+  l0=$(list_requests)
   timeout 300 "$PRESIGN" "${crash[@]}" --output "$out" --checkpoint "$ck" --resume 2>"$WORK/crash-resume.err"
   rc=$?
+  resumed=$(( $(list_requests) - l0 ))
+  if [ "$resumed" -le $(( (total - done_objects + 199) / 200 + 2 )) ]; then ok
+  else bad "kill -9 round $round: the resume made $resumed List Blobs requests, but the checkpoint had $done_objects of $total blobs"; fi
+  [ "$done_objects" -gt 0 ] && [ "$resumed" -lt "$fresh" ] && continued=$((continued + 1))
   if [ "$rc" -eq 0 ] && cmp -s "$WORK/crash-clean.ndjson" "$out" && [ ! -e "$ck" ]; then ok
   else bad "kill -9 round $round: exit $rc, the resumed file differs or the checkpoint is left: $(head -c 400 "$WORK/crash-resume.err")"; fi
 done
 echo "    $killed of 4 kill -9 landed mid-run (checkpointed run: ${dur_ms} ms)"
 if [ "$killed" -ge 2 ]; then ok; else bad "only $killed kill -9 landed mid-run"; fi
+echo "    $continued resumes continued a checkpoint and fetched fewer pages than a fresh run"
+if [ "$continued" -ge 1 ]; then ok; else bad "no resume continued a checkpoint with objects in it"; fi
 
 kill -0 "$SERVER_PID" 2>/dev/null || bad "Azurite died during the test: $(tail -c 1000 "$WORK/server.log")"
 echo "azure_list_azurite: $NBLOB blobs uploaded to Azurite $ver, listed, signed and fetched"

@@ -6,7 +6,10 @@
 # random points, sometimes twice in a row; each round is finished by rerunning the same
 # command. The final file must be byte-identical to an uninterrupted run, mode 0600, with no
 # checkpoint or partial file left: the checkpoint's page token is a GCS pageToken here, not an
-# S3 continuation token (s3_list_crash.sh covers S3).
+# S3 continuation token (s3_list_crash.sh covers S3). A resume must also skip the work done:
+# the names the server served to the finishing run (its counters, read with SIGUSR1 before
+# and after) are at most the names the checkpoint had not yet recorded plus 3 pages, and at
+# least one round resumes a checkpoint with objects in it.
 # usage: gcs_list_crash.sh PATH/TO/presign PATH/TO/fake_gcs_server SERVICE_ACCOUNT.json [KILLS]
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
 set -uo pipefail
@@ -24,6 +27,7 @@ fail_setup() {
 [ -x "$FAKE" ] || fail_setup "fake_gcs_server binary '$FAKE' is missing (build target fake_gcs_server)"
 [ -f "$KEY" ] || fail_setup "service-account key '$KEY' is missing"
 [ -x "$PY" ] || fail_setup "$PY is missing"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
 command -v sha256sum >/dev/null || fail_setup "sha256sum (coreutils) is not installed"
 
@@ -54,15 +58,33 @@ done
 d = json.load(open(sys.argv[1])); d["token_uri"] = sys.argv[3]
 json.dump(d, open(sys.argv[2], "w"))' "$KEY" "$WORK/key.json" "$ENDPOINT/token" || fail_setup "rewriting the key file failed"
 
+# served: sets SERVED to the names the server has served so far (its SIGUSR1 snapshot line).
+served() {
+  local n0 n
+  n0=$(grep -c '^snapshot ' "$WORK/server.out")
+  # SERVER_PID is timeout(1), which does not pass SIGUSR1 on: signal the server itself.
+  kill -USR1 $(ps -o pid= --ppid "$SERVER_PID") 2>/dev/null
+  for _ in $(seq 200); do
+    n=$(grep -c '^snapshot ' "$WORK/server.out")
+    [ "$n" -gt "$n0" ] && break
+    sleep 0.01
+  done
+  [ "$n" -gt "$n0" ] || fail_setup "fake_gcs_server printed no counters on SIGUSR1"
+  SERVED=$(grep '^snapshot ' "$WORK/server.out" | tail -n 1 | sed 's/.* names_served=\([0-9]*\).*/\1/')
+}
+
 common=(sign gs://crash-bucket/crash/ --credentials "$WORK/key.json" --endpoint "$ENDPOINT" --page-size 40
         --retry-base-delay 1ms --signing-time 2024-01-01T00:00:00Z --expires 7d --threads 2
         --format ndjson --quiet)
 
+served; s0=$SERVED
 timeout 300 "$PRESIGN" "${common[@]}" --output "$WORK/clean.ndjson" 2>"$WORK/clean.err" ||
   fail_setup "the clean run failed: $(head -c 400 "$WORK/clean.err")"
+served; fresh=$((SERVED - s0))
 want=$(sha256sum <"$WORK/clean.ndjson")
 lines=$(wc -l <"$WORK/clean.ndjson")
 [ "$lines" -eq 12000 ] || fail_setup "the clean run wrote $lines records, want 12000"
+[ "$fresh" -eq 12000 ] || fail_setup "the server counted $fresh names served to a fresh run, want 12000"
 t0=$(date +%s%N)
 timeout 300 "$PRESIGN" "${common[@]}" --output "$WORK/timed.ndjson" --checkpoint "$WORK/timed.ck" \
   || fail_setup "the checkpointed run failed"
@@ -71,7 +93,7 @@ dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 cmp -s "$WORK/clean.ndjson" "$WORK/timed.ndjson" || fail_setup "a checkpointed run differs from a plain one"
 echo "clean run: $lines records; checkpointed run ${dur_ms} ms"
 
-pass=0 fail=0 killed=0 round=0
+pass=0 fail=0 killed=0 round=0 continued=0
 while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 3)) ]; do
   round=$((round + 1))
   out="$WORK/out-$round.ndjson" ck="$WORK/out-$round.ck"
@@ -84,8 +106,14 @@ while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 3)) ]; do
     rc=0; wait "$pid" 2>/dev/null || rc=$?
     [ "$rc" -eq 137 ] && killed=$((killed + 1))
   done
+  done_objects=$("$PY" "$HERE/checkpoint_objects.py" "$ck")
+  served; s0=$SERVED
   timeout 300 "$PRESIGN" "${common[@]}" --output "$out" --checkpoint "$ck" --resume 2>"$WORK/resume.err"
   rc=$?
+  served; resumed=$((SERVED - s0))
+  if [ "$resumed" -le $((12000 - done_objects + 120)) ]; then pass=$((pass + 1))
+  else fail=$((fail + 1)); echo "round $round: the resume fetched $resumed names, but the checkpoint had $done_objects of 12000" >&2; fi
+  [ "$done_objects" -gt 0 ] && [ "$resumed" -lt "$fresh" ] && continued=$((continued + 1))
   got=$(sha256sum <"$out" 2>/dev/null)
   if [ "$rc" -eq 0 ] && [ "$got" = "$want" ] && [ ! -e "$ck" ] && [ "$(stat -c %a "$out")" = 600 ] &&
      ! ls "$WORK"/.out-"$round".ndjson.presign-part >/dev/null 2>&1; then
@@ -98,5 +126,7 @@ while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 3)) ]; do
 done
 kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 echo "gcs_list_crash: $killed kill -9 landed mid-run over $round rounds; faults: $(grep -E '^fault\.|^tokens_issued ' "$WORK/server.out" | tr '\n' ' ')"
+echo "gcs_list_crash: $continued resumes fetched less than a fresh run"
+[ "$continued" -ge 1 ] || { fail=$((fail + 1)); echo "no resume continued a checkpoint with objects in it" >&2; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$killed" -ge "$KILLS" ]

@@ -5,6 +5,10 @@
 # twice in a row; each round is then finished by rerunning the same command. The final file
 # must be byte-identical to an uninterrupted run, mode 0600, with no checkpoint or partial
 # file left. A resume with other listing parameters (--start-after) must be refused.
+# A resume must also skip the work done: the keys the server served to the finishing run
+# (its counters, read with SIGUSR1 before and after) are at most the keys the checkpoint
+# had not yet recorded plus 3 pages (the page resumed inside, a prefetch, one in flight
+# from the killed run), and at least one round resumes a checkpoint with objects in it.
 # Rounds go on until at least KILLS kills landed mid-run.
 # usage: s3_list_crash.sh PATH/TO/presign PATH/TO/fake_s3_server [KILLS]
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
@@ -21,6 +25,9 @@ fail_setup() {
 [ -x "$FAKE" ] || fail_setup "fake_s3_server binary '$FAKE' is missing (build target fake_s3_server)"
 command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
 command -v sha256sum >/dev/null || fail_setup "sha256sum (coreutils) is not installed"
+PY=/usr/bin/python3
+[ -x "$PY" ] || fail_setup "$PY is missing"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-listcrash.XXXXXX") || fail_setup "mktemp failed"
 SERVER_PID=""
@@ -43,14 +50,32 @@ for _ in $(seq 100); do
 done
 [ -n "$ENDPOINT" ] || fail_setup "fake_s3_server did not start: $(cat "$WORK/server.err")"
 
+# served: sets SERVED to the keys the server has served so far (its SIGUSR1 snapshot line).
+served() {
+  local n0 n
+  n0=$(grep -c '^snapshot ' "$WORK/server.out")
+  # SERVER_PID is timeout(1), which does not pass SIGUSR1 on: signal the server itself.
+  kill -USR1 $(ps -o pid= --ppid "$SERVER_PID") 2>/dev/null
+  for _ in $(seq 200); do
+    n=$(grep -c '^snapshot ' "$WORK/server.out")
+    [ "$n" -gt "$n0" ] && break
+    sleep 0.01
+  done
+  [ "$n" -gt "$n0" ] || fail_setup "fake_s3_server printed no counters on SIGUSR1"
+  SERVED=$(grep '^snapshot ' "$WORK/server.out" | tail -n 1 | sed 's/.* keys_served=\([0-9]*\).*/\1/')
+}
+
 common=(sign s3://bucket/obj/ --endpoint "$ENDPOINT" --region us-east-1 --page-size 100
         --retry-base-delay 1ms --signing-time 2024-01-01T00:00:00Z --expires 7d --threads 2
         --format ndjson --quiet)
 
+served; s0=$SERVED
 timeout 120 "$PRESIGN" "${common[@]}" --output "$WORK/clean.ndjson" || fail_setup "the clean run failed"
+served; fresh=$((SERVED - s0))
 want=$(sha256sum <"$WORK/clean.ndjson")
 lines=$(wc -l <"$WORK/clean.ndjson")
 [ "$lines" -eq 30000 ] || fail_setup "the clean run wrote $lines records, want 30000"
+[ "$fresh" -eq 30000 ] || fail_setup "the server counted $fresh keys served to a fresh run, want 30000"
 t0=$(date +%s%N)
 timeout 120 "$PRESIGN" "${common[@]}" --output "$WORK/timed.ndjson" --checkpoint "$WORK/timed.ck" \
   || fail_setup "the checkpointed run failed"
@@ -59,7 +84,7 @@ dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 cmp -s "$WORK/clean.ndjson" "$WORK/timed.ndjson" || fail_setup "a checkpointed run differs from a plain one"
 echo "clean run: $lines records; checkpointed run ${dur_ms} ms"
 
-pass=0 fail=0 killed=0 round=0
+pass=0 fail=0 killed=0 round=0 continued=0
 while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 3)) ]; do
   round=$((round + 1))
   out="$WORK/out-$round.ndjson" ck="$WORK/out-$round.ck"
@@ -80,8 +105,14 @@ while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 3)) ]; do
     if [ "$rc" -eq 2 ] && grep -q 'other parameters' "$WORK/other.err"; then pass=$((pass + 1))
     else fail=$((fail + 1)); echo "resume with another --start-after: exit $rc: $(cat "$WORK/other.err")" >&2; fi
   fi
+  done_objects=$("$PY" "$HERE/checkpoint_objects.py" "$ck")
+  served; s0=$SERVED
   timeout 120 "$PRESIGN" "${common[@]}" --output "$out" --checkpoint "$ck" --resume 2>"$WORK/resume.err"
   rc=$?
+  served; resumed=$((SERVED - s0))
+  if [ "$resumed" -le $((30000 - done_objects + 300)) ]; then pass=$((pass + 1))
+  else fail=$((fail + 1)); echo "round $round: the resume fetched $resumed keys, but the checkpoint had $done_objects of 30000" >&2; fi
+  [ "$done_objects" -gt 0 ] && [ "$resumed" -lt "$fresh" ] && continued=$((continued + 1))
   got=$(sha256sum <"$out" 2>/dev/null)
   if [ "$rc" -eq 0 ] && [ "$got" = "$want" ] && [ ! -e "$ck" ] && [ "$(stat -c %a "$out")" = 600 ] &&
      ! ls "$WORK"/.out-"$round".ndjson.presign-part >/dev/null 2>&1; then
@@ -93,6 +124,7 @@ while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 3)) ]; do
   rm -f "$out"
 done
 kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
-echo "s3_list_crash: $killed kill -9 landed mid-listing over $round rounds"
+echo "s3_list_crash: $killed kill -9 landed mid-listing over $round rounds; $continued resumes fetched less than a fresh run"
+[ "$continued" -ge 1 ] || { fail=$((fail + 1)); echo "no resume continued a checkpoint with objects in it" >&2; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$killed" -ge "$KILLS" ]

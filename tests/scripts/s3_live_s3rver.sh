@@ -6,8 +6,10 @@
 # Starts the emulator on 127.0.0.1 (kernel-chosen port, temp data dir, one bucket), uploads
 # objects with hostile keys by anonymous curl PUT (percent-encoded paths), presigns them with
 # `presign sign --endpoint`, and checks: every GET -> 200 with the uploaded bytes; a URL with
-# one changed signature character -> 403 SignatureDoesNotMatch; an expired URL -> 403; plus a
-# presigned PUT and a signed response-content-disposition. Every wait is bounded; the server
+# one changed signature character -> 403 SignatureDoesNotMatch; a URL whose key (path),
+# X-Amz-Expires or X-Amz-Credential (access key, region, date) was changed -> 403; an expired
+# URL -> 403; a presigned PUT, a presigned HEAD (HEAD -> 200, GET with it -> 403) and a
+# signed response-content-disposition. Every wait is bounded; the server
 # is stopped by its PID on exit. A missing prerequisite fails the test; nothing is skipped.
 set -uo pipefail
 
@@ -173,10 +175,51 @@ for i in 0 7 $((NKEYS - 1)); do
   else bad "tampered URL #$i -> $code (want 403 SignatureDoesNotMatch): $(head -c 300 "$WORK/tamper.$i")"; fi
 done
 
+printf 'plain.txt\n' >"$WORK/one.txt"
+# --- the other signed parts changed: key (path), X-Amz-Expires, X-Amz-Credential -> 403 ------
+# Each edit leaves a well-formed URL for an object that exists, so only the signature check
+# can refuse it. URL #0 is plain.txt; a+b.txt (#3) exists too.
+edit() {  # URL PYTHON-REGEX REPLACEMENT: prints the URL with the first match replaced
+  "$PY" -c '
+import re, sys
+u, n = re.subn(sys.argv[2], sys.argv[3], sys.argv[1], count=1)
+print(u if n == 1 else "no-match")' "$1" "$2" "$3"
+}
+if [ -n "${URLS[0]:-}" ]; then
+  while IFS='|' read -r what regex repl; do
+    t=$(edit "${URLS[0]}" "$regex" "$repl")
+    if [ "$t" = no-match ] || [ "$t" = "${URLS[0]}" ]; then bad "$what: the URL has no part to change ($regex)"; continue; fi
+    code=$(curl -s --path-as-is --max-time 20 -o "$WORK/edit.out" -w '%{http_code}' "$t")
+    if [ "$code" = 403 ] && grep -Eq 'SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied' "$WORK/edit.out"; then ok
+    else bad "$what changed -> $code (want 403): ${t:0:200} $(head -c 300 "$WORK/edit.out")"; fi
+  done <<'EOF'
+key (path)|/plain\.txt\?|/a%2Bb.txt?
+X-Amz-Expires|X-Amz-Expires=3600&|X-Amz-Expires=3601&
+X-Amz-Expires longer|X-Amz-Expires=3600&|X-Amz-Expires=604800&
+X-Amz-Credential access key|X-Amz-Credential=S3RVER%2F|X-Amz-Credential=S3RVEX%2F
+X-Amz-Credential region|%2Fus-east-1%2Fs3%2F|%2Fus-west-2%2Fs3%2F
+X-Amz-Credential date|(X-Amz-Credential=S3RVER%2F)[0-9]{8}|\g<1>20000101
+EOF
+  # The same object with the original URL still works (so the 403s above are the edits).
+  code=$(curl -s --path-as-is --max-time 20 -o /dev/null -w '%{http_code}' "${URLS[0]}")
+  if [ "$code" = 200 ]; then ok; else bad "URL #0 unedited -> $code (want 200)"; fi
+else
+  bad "no URL #0 to edit"
+fi
+
+# --- --method HEAD: HEAD with the URL -> 200 and the object's length; GET with it -> 403 ----
+head_url=$("$PRESIGN" sign "s3://$BUCKET" --keys-from "$WORK/one.txt" --endpoint "$BASE" --region us-east-1 \
+  --method HEAD --format urls --quiet 2>"$WORK/head.err")
+code=$(curl -s --max-time 20 -I -o "$WORK/head.headers" -w '%{http_code}' "$head_url")
+if [ "$code" = 200 ] && tr -d '\r' <"$WORK/head.headers" | grep -qix "content-length: $(stat -c %s "$WORK/bodies/0")"; then ok
+else bad "HEAD with a --method HEAD URL -> $code (want 200, content-length of plain.txt): $(cat "$WORK/head.err") $(head -c 300 "$WORK/head.headers")"; fi
+code=$(curl -s --max-time 20 -o "$WORK/head-get.out" -w '%{http_code}' "$head_url")
+if [ "$code" = 403 ] && grep -q SignatureDoesNotMatch "$WORK/head-get.out"; then ok
+else bad "GET with a --method HEAD URL -> $code (want 403 SignatureDoesNotMatch): $(head -c 300 "$WORK/head-get.out")"; fi
+
 # --- expiry: signed an hour ago for 1 s -> 403; signed 10 s ago for an hour -> 200 ---------
 past=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 recent=$(date -u -d '-10 seconds' +%Y-%m-%dT%H:%M:%SZ)
-printf 'plain.txt\n' >"$WORK/one.txt"
 exp_url=$("$PRESIGN" sign "s3://$BUCKET" --keys-from "$WORK/one.txt" --endpoint "$BASE" --region us-east-1 \
   --signing-time "$past" --expires 1 --format urls --quiet 2>"$WORK/exp.err")
 code=$(curl -s --max-time 20 -o "$WORK/exp.out" -w '%{http_code}' "$exp_url")

@@ -13,7 +13,9 @@
 // for --access-token tests).
 //
 // Prints "fake_gcs_server listening on http://127.0.0.1:PORT" once it accepts connections,
-// and on SIGINT/SIGTERM its counters, one "name value" a line, then exits 0.
+// and on SIGINT/SIGTERM its counters, one "name value" a line, then exits 0. On SIGUSR1 it
+// prints one line of its counters so far and keeps running:
+// "snapshot list_requests=R pages_ok=P names_served=N" (resume tests measure one run).
 #include "fake_gcs_server.hpp"
 
 #include <simdjson.h>
@@ -34,6 +36,7 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_snapshot = 0;
 
 void usage() {
   std::fputs("usage: fake_gcs_server --names FILE --key SA.json [--bucket B] [--port P]\n"
@@ -153,13 +156,28 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction snap {};
+  snap.sa_handler = [](int) { g_snapshot = 1; };
+  sigemptyset(&snap.sa_mask);
+  sigaction(SIGUSR1, &snap, nullptr);
 
   try {
     presign::test::FakeGcsServer server(opts);
     std::printf("fake_gcs_server listening on %s names=%zu\n", server.endpoint().c_str(),
                 opts.names.size());
     std::fflush(stdout);
-    while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (g_stop == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (g_snapshot != 0) {
+        g_snapshot = 0;
+        auto const c = server.counters();
+        std::printf("snapshot list_requests=%llu pages_ok=%llu names_served=%llu\n",
+                    static_cast<unsigned long long>(c.list_requests),
+                    static_cast<unsigned long long>(c.pages_ok),
+                    static_cast<unsigned long long>(c.names_served));
+        std::fflush(stdout);
+      }
+    }
     server.stop();
     auto const c = server.counters();
     auto line = [](char const* name, std::uint64_t v) {

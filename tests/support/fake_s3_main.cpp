@@ -5,7 +5,7 @@
 //   fake_s3_server --keys N [--port P] [--latency-ms X] [--bucket B] [--threads T]
 //                  [--key-prefix S] [--key-suffix S] [--seed S] [--max-in-row N]
 //                  [--fault NAME=RATE]... [--slowdown-rate R] [--retry-after V]
-//                  [--verify-sigv4] [--region R]
+//                  [--verify-sigv4] [--region R] [--tls-cert PEM --tls-key PEM]
 //
 // NAME is one of the identifiers printed by --help (slowdown, reset-headers, reset-body, ...);
 // each request draws one fault from the seeded schedule, and a page is served correctly after
@@ -17,7 +17,10 @@
 // accepts connections, and on SIGINT/SIGTERM its counters on stdout, one "name value" a line
 // (requests, pages_ok, keys_served, auth_failures, fault.<NAME> for every NAME), then exits 0.
 // --slowdown-rate R is short for --fault slowdown=R; --retry-after V adds a Retry-After header
-// to the 503 and 429 faults. Also the target of bench-e2e listing runs.
+// to the 503 and 429 faults. --tls-cert/--tls-key (PEM files: the certificate chain and its
+// key) make it speak HTTPS only. On SIGUSR1 it prints one line of its counters so far and
+// keeps running: "snapshot requests=R pages_ok=P keys_served=K" (resume tests measure how
+// much one run fetched). Also the target of bench-e2e listing runs.
 
 #include "fake_s3_server.hpp"
 
@@ -27,6 +30,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <signal.h>
 #include <string>
 #include <string_view>
@@ -58,6 +63,14 @@ constexpr std::pair<std::string_view, Fault> kFaults[] = {
 };
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_snapshot = 0;
+
+bool read_file(std::string const& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !out.empty();
+}
 
 void usage() {
   std::fprintf(stderr,
@@ -65,6 +78,7 @@ void usage() {
                "                      [--threads T] [--key-prefix S] [--key-suffix S] [--seed S]\n"
                "                      [--max-in-row N] [--fault NAME=RATE]... [--slowdown-rate R]\n"
                "                      [--retry-after V] [--verify-sigv4] [--region R]\n"
+               "                      [--tls-cert PEM --tls-key PEM]\n"
                "fault names:");
   for (auto const& [name, f] : kFaults) std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
   std::fputc('\n', stderr);
@@ -151,6 +165,10 @@ int main(int argc, char** argv) {
       ok = parse_fault("slowdown=" + std::string(v), opts);
     } else if (a == "--retry-after") {  // sent with 503 and 429 faults
       opts.retry_after = std::string(v);
+    } else if (a == "--tls-cert") {
+      ok = read_file(std::string(v), opts.tls_cert_pem);
+    } else if (a == "--tls-key") {
+      ok = read_file(std::string(v), opts.tls_key_pem);
     } else {
       ok = false;
     }
@@ -160,7 +178,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!have_keys) {
+  if (!have_keys || opts.tls_cert_pem.empty() != opts.tls_key_pem.empty()) {
     usage();
     return 2;
   }
@@ -177,13 +195,28 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction snap {};
+  snap.sa_handler = [](int) { g_snapshot = 1; };
+  sigemptyset(&snap.sa_mask);
+  sigaction(SIGUSR1, &snap, nullptr);
 
   try {
     presign::test::FakeS3Server server(opts);
     std::printf("fake_s3_server listening on %s keys=%llu\n", server.bucket_url().c_str(),
                 static_cast<unsigned long long>(opts.keys));
     std::fflush(stdout);
-    while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (g_stop == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (g_snapshot != 0) {
+        g_snapshot = 0;
+        auto const c = server.counters();
+        std::printf("snapshot requests=%llu pages_ok=%llu keys_served=%llu\n",
+                    static_cast<unsigned long long>(c.requests),
+                    static_cast<unsigned long long>(c.list_pages_ok),
+                    static_cast<unsigned long long>(c.keys_served));
+        std::fflush(stdout);
+      }
+    }
     server.stop();
     auto const c = server.counters();
     auto line = [](char const* name, std::uint64_t v) {
