@@ -14,7 +14,7 @@
 # that binary.
 #
 # The names avoid & < > ' " on purpose: this emulator (the one that verifies presigned
-# signatures) escapes them twice in its listings (shared/vectors/README.md, gotcha 10).
+# signatures) escapes them twice in its listings (tests/vectors/README.md, gotcha 10).
 # tests/scripts/s3_list_s3rver.sh lists such names through s3rver 3.7.1 instead. No "//"
 # either: the emulator stores objects as files, and its file store collapses it.
 set -euo pipefail

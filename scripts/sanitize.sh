@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Sanitizer runs (part of the test command):
-#   build-asan: ASan + UBSan, every doctest suite and the CLI tests
+#   build-asan: ASan + UBSan, every doctest suite and the CLI tests (ctest -LE 'live|oracle')
 #   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*) and a
 #               real multi-threaded job
 # Usage: scripts/sanitize.sh [asan|tsan]   (default both)
+# Every ctest entry and every TSan command counts as one entry; the last line is
+# "sanitize: N passed, N failed" and the exit status is non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/summary.sh
 which=${1:-both}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -14,26 +17,40 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
 
 if [ "$which" = both ] || [ "$which" = asan ]; then
-  scripts/build.sh -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESIGN_SANITIZE=address,undefined \
-    -DPRESIGN_BUILD_BENCH=OFF
-  (cd build-asan && ctest --output-on-failure -j2 -LE 'live|oracle')
+  if scripts/build.sh -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DPRESIGN_SANITIZE=address,undefined -DPRESIGN_BUILD_BENCH=OFF; then
+    summary_ctest asan build-asan -j2 -LE 'live|oracle'
+  else
+    echo "sanitize: the ASan build failed" >&2
+    SUMMARY_FAILED=$((SUMMARY_FAILED + 1))
+  fi
 fi
-if [ "$which" = both ] || [ "$which" = tsan ]; then
-  scripts/build.sh -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESIGN_SANITIZE=thread \
-    -DPRESIGN_BUILD_BENCH=OFF
-  # The engine executable whole (every engine.* and stress.* suite). Run directly rather than
-  # by ctest label: doctest 2.4.9's test discovery drops the labels of names with commas.
-  build-tsan/tests/engine_tests
-  # The HTTP client (its I/O thread and pool against many caller threads), the retry quota and
-  # the listing source (its prefetch thread, cancel from the destructor).
-  build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*'
-  # A real job on 4 threads through the whole program.
+
+# A real job on 4 threads through the whole program, its keys kept in order.
+tsan_job() {
   rm -f build-tsan/tsan.ck build-tsan/tsan-out.tsv
   seq -f 'tsan/key-%09g.txt' 1 300000 > build-tsan/tsan-keys.txt
   AWS_ACCESS_KEY_ID=AK AWS_SECRET_ACCESS_KEY=SK build-tsan/presign sign s3://tsan-bucket \
     --keys-from build-tsan/tsan-keys.txt --threads 4 --format tsv --output build-tsan/tsan-out.tsv \
-    --checkpoint build-tsan/tsan.ck --signing-time 2024-01-01T00:00:00Z
-  cut -f1 build-tsan/tsan-out.tsv | cmp - build-tsan/tsan-keys.txt
-  echo "sanitize: tsan job kept 300000 keys in order"
+    --checkpoint build-tsan/tsan.ck --signing-time 2024-01-01T00:00:00Z &&
+    cut -f1 build-tsan/tsan-out.tsv | cmp - build-tsan/tsan-keys.txt &&
+    echo "sanitize: tsan job kept 300000 keys in order"
+}
+
+if [ "$which" = both ] || [ "$which" = tsan ]; then
+  if scripts/build.sh -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESIGN_SANITIZE=thread \
+      -DPRESIGN_BUILD_BENCH=OFF; then
+    # The engine executable whole (every engine.* and stress.* suite), run directly rather
+    # than case by case through ctest (one process, the suites' threads together).
+    summary_run "tsan engine_tests" build-tsan/tests/engine_tests
+    # The HTTP client (its I/O thread and pool against many caller threads), the retry quota
+    # and the listing source (its prefetch thread, cancel from the destructor).
+    summary_run "tsan io_tests io.http*,io.retry*,io.listing*" \
+      build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*'
+    summary_run "tsan job" tsan_job
+  else
+    echo "sanitize: the TSan build failed" >&2
+    SUMMARY_FAILED=$((SUMMARY_FAILED + 1))
+  fi
 fi
-echo "sanitize: ok"
+summary_line sanitize

@@ -35,7 +35,7 @@
 // Configuration: start, expiry, sp=r, sip range, sv default: the string to sign is then
 // ~135 + N bytes, so 3 SHA-256 compressions for N = 40 (2 inner + 1 outer).
 // Before timing, every benchmark checks its output: the SDK vector "blob-read-basic" from
-// shared/vectors/azure-sas (token byte for byte), and the first names of its own set against
+// tests/vectors/azure-sas (token byte for byte), and the first names of its own set against
 // the other implementation (simdjson: "make sure the data is right!"); a mismatch is reported
 // with state.SkipWithError.
 #include "presign/core/time.hpp"

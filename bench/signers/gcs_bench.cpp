@@ -63,7 +63,7 @@ using presign::SignError;
 
 constexpr std::size_t kKeys = 4096;  // a power of two: the loops index with `& (kKeys - 1)`
 
-// Conformance vector "Simple GET" (shared/vectors/gcs/v4_signatures.json, first entry).
+// Conformance vector "Simple GET" (tests/vectors/gcs/v4_signatures.json, first entry).
 constexpr std::string_view kSimpleGetUrl =
     "https://storage.googleapis.com/test-bucket/test-object?X-Goog-Algorithm=GOOG4-RSA-SHA256&"
     "X-Goog-Credential=test-iam-credentials%40dummy-project-id.iam.gserviceaccount.com%2F20190201"

@@ -2,7 +2,7 @@
 // usage: node s3rver371.js <dataDir> <port> <bucket> [<bucket>...]   (port 0: any free port)
 // Prints "listening <port>" once it accepts connections. Credentials: S3RVER / S3RVER.
 // It does NOT verify SigV4 signatures, but its listings escape XML correctly (the
-// @20minutes fork in s3rver.js escapes twice: shared/vectors README, gotcha 10), so listing
+// @20minutes fork in s3rver.js escapes twice: tests/vectors/README.md, gotcha 10), so listing
 // tests list through this one and check signatures with the fork on the same data directory
 // (both use the layout <dir>/<bucket>/<key>._S3rver_object).
 const path = require('path');

@@ -24,7 +24,7 @@ using namespace std::string_view_literals;
 // Published Blob service versions whose shared-key service SAS uses the 16-field string to
 // sign. 2020-12-06 … 2026-06-06: Azurite 3.37.0's ValidAPIVersions (its verifier uses the
 // 16-field layout for every sv >= "2020-12-06"); 2026-10-06: azure-sdk-for-cpp's SasVersion,
-// same 16 fields (shared/vectors/azure-sas/NOTES.md, source 2). Sorted.
+// same 16 fields (tests/vectors/azure-sas/NOTES.md, source 2). Sorted.
 constexpr std::array kSasVersions = {
     "2020-12-06"sv, "2021-02-12"sv, "2021-04-10"sv, "2021-06-08"sv, "2021-08-06"sv,
     "2021-10-04"sv, "2021-12-02"sv, "2022-11-02"sv, "2023-01-03"sv, "2023-08-03"sv,

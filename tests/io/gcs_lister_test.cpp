@@ -1,7 +1,7 @@
 // The GCS objects.list fetcher and its access-token providers (io/src/gcs_lister.cpp) against
 // the fake Cloud Storage JSON API (tests/support/fake_gcs_server.hpp) in process. The fake's
 // token endpoint verifies every assertion with the public half of Google's published dummy key
-// (shared/vectors/gcs/test_service_account.not-a-test.json), so a wrong byte in the JWT fails
+// (tests/vectors/gcs/test_service_account.not-a-test.json), so a wrong byte in the JWT fails
 // here. Retry sleeps are injected (no-ops) so fault tests take milliseconds.
 #include "presign/io/gcs_lister.hpp"
 

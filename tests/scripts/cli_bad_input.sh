@@ -125,13 +125,26 @@ echo "== unreadable keys file =="
 run_case keys-missing 4 'keys' "${creds_env[@]}" -- s3://b --keys-from "$WORK/does-not-exist.txt"
 mkdir -p "$WORK/a-directory"
 run_case keys-directory 4 'directory' "${creds_env[@]}" -- s3://b --keys-from "$WORK/a-directory"
-if [ "$(id -u)" -ne 0 ]; then
-  printf 'k\n' >"$WORK/noperm.txt"
-  chmod 000 "$WORK/noperm.txt"
-  run_case keys-chmod-000 4 'keys|denied' "${creds_env[@]}" -- s3://b --keys-from "$WORK/noperm.txt"
-else
-  echo "  note: running as root, so a chmod 000 file is readable; that case is not applicable here"
+printf 'k\n' >"$WORK/noperm.txt"
+chmod 000 "$WORK/noperm.txt"
+# Root reads a chmod 000 file, so as root the case runs as the unprivileged user nobody (65534):
+# the work dirs are made traversable, the case's output dir writable, and both that the file
+# is unreadable and that presign runs for that user are checked first (else the test fails).
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+  command -v setpriv >/dev/null || fail_setup "running as root needs setpriv (util-linux) for the unreadable-file case"
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  chmod 711 "$WORK"
+  mkdir -p "$WORK/case-keys-chmod-000/out"
+  chmod 711 "$WORK/case-keys-chmod-000"
+  chmod 777 "$WORK/case-keys-chmod-000/out"
+  "${as_user[@]}" "$PRESIGN" --version >/dev/null 2>&1 ||
+    fail_setup "presign cannot run as uid 65534 (is every directory above $PRESIGN traversable?)"
+  if "${as_user[@]}" cat "$WORK/noperm.txt" >/dev/null 2>&1; then
+    fail_setup "uid 65534 can read a chmod 000 file"
+  fi
 fi
+run_case keys-chmod-000 4 'noperm\.txt.*[Pp]ermission denied' "${as_user[@]}" "${creds_env[@]}" -- s3://b --keys-from "$WORK/noperm.txt"
 # Opens fine, then read(2) fails with EIO (works as root too): a mid-run input error.
 if [ -r /proc/self/mem ]; then
   run_case keys-read-error 4 'read|keys' "${creds_env[@]}" -- s3://b --keys-from /proc/self/mem

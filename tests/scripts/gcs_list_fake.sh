@@ -9,7 +9,7 @@
 #   - every URL byte-identical to Google's Node client (@google-cloud/storage, gcs_oracle.js)
 #     for the same name, bucket, endpoint, signing time and expiry (names with a "." or ".."
 #     segment are listed but left out of the oracle comparison: the Node client resolves
-#     them, shared/vectors/README.md gotcha 7);
+#     them, tests/vectors/README.md gotcha 7);
 #   - a wrong key for the account's e-mail and a refused access token end with exit 3 and a
 #     clear message, with no key, assertion or token in stderr.
 # usage: gcs_list_fake.sh PRESIGN FAKE_GCS_SERVER NODE_MODULES SERVICE_ACCOUNT.json

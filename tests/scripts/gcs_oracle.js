@@ -1,6 +1,6 @@
 // GCS V4 signed-URL oracle: Google's Node client (@google-cloud/storage) signs every object
 // name of a job, in ONE process, with the clock frozen per configuration (the recipe of
-// shared/vectors/README.md: the client rejects an expiry earlier than `new Date()`, so Date is
+// tests/vectors/gcs/PROVENANCE.md: the client rejects an expiry earlier than `new Date()`, so Date is
 // replaced; it signs locally with the key file and makes no network call).
 //
 // usage: node gcs_oracle.js JOB.json > urls.txt

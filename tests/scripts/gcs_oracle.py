@@ -5,13 +5,13 @@ Generates a deterministic (seeded) set of hostile object names, has Google's Nod
 (@google-cloud/storage, gcs_oracle.js) sign all of them in ONE node process for several
 configurations, runs `presign sign ... --format urls` once per configuration, and compares
 every URL byte for byte (parameter order included). The key is Google's published, inactive
-dummy service account (shared/vectors/gcs/test_service_account.not-a-test.json).
+dummy service account (tests/vectors/gcs/test_service_account.not-a-test.json).
 
 usage: gcs_oracle.py --presign BIN --node-modules DIR --key SA.json [--count N] [--seed S]
 
 Names the oracle cannot judge are left out, and say why:
   - a "." or ".." path segment: the Node client resolves dot segments in the URL (WHATWG URL),
-    while GCS names contain them literally (shared/vectors/README.md gotcha 7);
+    while GCS names contain them literally (tests/vectors/README.md gotcha 7);
   - CR or LF: GCS refuses them in object names, and presign reports such names as errors
     (unit-tested in tests/signers/gcs_v4_test.cpp); LF also ends a line of --keys-from.
 A missing prerequisite (node, the npm package, the key, presign) is a failure, never a skip.

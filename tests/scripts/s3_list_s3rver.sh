@@ -6,7 +6,7 @@
 # usage: s3_list_s3rver.sh PATH/TO/presign
 #
 # Two emulators share one data directory (same file layout): s3rver 3.7.1 serves the listing
-# (its XML escaping is right; the @20minutes fork escapes & < > ' " twice, shared/vectors
+# (its XML escaping is right; the @20minutes fork escapes & < > ' " twice, tests/vectors
 # README gotcha 10) and @20minutes/s3rver 5.0.0 verifies the presigned signatures. The URLs
 # are signed for the 3.7.1 endpoint and sent, Host header unchanged, to the fork with curl
 # --connect-to; a tampered signature must get 403 there, so a 200 means a checked signature.

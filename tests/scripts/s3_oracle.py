@@ -3,7 +3,7 @@
 
 Generates a deterministic (seeded) set of hostile object keys, signs all of them with
 `presign sign ... --format ndjson` and, in this one process, with botocore's
-generate_presigned_url under a frozen clock (the recipe in shared/vectors/README.md), for
+generate_presigned_url under a frozen clock (the recipe of tests/vectors/aws-sigv4/PROVENANCE.md), for
 several configurations, and compares the URLs.
 
 usage: s3_oracle.py --presign BIN --workdir DIR --signer crt|python [--count N] [--seed S]

@@ -1,9 +1,9 @@
 // Azure Blob service SAS (azure_sas.hpp) and the az:// runner (engine/app/provider_azure.cpp).
 //
-// External reference: the 14 vectors in shared/vectors/azure-sas/azure_sdk_blob_sas_vectors.json,
+// External reference: the 14 vectors in tests/vectors/azure-sas/azure_sdk_blob_sas_vectors.json,
 // made by Debian's azure-storage-blob 12.15.0b1 generate_blob_sas / generate_container_sas
 // with the string to sign captured from the SDK's own sign_string() (generator script in
-// shared/vectors/README.md, "gen_azure_vectors.py"). Each vector is checked stage by stage
+// tests/vectors/azure-sas/PROVENANCE.md, "Generator"). Each vector is checked stage by stage
 // (string to sign, token), through AzureSasSigner::sign, and through the presign program.
 // Other expected values are written out with how they were produced.
 #include "presign/signers/azure_sas.hpp"

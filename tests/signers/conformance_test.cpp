@@ -1,4 +1,4 @@
-// One conformance suite for every signer (rclone's fstests idea, STYLE §4.3): the same
+// One conformance suite for every signer (rclone's fstests idea, the `Signer` concept, signer.hpp): the same
 // properties, written once, run over each `Signer` through the concept's `sign`:
 //   S3Presigner (virtual-hosted on AWS, path style on a custom endpoint), GcsPresigner with a
 //   service-account key (GOOG4-RSA-SHA256) and with an HMAC key (GOOG4-HMAC-SHA256), and
@@ -20,7 +20,7 @@
 // Not tested here: "no allocation once warm" (not portable to check; azure_sas_test has a
 // glibc-specific check).
 //
-// The published vectors of shared/vectors (botocore S3 presigns, googleapis conformance and
+// The published vectors of tests/vectors (botocore S3 presigns, googleapis conformance and
 // Node client GCS URLs, Azure SDK SAS tokens) go through one generic helper too, so a single
 // loop checks all three providers' vectors, each also against properties (a), (b) and (e).
 #include "presign/signers/signer.hpp"
@@ -628,7 +628,7 @@ std::string string_of(simdjson::dom::element e) {
   return std::string(e.get_string().value());
 }
 
-/// The 11 botocore S3 presign vectors (shared/vectors/aws-sigv4/s3-presign).
+/// The 11 botocore S3 presign vectors (tests/vectors/aws-sigv4/s3-presign).
 void add_s3_vectors(std::vector<VectorCase>& out) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.load(

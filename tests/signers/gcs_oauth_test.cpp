@@ -4,7 +4,7 @@
 // padding), RFC 7523 and Google's "Using OAuth 2.0 for Server to Server Applications" (the
 // header and claim names); the base64url vectors are RFC 4648 §10's, re-spelt in the URL-safe
 // alphabet. The signature is checked with OpenSSL's EVP_DigestVerify against the *public* half
-// of Google's published dummy key (shared/vectors/gcs/test_service_account.not-a-test.json),
+// of Google's published dummy key (tests/vectors/gcs/test_service_account.not-a-test.json),
 // exported and re-imported as a SubjectPublicKeyInfo so nothing of the private key is used.
 #include "presign/signers/gcs_oauth.hpp"
 

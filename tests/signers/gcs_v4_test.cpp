@@ -1,13 +1,13 @@
 // GCS V4 signed URLs (signers/src/gcs_v4.cpp).
 //
 // External references, none of them produced by this project:
-//   - shared/vectors/gcs/v4_signatures.json: the 29 signedUrl conformance vectors of
+//   - tests/vectors/gcs/v4_signatures.json: the 29 signedUrl conformance vectors of
 //     googleapis/conformance-tests (storage/v1, commit 998891a8), all GOOG4-RSA-SHA256, with
 //     the expected canonical request, string to sign and URL of each (PROVENANCE.md there).
-//   - shared/vectors/gcs/node_client_extra_rsa_vectors.json: 9 URLs and strings to sign made
+//   - tests/vectors/gcs/node_client_extra_rsa_vectors.json: 9 URLs and strings to sign made
 //     by Google's Node client (@google-cloud/storage 7.22.0, File#getSignedUrl v4, frozen
-//     clock; generator in shared/vectors/README.md).
-//   - The key of both: shared/vectors/gcs/test_service_account.not-a-test.json (Google's
+//     clock; generator in tests/vectors/gcs/PROVENANCE.md).
+//   - The key of both: tests/vectors/gcs/test_service_account.not-a-test.json (Google's
 //     published, inactive dummy service account).
 //   - GOOG4-HMAC-SHA256 has no published vectors anywhere; its tests say what they compose.
 //     Independent checks use OpenSSL's HMAC()/EVP_Digest, not our own SHA-256.
@@ -177,7 +177,7 @@ std::vector<GcsVector> load_node_vectors() {
 }
 
 bool is_upstream_defect(GcsVector const& v) {
-  // shared/vectors/README.md gotcha 5: in "Universe domain with virtual hosted style" the
+  // tests/vectors/README.md gotcha 5: in "Universe domain with virtual hosted style" the
   // expectedCanonicalRequest says /test-bucket/test-object, but the expected string to sign
   // (and so the signature in expectedUrl) hashes the canonical request with /test-object.
   // That case is asserted on the string to sign and the URL only.

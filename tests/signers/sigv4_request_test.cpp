@@ -1,5 +1,5 @@
 // SigV4 header auth (sigv4_request.hpp) against the header variant of the aws-c-auth SigV4
-// suite (shared/vectors/aws-sigv4/v4, 38 folders copied verbatim from awslabs/aws-c-auth
+// suite (tests/vectors/aws-sigv4/v4, 38 folders copied verbatim from awslabs/aws-c-auth
 // tests/aws-signing-test-suite/v4; see PROVENANCE.md there). For every folder the request in
 // request.txt is signed with the folder's context.json and compared with what aws-c-auth
 // produced: header-canonical-request.txt, header-string-to-sign.txt, header-signature.txt and

@@ -1,4 +1,4 @@
-// The aws-c-auth SigV4 test suite (shared/vectors/aws-sigv4/v4, 38 folders, copied verbatim
+// The aws-c-auth SigV4 test suite (tests/vectors/aws-sigv4/v4, 38 folders, copied verbatim
 // from awslabs/aws-c-auth tests/aws-signing-test-suite/v4; see PROVENANCE.md there), query
 // (presign) variant, run through the generic staged API of sigv4.hpp:
 //   canonical_request → string_to_sign → derive_signing_key + signature.
@@ -6,7 +6,7 @@
 // lines and repeated names, body); the expected stage outputs are the folder's
 // query-canonical-request.txt, query-string-to-sign.txt and query-signature.txt, produced by
 // aws-c-auth itself. The parameters of query-signed-request.txt are compared as a parsed set
-// (shared/vectors/README.md gotcha 1: the emission order differs between signers).
+// (tests/vectors/README.md gotcha 1: the emission order differs between signers).
 #include "presign/signers/sigv4.hpp"
 
 #include "presign/signers/crypto.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers shared by the doctest suites: where the shared vectors are, reading files, JSON,
+// Helpers shared by the doctest suites: where the published vectors are, reading files, JSON,
 // temporary directories.
 #include <doctest/doctest.h>
 #include <simdjson.h>
@@ -51,7 +51,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// ../shared/vectors as seen from the source tree (set by CMake).
+/// tests/vectors in the source tree (set by CMake).
 inline std::string vectors_dir() { return PRESIGN_VECTORS_DIR; }
 /// The built `presign` program.
 inline std::string presign_binary() { return PRESIGN_BINARY; }

@@ -19,7 +19,7 @@
 /// Sources that agree: Microsoft's "Create a service SAS" (2020-12-06 and later; its code
 /// block drops the final rsct, a docs typo), azure-sdk-for-cpp `BlobSasBuilder`, the Python
 /// SDK `_BlobSharedAccessHelper.add_resource_signature`, Azurite
-/// `generateBlobSASSignature20201206` (see shared/vectors/azure-sas/NOTES.md).
+/// `generateBlobSASSignature20201206` (see tests/vectors/azure-sas/NOTES.md).
 ///
 /// Token: `st, se, sp, sip, spr, sv, si, sr, rscc, rscd, rsce, rscl, rsct, ses, sig`, each
 /// present only when non-empty, values percent-encoded as Python's `urllib.parse.quote` does
@@ -46,7 +46,7 @@ namespace presign::signers::azure {
 /// The default `sv`: the newest service version that Azurite 3.37.0 (the live verifier)
 /// accepts; its shared-key service-SAS layout is the 16-field one above.
 inline constexpr std::string_view kDefaultSasVersion = "2026-06-06";
-/// The Python SDK's (azure-storage-blob 12.15.0b1) `sv`, which the shared vectors use.
+/// The Python SDK's (azure-storage-blob 12.15.0b1) `sv`, which the published vectors (tests/vectors/azure-sas) use.
 inline constexpr std::string_view kPythonSdkSasVersion = "2021-12-02";
 
 /// Azure limits blob names to 1,024 characters (not bytes). A name is UTF-8, so at most

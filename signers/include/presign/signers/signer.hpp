@@ -1,5 +1,5 @@
 #pragma once
-/// The contract every signer implements (see shared STYLE §4.3).
+/// The contract every signer implements (the `Signer` concept below).
 ///
 /// A signer is immutable after `create` and shared by all workers. Each worker owns one
 /// `Scratch` (buffers, per-thread crypto contexts) and one output string. `sign` appends
