@@ -314,6 +314,10 @@ std::vector<std::string> KeyFileSource::warnings() const {
                 (earlier != 0 ? " (also on line " + std::to_string(earlier) + ")" : std::string()) +
                 "; each repeat is signed again");
   }
+  if (seen_.full()) {
+    w.push_back(name_ + ": repeated keys were looked for among the first " +
+                std::to_string(seen_.size()) + " distinct keys only (no memory for more)");
+  }
   return w;
 }
 

@@ -1,6 +1,7 @@
 #include "presign/io/key_hash_set.hpp"
 
 #include <cstring>
+#include <sys/mman.h>
 
 namespace presign::io {
 
@@ -44,30 +45,92 @@ KeyHash hash_key(std::string_view key) noexcept {
   return KeyHash{fold(a, kA0 ^ kA1), fold(b, kB0 ^ kB1)};
 }
 
-bool KeyHashSet::insert(KeyHash h) {
-  if (h.lo == 0 && h.hi == 0) h.hi = 1;
-  if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-  for (std::size_t i = h.lo & mask_;; i = (i + 1) & mask_) {
-    KeyHash& s = slots_[i];
-    if (s.lo == 0 && s.hi == 0) {
-      s = h;
-      ++size_;
-      return false;
+namespace {
+
+constexpr std::uint64_t kMaxDistance = 254;  // fits bits 0-7 as distance + 1
+constexpr std::uint64_t kLoMask = 0xffff;    // lo bits implied by the home slot (tables >= 2^16)
+
+std::uint64_t* map_slots(std::size_t n) noexcept {
+  std::size_t const bytes = n * sizeof(std::uint64_t);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  if (bytes >= (std::size_t{2} << 20)) (void)::madvise(p, bytes, MADV_HUGEPAGE);
+  return static_cast<std::uint64_t*>(p);
+}
+
+void unmap_slots(std::uint64_t* p, std::size_t n) noexcept {
+  if (p != nullptr) ::munmap(p, n * sizeof(std::uint64_t));
+}
+
+// The stored bits of a hash, without the distance byte.
+inline std::uint64_t tag_of(std::uint64_t lo, std::uint64_t hi) noexcept {
+  return ((lo >> 16) << 8) | (hi << 56);
+}
+
+// Puts a key known to be absent into `slots`; false when its probe run would exceed
+// kMaxDistance (the caller grows the table).
+bool place(std::uint64_t* slots, std::size_t mask, std::uint64_t lo, std::uint64_t tag) noexcept {
+  std::size_t i = lo & mask;
+  for (std::uint64_t d = 0; d <= kMaxDistance; ++d, i = (i + 1) & mask) {
+    if (slots[i] == 0) {
+      slots[i] = tag | (d + 1);
+      return true;
     }
-    if (s == h) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+KeyHashSet::~KeyHashSet() { unmap_slots(slots_, capacity_); }
+
+bool KeyHashSet::insert(KeyHash h) {
+  if (full_) return false;
+  if ((size_ + 1) * 4 > capacity_ * 3 && !grow()) return false;
+  std::uint64_t const tag = tag_of(h.lo, h.hi);
+  for (;;) {
+    std::size_t i = h.lo & mask_;
+    for (std::uint64_t d = 0; d <= kMaxDistance; ++d, i = (i + 1) & mask_) {
+      std::uint64_t const w = slots_[i];
+      if (w == 0) {
+        slots_[i] = tag | (d + 1);
+        ++size_;
+        return false;
+      }
+      if (w == (tag | (d + 1))) return true;  // same home slot, same stored bits
+    }
+    if (!grow()) return false;  // a probe run too long to record: make room
   }
 }
 
-void KeyHashSet::grow() {
-  std::vector<KeyHash> old;
-  old.swap(slots_);
-  slots_.assign(old.empty() ? std::size_t{1} << 16 : old.size() * 2, KeyHash{});
-  mask_ = slots_.size() - 1;
-  for (KeyHash const& h : old) {
-    if (h.lo == 0 && h.hi == 0) continue;
-    std::size_t i = h.lo & mask_;
-    while (slots_[i].lo != 0 || slots_[i].hi != 0) i = (i + 1) & mask_;
-    slots_[i] = h;
+bool KeyHashSet::grow() {
+  std::size_t capacity = capacity_ == 0 ? std::size_t{1} << 16 : capacity_ * 2;
+  for (;;) {
+    // 2^36 slots would be 512 GiB: only hashes built to collide get here.
+    std::uint64_t* const slots = capacity > (std::size_t{1} << 36) ? nullptr : map_slots(capacity);
+    if (slots == nullptr) {
+      full_ = true;
+      return false;
+    }
+    std::size_t const mask = capacity - 1;
+    bool placed = true;
+    for (std::size_t k = 0; k < capacity_ && placed; ++k) {
+      std::uint64_t const w = slots_[k];
+      if (w == 0) continue;
+      std::size_t const home = (k - ((w & 0xff) - 1)) & mask_;
+      std::uint64_t const lo = (((w >> 8) & 0xffffffffffffULL) << 16) | (home & kLoMask);
+      placed = place(slots, mask, lo, w & ~std::uint64_t{0xff});
+    }
+    if (!placed) {  // (practically never) a probe run too long even here: larger still
+      unmap_slots(slots, capacity);
+      capacity *= 2;
+      continue;
+    }
+    unmap_slots(slots_, capacity_);
+    slots_ = slots;
+    capacity_ = capacity;
+    mask_ = mask;
+    return true;
   }
 }
 

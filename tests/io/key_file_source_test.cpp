@@ -367,6 +367,31 @@ TEST_SUITE("io.key_hash_set") {
     }
   }
 
+  TEST_CASE("hashes sharing a home slot stay apart and are found again after the table grows") {
+    KeyHashSet set;
+    // 200 hashes with one lo (one home slot at every size) and different low bytes of hi.
+    for (std::uint64_t j = 0; j < 200; ++j) CHECK_FALSE(set.insert(KeyHash{0x1234, j}));
+    // Enough others to make the table grow several times (lo recovered from slot positions).
+    std::uint64_t x = 42;
+    auto next = [&x] {
+      x += 0x9e3779b97f4a7c15ULL;
+      std::uint64_t z = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      return z ^ (z >> 31);
+    };
+    std::vector<KeyHash> others;
+    for (int i = 0; i < 300000; ++i) others.push_back(KeyHash{next(), next()});
+    for (auto const& h : others) CHECK_FALSE(set.insert(h));
+    for (std::uint64_t j = 0; j < 200; ++j) CHECK(set.insert(KeyHash{0x1234, j}));
+    std::size_t found = 0;
+    for (auto const& h : others) found += set.insert(h) ? 1 : 0;
+    CHECK(found == others.size());
+    CHECK(set.size() == 300200U);
+    CHECK_FALSE(set.full());
+    CHECK_FALSE(set.insert(KeyHash{0x1234, 200}));         // another low byte of hi: new
+    CHECK(set.insert(KeyHash{0x1234, 0x100}));              // hi differs above its low byte only:
+    CHECK(set.insert(KeyHash{0x1234, 0xff00000000000001}));  // the 72 bits kept are equal
+  }
+
   TEST_CASE("keys differing in one byte or in length hash differently") {
     std::vector<std::string> keys = {"", "a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "abcdefgh\0"};
     keys[7].push_back('\0');
