@@ -1,5 +1,6 @@
 // presign: batch presigning of object-store URLs. The only catch-all and exit-code mapping.
 #include "bench_command.hpp"
+#include "cli_errors.hpp"
 #include "exit_codes.hpp"
 #include "ls_command.hpp"
 #include "sign_command.hpp"
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
 
 #ifndef PRESIGN_VERSION
 #define PRESIGN_VERSION "0.1.0"
@@ -20,15 +22,35 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   presign::app::SignOptions sign_options;
   CLI::App* sign = presign::app::add_sign_command(app, sign_options);
-  presign::app::BenchOptions bench_options;
-  CLI::App* bench = presign::app::add_bench_command(app, bench_options);
   presign::app::LsOptions ls_options;
   CLI::App* ls = presign::app::add_ls_command(app, ls_options);
+  presign::app::BenchOptions bench_options;
+  CLI::App* bench = presign::app::add_bench_command(app, bench_options);
+  std::string help_topic;
+  CLI::App* help = app.add_subcommand("help", "Show the help of presign, or of one command");
+  help->add_option("command", help_topic, "sign, ls or bench");
   try {
     app.parse(argc, argv);
   } catch (CLI::ParseError const& e) {
+    if (e.get_exit_code() != 0) {
+      // Name the unknown command, option or word (with the nearest spelling) where CLI11
+      // would only say "A subcommand is required" or "arguments were not expected".
+      if (auto msg = presign::app::explain_parse_error(app, argc, argv)) {
+        std::fprintf(stderr, "%s\n", msg->c_str());
+        return presign::app::kUsage;
+      }
+    }
     int const rc = app.exit(e);
     return rc == 0 ? 0 : presign::app::kUsage;
+  }
+  if (help->parsed()) {
+    auto text = presign::app::help_text(app, help_topic);
+    if (!text) {
+      std::fprintf(stderr, "%s\n", presign::app::unknown_command_message(app, help_topic).c_str());
+      return presign::app::kUsage;
+    }
+    std::fputs(text->c_str(), stdout);
+    return presign::app::kOk;
   }
   try {
     if (sign->parsed()) return presign::app::run_sign(sign_options);

@@ -173,7 +173,10 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
 }
 
 Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
-  if (o.keys_from.empty()) return check_listing_flags(uri, listing_flags(o));
+  if (o.keys_from.empty()) {
+    if (o.strip_cr) return make_error(ErrorKind::kUsage, "--strip-cr applies to --keys-from only");
+    return check_listing_flags(uri, listing_flags(o));
+  }
   // --keys-from: keys are full object names; a prefix in the URI would be ignored or
   // prepended, and either would surprise someone, so it is refused.
   if (!listing_prefix(uri).empty()) {
@@ -200,6 +203,8 @@ Result<JobSource> open_job_source(SignOptions const& o, std::string const& resum
   if (!o.keys_from.empty()) {
     auto source = io::KeyFileSource::open(o.keys_from);
     if (!source) return source.error();
+    (*source)->set_strip_cr(o.strip_cr);
+    js.key_file = source->get();
     js.source = std::move(*source);
     return js;
   }
@@ -235,6 +240,7 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
     add(*v);
   }
   add(o.https_only ? "https-only" : "");
+  if (o.strip_cr) add("strip-cr");  // only when set: older checkpoints keep their fingerprint
   if (o.keys_from.empty()) {
     // A listing: what it lists (the prefix is in the URI) and where it starts. The page size
     // changes no byte of output, but the positions a checkpoint records are per page.
@@ -254,6 +260,11 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
   add(format_rfc3339(o.when));
   add(format_rfc3339(expires_at));
   return signers::crypto::hex_lower(h.final());
+}
+
+void print_key_file_warnings(JobSource const& js) {
+  if (js.key_file == nullptr) return;
+  for (auto const& w : js.key_file->warnings()) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
 }
 
 void print_progress(engine::Progress const& p) {

@@ -129,11 +129,15 @@ Result<void> check_source_options(BucketUri const& uri, SignOptions const& o);
 struct JobSource {
   std::unique_ptr<io::ObjectSource> source;
   bool listing = false;
+  io::KeyFileSource* key_file = nullptr;  ///< `source`, when it is a key file (for its warnings)
 };
 Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position, bool prime);
 
 /// SHA-256 (hex) of everything that determines the output bytes; a resume must match it.
 std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at);
+
+/// The key file's warnings (CRLF, URIs, `aws s3 ls` lines, repeats, no keys), one line each.
+void print_key_file_warnings(JobSource const& js);
 
 /// Progress line on stderr (TTY only), the summary file, exit status.
 void print_progress(engine::Progress const& p);
@@ -213,6 +217,7 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
   if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
   auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);
+  print_key_file_warnings(*opened);
   if (!stats) {
     if (checkpoint) {
       std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",

@@ -120,7 +120,12 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
       ->required();
   cmd->add_option("--keys-from", o.keys_from,
                   "sign the keys of this file, one per line ('-' = stdin; split on \\n only, "
-                  "nothing trimmed) instead of listing the bucket");
+                  "nothing trimmed) instead of listing the bucket; suspicious lines (CRLF, "
+                  "URIs, `aws s3 ls` output, repeated keys) are signed as written, with one "
+                  "warning per kind on stderr");
+  cmd->add_flag("--strip-cr", o.strip_cr,
+                "with --keys-from: remove one trailing \\r from each line (keys files with CRLF "
+                "line endings)");
   cmd->add_option("--region", o.region,
                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, profile region, us-east-1)");
   cmd->add_option("--endpoint", o.endpoint,

@@ -313,6 +313,28 @@ TEST_SUITE("engine.pipeline") {
     }
   }
 
+  TEST_CASE("a failed key is reported by its input line when the source gives line numbers") {
+    ToySigner const toy;
+    io::RecordFormatter const fmt(io::Format::kUrls, "x");
+    FormattingBatchSigner<ToySigner> const signer(toy, fmt);
+    std::string const long_key(signers::kMaxKeyBytes + 1, 'k');
+    io::Batch batch;
+    batch.first_index = 10;
+    batch.data = "ok";
+    batch.objects = {ObjectRef{batch.data, {}}, ObjectRef{long_key, {}}};
+    signer.sign_batch(batch);
+    CHECK(batch.errors == 1);
+    CHECK(batch.error_log.starts_with("presign: object 12 'kkk"));  // a listing: the index
+
+    batch.out.clear();
+    batch.error_log.clear();
+    batch.errors = 0;
+    batch.lines = {3, 7};  // a key file: line 7 (empty lines skipped before it)
+    signer.sign_batch(batch);
+    CHECK(batch.errors == 1);
+    CHECK(batch.error_log.starts_with("presign: line 7 'kkk"));
+  }
+
   TEST_CASE("a source error stops the job, is returned, and the sink is not committed") {
     ToySigner const toy;
     io::RecordFormatter const fmt(io::Format::kNdjson, "x");

@@ -114,8 +114,10 @@ class FormattingBatchSigner final : public BatchSigner {
       format_.error_record(batch.out, obj, reason);
       first = false;
     }
-    batch.error_log += "presign: object ";
-    batch.error_log += std::to_string(batch.first_index + i + 1);
+    // A key file says which line (empty lines are skipped, so the index is not the line).
+    bool const by_line = i < batch.lines.size();
+    batch.error_log += by_line ? "presign: line " : "presign: object ";
+    batch.error_log += std::to_string(by_line ? batch.lines[i] : batch.first_index + i + 1);
     batch.error_log += " '";
     io::append_printable(batch.error_log, obj.key.substr(0, 200));
     batch.error_log += obj.key.size() > 200 ? "...': " : "': ";

@@ -21,6 +21,9 @@ struct Batch {
   std::uint64_t first_index = 0;  ///< index (in the whole job) of objects[0]
   std::string data;               ///< bytes the `objects` views point into
   std::vector<ObjectRef> objects;
+  /// Input line number (1-based) of each object, filled only by sources that read lines (the
+  /// key file; error messages then say "line N"); empty otherwise.
+  std::vector<std::uint64_t> lines;
   std::string out;                ///< formatted records, filled by the signing stage
   std::string packed;             ///< `out` as one zstd frame, when the job compresses
   std::uint64_t errors = 0;       ///< objects of this batch that became error records
@@ -32,6 +35,7 @@ struct Batch {
     seq = first_index = errors = 0;
     data.clear();
     objects.clear();
+    lines.clear();
     out.clear();
     packed.clear();
     error_log.clear();
