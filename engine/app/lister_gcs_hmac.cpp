@@ -49,6 +49,7 @@ Result<std::unique_ptr<io::PageFetcher>> make_gcs_hmac_lister(BucketUri const& u
   cfg.retry = io::RetryOptions::for_listing(io::RetryProvider::kGcs);
   if (o.max_attempts > 0) cfg.retry.max_attempts = o.max_attempts;
   if (o.retry_base) cfg.retry.base_delay = *o.retry_base;
+  cfg.retry_env.on_retry = o.on_retry;
   return io::make_s3_page_fetcher(std::move(cfg));
 }
 

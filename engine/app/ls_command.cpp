@@ -19,6 +19,7 @@
 #include "ls_command.hpp"
 
 #include "exit_codes.hpp"
+#include "progress.hpp"
 #include "run_job.hpp"
 #include "presign/io/listing.hpp"
 #include "presign/io/output_file.hpp"
@@ -141,7 +142,8 @@ Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/conf
   cmd->add_option("--format", o.format, "keys|ndjson (default keys)")
       ->check(CLI::IsMember({"keys", "ndjson"}));
   cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
-  cmd->add_flag("--quiet", o.quiet, "no progress line on stderr (shown only on a terminal anyway)");
+  cmd->add_flag("--quiet", o.quiet,
+                "no progress line (shown only on a terminal) and no retry reports on stderr");
   cmd->add_option("--endpoint", o.endpoint, "custom endpoint, e.g. http://127.0.0.1:4569");
   cmd->add_option("--region", o.region, "s3://: region (default as for sign)");
   cmd->add_option("--addressing", o.addressing, "auto|virtual|path")
@@ -213,6 +215,7 @@ int run_ls(LsOptions const& o) {
         msg += key.size() > 200 ? "...'" : "'";
         msg += " contains a newline and cannot be written as a line of --format keys: left "
                "out (use --format ndjson)\n";
+        end_progress_line();
         std::fputs(msg.c_str(), stderr);
       } else {
         out += key;
@@ -225,20 +228,16 @@ int run_ls(LsOptions const& o) {
       auto const now = std::chrono::steady_clock::now();
       if (now - last_progress > std::chrono::milliseconds(500)) {
         last_progress = now;
-        std::fprintf(stderr, "\rpresign ls: %llu objects", static_cast<unsigned long long>(objects));
+        print_ls_progress(objects, std::chrono::duration<double>(now - started).count(), false);
       }
     }
     more = source->next(batch);
-    if (!more) {
-      if (progress) std::fputc('\n', stderr);
-      return fail(as_listing_failure(more.error()));
-    }
+    if (!more) return fail(as_listing_failure(more.error()));  // fail ends the progress line
   }
   if (auto r = sink->commit(); !r) return fail(r.error());
   if (progress) {
     double const secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "\rpresign ls: %llu objects in %.1f s\n",
-                 static_cast<unsigned long long>(objects), secs);
+    print_ls_progress(objects, secs, true);
   }
   if (left_out > 0) {
     std::fprintf(stderr, "presign: %llu of %llu keys left out (they contain a newline)\n",

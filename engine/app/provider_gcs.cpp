@@ -104,6 +104,7 @@ Result<std::unique_ptr<io::PageFetcher>> make_gcs_lister(BucketUri const& uri, L
   cfg.retry = io::RetryOptions::for_listing(io::RetryProvider::kGcs);
   if (o.max_attempts > 0) cfg.retry.max_attempts = o.max_attempts;
   if (o.retry_base) cfg.retry.base_delay = *o.retry_base;
+  cfg.retry_env.on_retry = o.on_retry;
   // Bucket and endpoint first, so a usage error is reported as such without credentials.
   if (auto b = io::gcs_list_base_url(cfg); !b) return b.error();
 
@@ -146,6 +147,7 @@ Result<std::unique_ptr<io::PageFetcher>> make_gcs_lister(BucketUri const& uri, L
   io::ServiceAccountTokenConfig tc(std::get<gcs::ServiceAccountKey>(*creds), std::move(*info));
   tc.http = cfg.http;  // the token endpoint gets the same TLS settings and backoff base
   if (o.retry_base) tc.retry.base_delay = *o.retry_base;
+  tc.retry_env.on_retry = o.on_retry;
   auto provider = io::make_service_account_token_provider(std::move(tc));
   if (!provider) return provider.error();
   cfg.tokens = std::move(*provider);

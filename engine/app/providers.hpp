@@ -5,6 +5,7 @@
 
 #include "run_job.hpp"
 #include "presign/io/listing.hpp"
+#include "presign/io/retry.hpp"
 #include "presign/signers/gcs_v4.hpp"
 
 #include <chrono>
@@ -29,6 +30,8 @@ struct ListerOptions {
   /// --retry-base-delay: the backoff base (tests use ms); unset: the provider profile's
   /// (AWS and GCS 1 s, Azure 0.8 s).
   std::optional<std::chrono::milliseconds> retry_base;
+  /// Told about each retry of a page or token request (progress.hpp); empty: nobody.
+  io::RetryObserver on_retry;
 };
 
 /// The page fetcher listing `uri`, with credentials resolved as for signing. Each validates

@@ -152,6 +152,7 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
   lo.page_size = f.page_size != 0 ? f.page_size : max_page_size(uri.scheme);
   lo.max_attempts = f.retry_max_attempts;
   if (!f.retry_base_delay.empty()) lo.retry_base = *parse_delay(f.retry_base_delay);
+  lo.on_retry = make_retry_reporter(f.quiet);
   Result<std::unique_ptr<io::PageFetcher>> fetcher =
       uri.scheme == "s3"   ? make_s3_lister(uri, lo)
       : uri.scheme == "gs" ? make_gcs_lister(uri, lo)
@@ -265,19 +266,6 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 void print_key_file_warnings(JobSource const& js) {
   if (js.key_file == nullptr) return;
   for (auto const& w : js.key_file->warnings()) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
-}
-
-void print_progress(engine::Progress const& p) {
-  double const rate = p.seconds > 0 ? static_cast<double>(p.objects) / p.seconds : 0;
-  char eta[32] = "";
-  if (p.fraction > 0.001 && !p.final) {
-    double const left = p.seconds * (1 - p.fraction) / p.fraction;
-    std::snprintf(eta, sizeof eta, "  %3.0f%%  ETA %.0fs", 100 * p.fraction, std::ceil(left));
-  }
-  std::fprintf(stderr, "\rpresign: %llu objects  %.2f M URLs/s  %.1f MB%s%s",
-               static_cast<unsigned long long>(p.objects), rate / 1e6,
-               static_cast<double>(p.bytes) / 1e6, eta, p.final ? "\n" : "   ");
-  std::fflush(stderr);
 }
 
 Result<void> write_summary(std::string const& path, engine::RunStats const& s, SignOptions const& o,

@@ -2,6 +2,7 @@
 /// Shared by the provider runners: URI parsing, error reporting and the job itself.
 
 #include "exit_codes.hpp"
+#include "progress.hpp"
 #include "sign_command.hpp"
 #include "presign/core/time.hpp"
 #include "presign/engine/pipeline.hpp"
@@ -42,6 +43,7 @@ inline Result<BucketUri> parse_bucket_uri(std::string const& uri) {
 }
 
 inline int fail(Error const& e) {
+  end_progress_line();
   std::fprintf(stderr, "presign: %s\n", e.detail.c_str());
   return exit_code_for(e.kind);
 }
@@ -61,13 +63,14 @@ struct ListingFlags {
   std::string start_after;
   int retry_max_attempts = 0;    ///< 0: the listing retry profile's default
   std::string retry_base_delay;  ///< empty: the profile's default (AWS, GCS 1 s; Azure 0.8 s)
+  bool quiet = false;            ///< --quiet: retries are not reported (progress.hpp)
 };
 
 template <class O>
 ListingFlags listing_flags(O const& o) {
   return ListingFlags{o.endpoint,    o.region,        o.addressing,  o.credentials,
                       o.access_token, o.ca_bundle,    o.no_verify_ssl, o.page_size,
-                      o.start_after, o.retry_max_attempts, o.retry_base_delay};
+                      o.start_after, o.retry_max_attempts, o.retry_base_delay, o.quiet};
 }
 
 /// Registers the listing-only options (the ones `sign` without --keys-from and `ls` share;
@@ -139,8 +142,7 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 /// The key file's warnings (CRLF, URIs, `aws s3 ls` lines, repeats, no keys), one line each.
 void print_key_file_warnings(JobSource const& js);
 
-/// Progress line on stderr (TTY only), the summary file, exit status.
-void print_progress(engine::Progress const& p);
+/// The summary file (the progress line is progress.hpp's).
 Result<void> write_summary(std::string const& path, engine::RunStats const& stats,
                            SignOptions const& o, io::Format format);
 

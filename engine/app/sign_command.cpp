@@ -161,7 +161,8 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
                   "after a crash (needs --output)");
   cmd->add_flag("--resume", o.resume,
                 "continue the job recorded in --checkpoint (starts fresh if there is none)");
-  cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
+  cmd->add_flag("--quiet", o.quiet,
+                "no progress line (terminal only) and no listing retry reports on stderr");
   cmd->add_option("--summary", o.summary, "write a JSON run summary to FILE");
   cmd->add_option("--compress", o.compress,
                   "zstd or zstd:LEVEL (1-19, default 1): compress the output (one frame per batch, "

@@ -106,7 +106,7 @@ class AzurePageFetcher final : public PageFetcher {
         return e;
       }
       return {};
-    });
+    }, page_label(req));
     if (!result) {
       key_bytes.resize(entry);
       page.clear();

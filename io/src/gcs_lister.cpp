@@ -217,7 +217,7 @@ class ServiceAccountTokenProvider final : public AccessTokenProvider {
         return e;
       }
       return parsed;
-    });
+    }, "token request");
     wipe(req.body);
     if (!got) {
       Error e = got.error();
@@ -298,7 +298,7 @@ class GcsPageFetcher final : public PageFetcher {
         }
         return {};
       }
-    });
+    }, page_label(req));
     if (!result || token_failure) {
       key_bytes.resize(entry);
       page.clear();

@@ -293,6 +293,7 @@ class ListingSource final : public ObjectSource {
         if (pos_.pages == 0 && !resumed_) req.start_after = options_.start_after;
         if (!req.token.empty()) seen_.insert(hash_token(req.token));
         std::uint64_t const page_no = pos_.pages + 1;
+        req.page_number = page_no;
         slot->keys.clear();
         auto fetched = fetcher_->fetch(req, slot->page, slot->keys);
         {
@@ -398,6 +399,10 @@ class ListingSource final : public ObjectSource {
 };
 
 }  // namespace
+
+std::string page_label(ListRequest const& req) {
+  return req.page_number == 0 ? std::string("listing page") : "page " + std::to_string(req.page_number);
+}
 
 std::unique_ptr<ObjectSource> make_listing_source(std::unique_ptr<PageFetcher> fetcher,
                                                   ListingOptions options) {

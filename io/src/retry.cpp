@@ -322,13 +322,14 @@ RetryPolicy::RetryPolicy(RetryOptions options, RetryEnv env)
   options_.max_attempts = std::max(1, options_.max_attempts);
 }
 
-RetryPolicy::Call RetryPolicy::begin() {
+RetryPolicy::Call RetryPolicy::begin(std::string what) {
   {
     std::lock_guard lock(stats_mutex_);
     ++stats_.calls;
   }
   Call c;
   c.started = env_.now();
+  c.what = std::move(what);
   return c;
 }
 
@@ -428,6 +429,17 @@ Result<milliseconds> RetryPolicy::on_failure(Call& call,
     std::lock_guard lock(stats_mutex_);
     ++stats_.retries;
   }
+  if (env_.on_retry) {
+    std::string const reason = retry_reason(last);
+    RetryEvent ev;
+    ev.kind = RetryEvent::Kind::kRetry;
+    ev.what = call.what;
+    ev.reason = reason;
+    ev.attempt = call.attempts;
+    ev.max_attempts = options_.max_attempts;
+    ev.delay = delay;
+    env_.on_retry(ev);
+  }
   return delay;
 }
 
@@ -435,6 +447,14 @@ void RetryPolicy::on_success(Call const& call) {
   {
     std::lock_guard lock(stats_mutex_);
     ++stats_.attempts;
+  }
+  if (call.attempts > 1 && env_.on_retry) {
+    RetryEvent ev;
+    ev.kind = RetryEvent::Kind::kRecovered;
+    ev.what = call.what;
+    ev.attempt = call.attempts;
+    ev.max_attempts = options_.max_attempts;
+    env_.on_retry(ev);
   }
   if (!options_.use_quota) return;
   // botocore quota.py: a first-try success refills one token; a success after retries
@@ -449,6 +469,27 @@ RetryStats RetryPolicy::stats() const {
 
 // ---------------------------------------------------------------------------------------------
 // Hints, codes, errors
+
+std::string retry_reason(Error const& error) {
+  std::string_view d = error.detail;
+  // Drop everything up to the end of the first "METHOD scheme://host/path: " (the request is
+  // the same on every retry, and what precedes it names the listing or the account).
+  if (auto const scheme = d.find("://"); scheme != std::string_view::npos) {
+    auto const space = d.rfind(' ', scheme);
+    if (space != std::string_view::npos && space > 0) {
+      auto const word = d.rfind(' ', space - 1);
+      auto const method = d.substr(word == std::string_view::npos ? 0 : word + 1,
+                                   space - (word == std::string_view::npos ? 0 : word + 1));
+      bool const is_method = !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
+        return c >= 'A' && c <= 'Z';
+      });
+      auto const colon = d.find(": ", scheme);
+      if (is_method && colon != std::string_view::npos) d.remove_prefix(colon + 2);
+    }
+  }
+  if (d.empty()) d = error.provider_code;
+  return printable_prefix(d, 160);
+}
 
 std::optional<milliseconds> parse_retry_after(std::string_view value,
                                               std::chrono::system_clock::time_point now) {

@@ -113,7 +113,7 @@ class S3PageFetcher final : public PageFetcher {
         return e;
       }
       return {};
-    });
+    }, page_label(req));
     if (!result) {
       key_bytes.resize(entry);
       page.clear();

@@ -32,7 +32,14 @@ struct ListRequest {
   std::string token;        ///< continuation token / marker / pageToken; empty: first page
   std::string start_after;  ///< S3 `start-after` (first page only; other providers: ignored)
   std::uint32_t page_size = 1000;  ///< S3 max-keys (≤1000), Azure maxresults (≤5000), GCS maxResults
+  /// 1-based number of the page in the listing, for messages only (a retry is reported as
+  /// "page N"); 0 when unknown.
+  std::uint64_t page_number = 0;
 };
+
+/// How a fetcher names the page of `req` to its retry observer: "page N" (or "listing page"
+/// when the number is unknown).
+std::string page_label(ListRequest const& req);
 
 /// Fetches one page of one provider's listing. Implementations: s3 (SigV4 header auth),
 /// azure (Shared Key), gcs (OAuth2 bearer token, or the S3-compatible XML API with HMAC

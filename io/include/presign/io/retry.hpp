@@ -96,13 +96,40 @@ struct RetryOptions {
   static RetryOptions for_listing(RetryProvider provider);
 };
 
-/// Clock, sleeper and randomness. Defaults: steady and system clocks, `sleep_for`, and a
-/// per-thread Mersenne Twister seeded from `std::random_device`.
+/// What a retry observer is told (see `RetryEnv::on_retry`). The views are valid during the
+/// call only.
+struct RetryEvent {
+  enum class Kind : std::uint8_t {
+    kRetry,      ///< attempt `attempt` failed; the next one starts after `delay`
+    kRecovered,  ///< the call succeeded at attempt `attempt` (> 1), after retries
+  };
+  Kind kind = Kind::kRetry;
+  /// What is retried, as the caller named it (`RetryPolicy::run`/`begin`): "page 3",
+  /// "token request"; empty when unnamed.
+  std::string_view what;
+  /// Why (kRetry only): `retry_reason` of the failure, e.g. "connection refused",
+  /// "HTTP 503 SlowDown: Please reduce your request rate." Never a URL's query, a header
+  /// or a response body beyond the provider's short message.
+  std::string_view reason;
+  int attempt = 1;       ///< 1-based number of the attempt that failed (kRetry) or succeeded
+  int max_attempts = 1;  ///< the policy's `max_attempts`
+  std::chrono::milliseconds delay{0};  ///< the sleep before the next attempt (kRetry)
+};
+
+/// Called on the thread running the call; must not throw and should be quick.
+using RetryObserver = std::function<void(RetryEvent const&)>;
+
+/// Clock, sleeper and randomness, and the retry observer. Defaults: steady and system clocks,
+/// `sleep_for`, a per-thread Mersenne Twister seeded from `std::random_device`, no observer.
 struct RetryEnv {
   std::function<std::chrono::steady_clock::time_point()> now;
   std::function<std::chrono::system_clock::time_point()> wall_now;  ///< for HTTP-date hints
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<double()> uniform01;  ///< in [0, 1)
+  /// Told about every retry (after the failed attempt, before the sleep) and about a
+  /// success after retries, so that a caller can report them (`presign` prints
+  /// "page 3: connection refused; retry 2/8 in 1.6 s"). Empty: nobody is told.
+  RetryObserver on_retry;
 
   static RetryEnv system();
 };
@@ -159,9 +186,11 @@ class RetryPolicy {
     int attempts = 1;  ///< attempts made so far, counting the one that just finished
     int tokens_taken = 0;
     std::chrono::steady_clock::time_point started{};
+    std::string what;  ///< for the observer's `RetryEvent::what`
   };
 
-  [[nodiscard]] Call begin();
+  /// `what` names the call for the retry observer ("page 3", "token request").
+  [[nodiscard]] Call begin(std::string what = {});
   /// Decides after a failed attempt. Returns the delay before the next attempt, or the
   /// error to return: `last` itself when it is not retryable, else `last` with its detail
   /// prefixed "gave up after N attempts (<reason>): ".
@@ -172,10 +201,11 @@ class RetryPolicy {
 
   /// Runs `attempt(AttemptContext&)` (which returns some `Result<T>`) until it succeeds, a
   /// failure is not retryable, or attempts, quota or time run out. Sleeps with the injected
-  /// sleeper between attempts. Returns the last result.
+  /// sleeper between attempts. Returns the last result. `what` names the call for the retry
+  /// observer (`RetryEnv::on_retry`).
   template <class F>
-  auto run(F&& attempt) -> std::invoke_result_t<F&, AttemptContext&> {
-    Call call = begin();
+  auto run(F&& attempt, std::string what = {}) -> std::invoke_result_t<F&, AttemptContext&> {
+    Call call = begin(std::move(what));
     for (;;) {
       AttemptContext ctx;
       ctx.attempt = call.attempts;
@@ -213,6 +243,13 @@ class RetryPolicy {
   mutable std::mutex stats_mutex_;
   RetryStats stats_;
 };
+
+/// The short reason of a failure for a retry report: `error.detail` without the leading
+/// request ("GET https://host/path: " and what precedes it), control characters blanked, cut
+/// at 160 bytes: "connection refused", "HTTP 503 SlowDown: Please reduce your request rate.".
+/// Details never carry a URL's query (describe_request) nor a response body beyond the
+/// provider's <Message>, so neither does the reason.
+std::string retry_reason(Error const& error);
 
 /// Parses a `Retry-After` value: delta-seconds (`120`) or an HTTP-date in any of the three
 /// RFC 9110 §5.6.7 forms (IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850
