@@ -68,8 +68,8 @@ for r in recs:
         problems.append("media_type %r, want IMAGE" % r.get("media_type"))
     if not r.get("row_data", "").startswith(url_prefix) or "?" not in r.get("row_data", ""):
         problems.append("row_data %r is not a presigned URL under %s" % (r.get("row_data"), url_prefix))
-for line in [b"presign: object 2 '\xff\xfe': " + why2.encode(),
-             ("presign: object 4 '%s': the Labelbox global key would be %d characters long; "
+for line in [b"presign: line 2 '\xff\xfe': " + why2.encode(),
+             ("presign: line 4 '%s': the Labelbox global key would be %d characters long; "
               "Labelbox allows at most 200" % (long, len(prefix) + len(long))).encode(),
              b"presign: 2 of 5 objects could not be signed"]:
     if line not in err:
