@@ -5,9 +5,7 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sys/resource.h>
 
 namespace presign::app {
 namespace {
@@ -260,43 +258,6 @@ void print_progress(engine::Progress const& p) {
                static_cast<unsigned long long>(p.objects), rate / 1e6,
                static_cast<double>(p.bytes) / 1e6, eta, p.final ? "\n" : "   ");
   std::fflush(stderr);
-}
-
-Result<void> write_summary(std::string const& path, engine::RunStats const& s, SignOptions const& o,
-                           io::Format format) {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  auto const& l = s.latency;
-  double const rate = s.wall_seconds > 0 ? static_cast<double>(s.objects) / s.wall_seconds : 0;
-  std::string out = "{";
-  auto num = [&](char const* k, double v, bool comma = true) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "\"%s\":%.17g%s", k, v, comma ? "," : "");
-    out += buf;
-  };
-  num("objects", static_cast<double>(s.objects));
-  num("errors", static_cast<double>(s.errors));
-  num("bytes", static_cast<double>(s.bytes));
-  num("wall_seconds", s.wall_seconds);
-  num("urls_per_second", rate);
-  num("threads", s.threads);
-  num("batches", static_cast<double>(s.batches));
-  num("peak_rss_bytes", static_cast<double>(ru.ru_maxrss) * 1024);
-  out += "\"format\":\"" + std::string(io::format_name(format)) + "\",";
-  out += "\"output\":\"";
-  io::append_json_escaped(out, o.output.empty() ? "-" : o.output);
-  out += "\",\"latency_ns\":{";
-  num("p50", static_cast<double>(l.quantile(0.50)));
-  num("p90", static_cast<double>(l.quantile(0.90)));
-  num("p99", static_cast<double>(l.quantile(0.99)));
-  num("p999", static_cast<double>(l.quantile(0.999)));
-  num("max", static_cast<double>(l.max()), false);
-  out += "}}\n";
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!(f << out) || !f.flush()) {
-    return make_error(ErrorKind::kIo, "cannot write summary " + path);
-  }
-  return {};
 }
 
 }  // namespace presign::app

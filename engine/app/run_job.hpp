@@ -3,6 +3,7 @@
 
 #include "exit_codes.hpp"
 #include "sign_command.hpp"
+#include "summary.hpp"
 #include "presign/core/time.hpp"
 #include "presign/engine/pipeline.hpp"
 #include "presign/io/key_file_source.hpp"
@@ -41,8 +42,15 @@ inline Result<BucketUri> parse_bucket_uri(std::string const& uri) {
   return u;
 }
 
+/// The last failure `fail` reported (for the run summary); empty when none was.
+inline std::optional<Error>& last_failure() {
+  static std::optional<Error> e;
+  return e;
+}
+
 inline int fail(Error const& e) {
   std::fprintf(stderr, "presign: %s\n", e.detail.c_str());
+  last_failure() = e;
   return exit_code_for(e.kind);
 }
 
@@ -137,14 +145,15 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 
 /// Progress line on stderr (TTY only), the summary file, exit status.
 void print_progress(engine::Progress const& p);
-Result<void> write_summary(std::string const& path, engine::RunStats const& stats,
-                           SignOptions const& o, io::Format format);
 
 /// Signs every object of the job's source (the key file, or the bucket listing; see
 /// open_job_source) and writes the records. Returns the process exit code.
 template <signers::Signer S>
 int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
   std::string const fingerprint = job_fingerprint(o, format, expires_at);
+  JobReport scratch_report;
+  JobReport& report = o.report ? *o.report : scratch_report;
+  report.expires_at = expires_at;
   // Before the source is opened: a checkpoint of another job must not steer its seek.
   if (o.resume_state && o.resume_state->fingerprint != fingerprint) {
     return fail(make_error(ErrorKind::kUsage,
@@ -179,9 +188,17 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
     if (o.resume_state) {
       popts.start = *o.resume_state;
       popts.resuming = true;
+      if (!o.resume_state->complete) {
+        std::fprintf(stderr, "presign: resuming from %s: %llu objects already written\n",
+                     o.checkpoint.c_str(), static_cast<unsigned long long>(o.resume_state->objects));
+      }
       if (o.resume_state->complete) {
         // Killed while publishing: nothing is left to sign, only the rename to finish.
         auto const& st = *o.resume_state;
+        report.stats.objects = st.objects;
+        report.stats.errors = st.errors;
+        report.stats.bytes = st.output_bytes;
+        report.stats.resumed = true;
         if (auto r = io::finish_resumable_output(o.output, st.part_path, st.output_bytes); !r) {
           return fail(r.error());
         }
@@ -212,6 +229,7 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   io::RecordFormatter formatter(format, format_rfc3339(expires_at));
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
   if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
+  popts.failure_stats = &report.stats;
   auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);
   if (!stats) {
     if (checkpoint) {
@@ -220,13 +238,12 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
     }
     return fail(listing ? as_listing_failure(stats.error()) : stats.error());
   }
-  if (!o.summary.empty()) {
-    if (auto r = write_summary(o.summary, *stats, o, format); !r) return fail(r.error());
-  }
-  if (stats->errors > 0) {
+  report.stats = std::move(*stats);
+  auto const& done = report.stats;
+  if (done.errors > 0) {
     std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (listed above)\n",
-                 static_cast<unsigned long long>(stats->errors),
-                 static_cast<unsigned long long>(stats->objects));
+                 static_cast<unsigned long long>(done.errors),
+                 static_cast<unsigned long long>(done.objects));
     return kPartial;
   }
   return kOk;

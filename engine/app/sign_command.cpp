@@ -138,7 +138,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   return cmd;
 }
 
-int run_sign(SignOptions const& o) {
+namespace {
+
+int run_sign_job(SignOptions const& o, JobReport& report) {
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
   auto format = io::parse_format(o.format);
@@ -147,6 +149,7 @@ int run_sign(SignOptions const& o) {
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
   SignOptions opts = o;
+  opts.report = &report;
   if (!o.compress.empty() && o.compress != "zstd" &&
       !(o.compress.starts_with("zstd:") && o.compress.size() <= 7 &&
         std::atoi(o.compress.c_str() + 5) >= 1 && std::atoi(o.compress.c_str() + 5) <= 19 &&
@@ -188,6 +191,8 @@ int run_sign(SignOptions const& o) {
   SigningTime const when = fixed ? *fixed
                                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   opts.when = when;
+  report.signing_time = when;
+  report.expires_at = when + std::chrono::seconds{*expires};
   // RFC 3339 has four-digit years; an expiry past 9999 cannot even be written down.
   if (when < SigningTime{} ||
       when + std::chrono::seconds{*expires} > SigningTime{std::chrono::seconds{253402300799}}) {
@@ -198,6 +203,26 @@ int run_sign(SignOptions const& o) {
   if (uri->scheme == "az") return run_azure(*uri, opts, *format, *expires, when);
   return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
                                                 "://' (supported: s3://, gs://, az://)"));
+}
+
+}  // namespace
+
+int run_sign(SignOptions const& o) {
+  // A summary that could not be written at the end is refused before any work (and before
+  // any output file exists).
+  if (!o.summary.empty()) {
+    if (auto r = check_summary_path(o.summary); !r) return fail(r.error());
+  }
+  JobReport report;
+  last_failure().reset();
+  int const rc = run_sign_job(o, report);
+  if (o.summary.empty()) return rc;
+  report.error = last_failure();
+  if (auto r = write_summary(o.summary, report, o, rc); !r) {
+    int const code = fail(r.error());
+    return rc == kOk ? code : rc;
+  }
+  return rc;
 }
 
 }  // namespace presign::app

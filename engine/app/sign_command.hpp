@@ -13,6 +13,8 @@
 
 namespace presign::app {
 
+struct JobReport;  // summary.hpp
+
 struct SignOptions {
   std::string uri;  ///< s3://BUCKET[/PREFIX]
   /// --keys-from FILE|-: sign these keys. Empty: list the bucket under the URI's prefix.
@@ -59,6 +61,8 @@ struct SignOptions {
   std::optional<engine::CheckpointState> resume_state;
   /// Filled by run_sign: the instant the whole job signs at (fixed across resumes).
   SigningTime when{};
+  /// Set by run_sign: where the job records its counts and times for --summary.
+  JobReport* report = nullptr;
 };
 
 /// Registers `sign` and its options on `app`; the returned subcommand holds the examples.

@@ -255,24 +255,34 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
     stats.objects = state.objects;
     stats.errors = state.errors;
     stats.bytes = state.output_bytes;
+    stats.objects_this_run = state.objects - (options.resuming ? options.start.objects : 0);
+    stats.resumed = options.resuming;
     stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  if (writer_failure) return *writer_failure;
-  if (source_failure) return *source_failure;
+  // A failed run still reports how far it got (for the run summary).
+  auto failed = [&](Error e) -> Result<RunStats> {
+    if (options.failure_stats) {
+      finish_stats();
+      *options.failure_stats = stats;
+    }
+    return e;
+  };
+  if (writer_failure) return failed(*writer_failure);
+  if (source_failure) return failed(*source_failure);
 
-  if (auto r = emit(format.footer(state.any_record)); !r) return r.error();
+  if (auto r = emit(format.footer(state.any_record)); !r) return failed(r.error());
   if (options.checkpoint) {
     // Record "finished, N bytes" before publishing: a kill between the rename below and the
     // checkpoint's removal then resumes into finish_resumable_output instead of a missing
     // partial file.
     state.complete = true;
-    if (auto r = sink.sync(); !r) return r.error();
-    if (auto r = options.checkpoint->write(state); !r) return r.error();
+    if (auto r = sink.sync(); !r) return failed(r.error());
+    if (auto r = options.checkpoint->write(state); !r) return failed(r.error());
   }
-  if (auto r = sink.commit(); !r) return r.error();
+  if (auto r = sink.commit(); !r) return failed(r.error());
   if (options.checkpoint) {
     // The output is published: the checkpoint has nothing left to protect.
-    if (auto r = options.checkpoint->remove(); !r) return r.error();
+    if (auto r = options.checkpoint->remove(); !r) return failed(r.error());
   }
   finish_stats();
   if (options.on_progress) {

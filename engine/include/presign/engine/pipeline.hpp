@@ -126,6 +126,8 @@ struct Progress {
   bool final = false;         ///< the last call, after the job ended
 };
 
+struct RunStats;
+
 struct PipelineOptions {
   unsigned threads = 0;     ///< signing threads; 0 = all cores
   /// Batches alive at once (ring capacity); 0 = 4 per thread, at least 8: enough that every
@@ -145,6 +147,9 @@ struct PipelineOptions {
   /// compressed on the signing workers; header, separators and footer are frames of their
   /// own. Frames depend only on the data, so a resumed job is still byte-identical.
   int zstd_level = 0;
+  /// When set, receives the counts of a run that fails (objects written so far, batches,
+  /// latency), e.g. for a run summary; a successful run returns them instead.
+  RunStats* failure_stats = nullptr;
 };
 
 struct RunStats {
@@ -152,6 +157,8 @@ struct RunStats {
   std::uint64_t errors = 0;   ///< of which failed (error records / left out)
   std::uint64_t bytes = 0;    ///< bytes of output (whole file)
   std::uint64_t batches = 0;  ///< batches written by this run
+  std::uint64_t objects_this_run = 0;  ///< objects written by this run (`objects` minus the resumed ones)
+  bool resumed = false;       ///< the run continued a checkpointed job
   unsigned threads = 0;
   double wall_seconds = 0;
   LatencyHistogram latency;   ///< per object: page arrival → its record written
