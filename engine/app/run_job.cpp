@@ -92,6 +92,7 @@ class PrimedSource final : public io::ObjectSource {
   }
 
   [[nodiscard]] double fraction_done() const override { return inner_->fraction_done(); }
+  void cancel() noexcept override { inner_->cancel(); }
 
  private:
   // Copies the first batch into the engine's pooled one. The keys are views into `data`, so
@@ -212,7 +213,20 @@ Result<JobSource> open_job_source(SignOptions const& o, std::string const& resum
     return js;
   }
   auto primed = std::make_unique<PrimedSource>(std::move(listing));
-  if (auto r = primed->prime(resume_position); !r) return as_listing_failure(r.error());
+  Result<void> r;
+  {
+    // SIGINT/SIGTERM while the first page is fetched (or its retries back off) stops it.
+    interrupt::CancelHook const hook([p = primed.get()] { p->cancel(); });
+    r = primed->prime(resume_position);
+  }
+  if (!r) {
+    if (interrupt::requested()) {
+      (void)primed.release();  // a request may still be on the wire: do not wait for it
+      return make_error(ErrorKind::kCancelled, std::string("interrupted (") +
+                                                   interrupt::signal_name() + "); no output written");
+    }
+    return as_listing_failure(r.error());
+  }
   js.source = std::move(primed);
   return js;
 }

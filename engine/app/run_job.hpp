@@ -2,6 +2,7 @@
 /// Shared by the provider runners: URI parsing, error reporting and the job itself.
 
 #include "exit_codes.hpp"
+#include "interrupt.hpp"
 #include "sign_command.hpp"
 #include "summary.hpp"
 #include "presign/core/time.hpp"
@@ -51,7 +52,25 @@ inline std::optional<Error>& last_failure() {
 inline int fail(Error const& e) {
   std::fprintf(stderr, "presign: %s\n", e.detail.c_str());
   last_failure() = e;
-  return exit_code_for(e.kind);
+  // Interrupted: 128 + the signal (130 SIGINT, 143 SIGTERM), as a shell reports it.
+  return e.kind == ErrorKind::kCancelled ? interrupt::exit_code() : exit_code_for(e.kind);
+}
+
+/// The error of a job stopped by SIGINT/SIGTERM; `what` says what became of the output.
+inline Error interrupted_error(std::string const& what) {
+  return make_error(ErrorKind::kCancelled,
+                    std::string("interrupted (") + interrupt::signal_name() + "); " + what);
+}
+
+/// The sink for `--output PATH` without a checkpoint: standard output for "" or "-"; a
+/// character device, FIFO or socket (or a symlink to one) written in place; otherwise the
+/// atomic file sink, at a symlink's target when PATH is a symlink to a regular file.
+inline Result<std::unique_ptr<io::OutputSink>> open_output(std::string const& path) {
+  if (path.empty() || path == "-") return io::make_fd_sink(STDOUT_FILENO, "standard output");
+  auto target = io::resolve_output_target(path);
+  if (!target) return target.error();
+  if (target->in_place) return io::make_in_place_sink(target->path);
+  return io::make_atomic_file_sink(target->path);
 }
 
 /// The options of a bucket listing, shared by `presign sign` (without --keys-from) and
@@ -168,6 +187,12 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   if (!opened) return fail(opened.error());
   auto& source = opened->source;
   bool const listing = opened->listing;
+  // The first SIGINT/SIGTERM cuts a listing's wait or backoff short; the pipeline then stops.
+  interrupt::CancelHook const cancel_listing([src = source.get()] { src->cancel(); });
+  if (interrupt::requested()) {
+    if (listing) (void)source.release();  // a prefetch may be on the wire: do not wait for it
+    return fail(interrupted_error("no output written"));
+  }
 
   engine::PipelineOptions popts;
   popts.threads = o.threads;
@@ -176,11 +201,18 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   popts.start.signing_time = o.when.time_since_epoch().count();
   std::optional<engine::CheckpointWriter> checkpoint;
   std::unique_ptr<io::OutputSink> sink;
-  if (o.output.empty() || o.output == "-") {
-    sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
-  } else if (!o.checkpoint.empty()) {
+  if (o.checkpoint.empty()) {
+    auto s = open_output(o.output);
+    if (!s) return fail(s.error());
+    sink = std::move(*s);
+  } else {
     // Lock the job before touching its partial output: a second process must not truncate
     // or append to the file the first one is writing.
+    // A symlink to a regular file is published at its target (run_sign refused anything
+    // that is not a regular file or a new path).
+    auto target = io::resolve_output_target(o.output);
+    if (!target) return fail(target.error());
+    std::string const& out_path = target->path;
     auto ck = engine::CheckpointWriter::open(o.checkpoint);
     if (!ck) return fail(ck.error());
     checkpoint.emplace(std::move(*ck));
@@ -199,7 +231,7 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
         report.stats.errors = st.errors;
         report.stats.bytes = st.output_bytes;
         report.stats.resumed = true;
-        if (auto r = io::finish_resumable_output(o.output, st.part_path, st.output_bytes); !r) {
+        if (auto r = io::finish_resumable_output(out_path, st.part_path, st.output_bytes); !r) {
           return fail(r.error());
         }
         if (auto r = checkpoint->remove(); !r) return fail(r.error());
@@ -214,24 +246,37 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
       }
     }
     std::string const part = o.resume_state ? o.resume_state->part_path
-                                            : io::resumable_part_path(o.output);
+                                            : io::resumable_part_path(out_path);
     popts.start.part_path = part;
     auto s = io::make_resumable_file_sink(
-        o.output, part,
+        out_path, part,
         o.resume_state ? std::optional<std::uint64_t>(o.resume_state->output_bytes) : std::nullopt);
     if (!s) return fail(s.error());
     sink = std::move(*s);
-  } else {
-    auto s = io::make_atomic_file_sink(o.output);
-    if (!s) return fail(s.error());
-    sink = std::move(*s);
   }
+  // A second signal exits at once; without a checkpoint it takes the partial file with it.
+  if (!checkpoint) interrupt::set_cleanup_file(sink->part_path());
+  struct ClearCleanup {
+    ~ClearCleanup() { interrupt::set_cleanup_file({}); }
+  } const clear_cleanup;
+  popts.cancel = &interrupt::flag();
   io::RecordFormatter formatter(format, format_rfc3339(expires_at));
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
   if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
   popts.failure_stats = &report.stats;
   auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);
   if (!stats) {
+    if (stats.error().kind == ErrorKind::kCancelled) {
+      // A listing request may still be on the wire: do not wait for it to time out.
+      if (listing) (void)source.release();
+      if (checkpoint) {
+        return fail(interrupted_error(
+            "progress saved in " + o.checkpoint + " (" + std::to_string(report.stats.objects) +
+            " objects written); rerun the same command with --resume to continue"));
+      }
+      return fail(interrupted_error(sink->part_path().empty() ? "the output is incomplete"
+                                                               : "no output written"));
+    }
     if (checkpoint) {
       std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",
                    o.checkpoint.c_str());

@@ -81,7 +81,8 @@ Examples:
       --checkpoint urls.ck --resume
 
 Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
-            3 credentials/configuration, 4 local I/O, 5 listing, 10 internal.)");
+            3 credentials/configuration, 4 local I/O, 5 listing, 10 internal,
+            130/143 interrupted by SIGINT/SIGTERM.)");
   cmd->add_option("uri", o.uri,
                   "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]")
       ->required();
@@ -108,7 +109,8 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
                   "signed Content-Type override");
   cmd->add_option("--format", o.format, "ndjson|labelbox|csv|tsv|urls (default ndjson)")
       ->check(CLI::IsMember({"ndjson", "labelbox", "csv", "tsv", "urls"}));
-  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
+  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600 (a device or FIFO is "
+                  "written in place)");
   cmd->add_option("--threads", o.threads, "signing threads (default: all cores)")
       ->check(CLI::Range(1U, 1024U));
   cmd->add_option("--checkpoint", o.checkpoint,
@@ -162,6 +164,17 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   if (!opts.checkpoint.empty() && (opts.output.empty() || opts.output == "-")) {
     return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output FILE (stdout cannot be resumed)"));
   }
+  if (!opts.checkpoint.empty()) {
+    // A device, FIFO or socket is written in place: nothing of it can be truncated back to
+    // a checkpoint or published at the end.
+    auto target = io::resolve_output_target(opts.output);
+    if (!target) return fail(target.error());
+    if (target->in_place) {
+      return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output to be a regular file (or a new "
+                                                "path): " + opts.output + " is a device, FIFO or socket, "
+                                                "written as it goes, which cannot be resumed"));
+    }
+  }
   std::optional<SigningTime> fixed;
   if (!o.signing_time.empty()) {
     auto t = parse_rfc3339(o.signing_time);
@@ -213,6 +226,7 @@ int run_sign(SignOptions const& o) {
   if (!o.summary.empty()) {
     if (auto r = check_summary_path(o.summary); !r) return fail(r.error());
   }
+  interrupt::Graceful const graceful;  // SIGINT/SIGTERM stop the job cleanly (interrupt.hpp)
   JobReport report;
   last_failure().reset();
   int const rc = run_sign_job(o, report);

@@ -200,6 +200,9 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   // the same reason each batch is handed to the signing stage through `handoff`.
   std::mutex input_mu;
   std::uint64_t next_seq = first_seq;
+  auto cancel_requested = [&] {
+    return options.cancel != nullptr && options.cancel->load(std::memory_order_acquire);
+  };
   std::vector<std::atomic<std::uint64_t>> handoff(capacity);
   tbb::task_arena arena(static_cast<int>(threads));
   arena.execute([&] {
@@ -209,14 +212,14 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& fc) -> io::Batch* {
               std::lock_guard lock(input_mu);
-              if (!ring.wait_for_room(next_seq)) {
+              if (cancel_requested() || !ring.wait_for_room(next_seq)) {
                 fc.stop();
                 return nullptr;
               }
               io::Batch* b = &batches[next_seq % capacity];
               auto more = source.next(*b);
               progress_fraction.store(source.fraction_done(), std::memory_order_relaxed);
-              if (!more) source_failure = more.error();
+              if (!more && !cancel_requested()) source_failure = more.error();
               if (!more || !*more) {
                 fc.stop();
                 return nullptr;
@@ -269,6 +272,8 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   };
   if (writer_failure) return failed(*writer_failure);
   if (source_failure) return failed(*source_failure);
+  // Stopped on request: what was read is written (and checkpointed), nothing is published.
+  if (cancel_requested()) return failed(make_error(ErrorKind::kCancelled, "interrupted"));
 
   if (auto r = emit(format.footer(state.any_record)); !r) return failed(r.error());
   if (options.checkpoint) {

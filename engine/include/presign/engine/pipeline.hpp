@@ -21,6 +21,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -150,6 +151,11 @@ struct PipelineOptions {
   /// When set, receives the counts of a run that fails (objects written so far, batches,
   /// latency), e.g. for a run summary; a successful run returns them instead.
   RunStats* failure_stats = nullptr;
+  /// When set and it becomes true (SIGINT/SIGTERM), the input stops reading, the batches
+  /// already read are written (and checkpointed), and the run returns an Error of kind
+  /// kCancelled without committing the sink. A source error seen once it is set (a listing
+  /// cancelled along with it) counts as the cancellation.
+  std::atomic<bool> const* cancel = nullptr;
 };
 
 struct RunStats {
