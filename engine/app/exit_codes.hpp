@@ -13,6 +13,7 @@ enum ExitCode : int {
   kIo = 4,            ///< a local file could not be read or written; no output published
   kListingFailed = 5, ///< listing the bucket failed (network, server); no output published
   kInternal = 10,     ///< a bug
+  kInterrupted = 130, ///< SIGINT (143 for SIGTERM: 128 + the signal)
 };
 
 constexpr int exit_code_for(ErrorKind k) noexcept {
@@ -24,6 +25,7 @@ constexpr int exit_code_for(ErrorKind k) noexcept {
     case ErrorKind::kNetwork:
     case ErrorKind::kProtocol: return kListingFailed;
     case ErrorKind::kInternal: return kInternal;
+    case ErrorKind::kCancelled: return kInterrupted;
   }
   return kInternal;
 }

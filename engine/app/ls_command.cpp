@@ -166,20 +166,27 @@ int run_ls(LsOptions const& o) {
   auto queue = std::make_shared<MetaQueue>();
   auto source = io::make_listing_source(
       std::make_unique<MetadataTap>(std::move(setup->fetcher), queue), std::move(setup->options));
+  // SIGINT/SIGTERM cancel the listing (a request waiting or a retry backing off) and stop.
+  interrupt::Graceful const graceful;
+  interrupt::CancelHook const cancel_listing([src = source.get()] { src->cancel(); });
+  auto interrupted = [&](char const* what) {
+    (void)source.release();  // a request may still be on the wire: do not wait for it
+    return fail(interrupted_error(what));
+  };
 
   // The first page before the output: a failed listing leaves no file behind.
   io::Batch batch;
   auto more = source->next(batch);
+  if (interrupt::requested()) return interrupted("no output written");
   if (!more) return fail(as_listing_failure(more.error()));
 
-  std::unique_ptr<io::OutputSink> sink;
-  if (o.output.empty() || o.output == "-") {
-    sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
-  } else {
-    auto s = io::make_atomic_file_sink(o.output);
-    if (!s) return fail(s.error());
-    sink = std::move(*s);
-  }
+  auto opened = open_output(o.output);
+  if (!opened) return fail(opened.error());
+  std::unique_ptr<io::OutputSink> sink = std::move(*opened);
+  interrupt::set_cleanup_file(sink->part_path());
+  struct ClearCleanup {
+    ~ClearCleanup() { interrupt::set_cleanup_file({}); }
+  } const clear_cleanup;
 
   bool const progress = !o.quiet && ::isatty(STDERR_FILENO);
   auto const started = std::chrono::steady_clock::now();
@@ -232,6 +239,10 @@ int run_ls(LsOptions const& o) {
       }
     }
     more = source->next(batch);
+    if (interrupt::requested()) {
+      end_progress_line();
+      return interrupted(sink->part_path().empty() ? "the output is incomplete" : "no output written");
+    }
     if (!more) return fail(as_listing_failure(more.error()));  // fail ends the progress line
   }
   if (auto r = sink->commit(); !r) return fail(r.error());

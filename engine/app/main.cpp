@@ -2,6 +2,7 @@
 #include "bench_command.hpp"
 #include "cli_errors.hpp"
 #include "exit_codes.hpp"
+#include "interrupt.hpp"
 #include "ls_command.hpp"
 #include "sign_command.hpp"
 
@@ -17,6 +18,8 @@
 #endif
 
 int main(int argc, char** argv) {
+  // First, before any thread (TBB, listing, HTTP) exists, so that all of them inherit the mask.
+  presign::app::interrupt::install();
   CLI::App app{"presign: signed URLs for every object of a bucket, millions per second"};
   app.set_version_flag("--version", std::string("presign ") + PRESIGN_VERSION);
   app.require_subcommand(1);

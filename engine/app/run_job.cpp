@@ -5,9 +5,7 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sys/resource.h>
 
 namespace presign::app {
 namespace {
@@ -94,6 +92,7 @@ class PrimedSource final : public io::ObjectSource {
   }
 
   [[nodiscard]] double fraction_done() const override { return inner_->fraction_done(); }
+  void cancel() noexcept override { inner_->cancel(); }
 
  private:
   // Copies the first batch into the engine's pooled one. The keys are views into `data`, so
@@ -220,7 +219,20 @@ Result<JobSource> open_job_source(SignOptions const& o, std::string const& resum
     return js;
   }
   auto primed = std::make_unique<PrimedSource>(std::move(listing));
-  if (auto r = primed->prime(resume_position); !r) return as_listing_failure(r.error());
+  Result<void> r;
+  {
+    // SIGINT/SIGTERM while the first page is fetched (or its retries back off) stops it.
+    interrupt::CancelHook const hook([p = primed.get()] { p->cancel(); });
+    r = primed->prime(resume_position);
+  }
+  if (!r) {
+    if (interrupt::requested()) {
+      (void)primed.release();  // a request may still be on the wire: do not wait for it
+      return make_error(ErrorKind::kCancelled, std::string("interrupted (") +
+                                                   interrupt::signal_name() + "); no output written");
+    }
+    return as_listing_failure(r.error());
+  }
   js.source = std::move(primed);
   return js;
 }
@@ -266,43 +278,6 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 void print_key_file_warnings(JobSource const& js) {
   if (js.key_file == nullptr) return;
   for (auto const& w : js.key_file->warnings()) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
-}
-
-Result<void> write_summary(std::string const& path, engine::RunStats const& s, SignOptions const& o,
-                           io::Format format) {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  auto const& l = s.latency;
-  double const rate = s.wall_seconds > 0 ? static_cast<double>(s.objects) / s.wall_seconds : 0;
-  std::string out = "{";
-  auto num = [&](char const* k, double v, bool comma = true) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "\"%s\":%.17g%s", k, v, comma ? "," : "");
-    out += buf;
-  };
-  num("objects", static_cast<double>(s.objects));
-  num("errors", static_cast<double>(s.errors));
-  num("bytes", static_cast<double>(s.bytes));
-  num("wall_seconds", s.wall_seconds);
-  num("urls_per_second", rate);
-  num("threads", s.threads);
-  num("batches", static_cast<double>(s.batches));
-  num("peak_rss_bytes", static_cast<double>(ru.ru_maxrss) * 1024);
-  out += "\"format\":\"" + std::string(io::format_name(format)) + "\",";
-  out += "\"output\":\"";
-  io::append_json_escaped(out, o.output.empty() ? "-" : o.output);
-  out += "\",\"latency_ns\":{";
-  num("p50", static_cast<double>(l.quantile(0.50)));
-  num("p90", static_cast<double>(l.quantile(0.90)));
-  num("p99", static_cast<double>(l.quantile(0.99)));
-  num("p999", static_cast<double>(l.quantile(0.999)));
-  num("max", static_cast<double>(l.max()), false);
-  out += "}}\n";
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!(f << out) || !f.flush()) {
-    return make_error(ErrorKind::kIo, "cannot write summary " + path);
-  }
-  return {};
 }
 
 }  // namespace presign::app

@@ -3,7 +3,9 @@
 
 #include "exit_codes.hpp"
 #include "progress.hpp"
+#include "interrupt.hpp"
 #include "sign_command.hpp"
+#include "summary.hpp"
 #include "presign/core/time.hpp"
 #include "presign/engine/pipeline.hpp"
 #include "presign/io/key_file_source.hpp"
@@ -42,10 +44,35 @@ inline Result<BucketUri> parse_bucket_uri(std::string const& uri) {
   return u;
 }
 
+/// The last failure `fail` reported (for the run summary); empty when none was.
+inline std::optional<Error>& last_failure() {
+  static std::optional<Error> e;
+  return e;
+}
+
 inline int fail(Error const& e) {
   end_progress_line();
   std::fprintf(stderr, "presign: %s\n", e.detail.c_str());
-  return exit_code_for(e.kind);
+  last_failure() = e;
+  // Interrupted: 128 + the signal (130 SIGINT, 143 SIGTERM), as a shell reports it.
+  return e.kind == ErrorKind::kCancelled ? interrupt::exit_code() : exit_code_for(e.kind);
+}
+
+/// The error of a job stopped by SIGINT/SIGTERM; `what` says what became of the output.
+inline Error interrupted_error(std::string const& what) {
+  return make_error(ErrorKind::kCancelled,
+                    std::string("interrupted (") + interrupt::signal_name() + "); " + what);
+}
+
+/// The sink for `--output PATH` without a checkpoint: standard output for "" or "-"; a
+/// character device, FIFO or socket (or a symlink to one) written in place; otherwise the
+/// atomic file sink, at a symlink's target when PATH is a symlink to a regular file.
+inline Result<std::unique_ptr<io::OutputSink>> open_output(std::string const& path) {
+  if (path.empty() || path == "-") return io::make_fd_sink(STDOUT_FILENO, "standard output");
+  auto target = io::resolve_output_target(path);
+  if (!target) return target.error();
+  if (target->in_place) return io::make_in_place_sink(target->path);
+  return io::make_atomic_file_sink(target->path);
 }
 
 /// The options of a bucket listing, shared by `presign sign` (without --keys-from) and
@@ -142,15 +169,15 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 /// The key file's warnings (CRLF, URIs, `aws s3 ls` lines, repeats, no keys), one line each.
 void print_key_file_warnings(JobSource const& js);
 
-/// The summary file (the progress line is progress.hpp's).
-Result<void> write_summary(std::string const& path, engine::RunStats const& stats,
-                           SignOptions const& o, io::Format format);
 
 /// Signs every object of the job's source (the key file, or the bucket listing; see
 /// open_job_source) and writes the records. Returns the process exit code.
 template <signers::Signer S>
 int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
   std::string const fingerprint = job_fingerprint(o, format, expires_at);
+  JobReport scratch_report;
+  JobReport& report = o.report ? *o.report : scratch_report;
+  report.expires_at = expires_at;
   // Before the source is opened: a checkpoint of another job must not steer its seek.
   if (o.resume_state && o.resume_state->fingerprint != fingerprint) {
     return fail(make_error(ErrorKind::kUsage,
@@ -165,6 +192,12 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   if (!opened) return fail(opened.error());
   auto& source = opened->source;
   bool const listing = opened->listing;
+  // The first SIGINT/SIGTERM cuts a listing's wait or backoff short; the pipeline then stops.
+  interrupt::CancelHook const cancel_listing([src = source.get()] { src->cancel(); });
+  if (interrupt::requested()) {
+    if (listing) (void)source.release();  // a prefetch may be on the wire: do not wait for it
+    return fail(interrupted_error("no output written"));
+  }
 
   engine::PipelineOptions popts;
   popts.threads = o.threads;
@@ -173,11 +206,18 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   popts.start.signing_time = o.when.time_since_epoch().count();
   std::optional<engine::CheckpointWriter> checkpoint;
   std::unique_ptr<io::OutputSink> sink;
-  if (o.output.empty() || o.output == "-") {
-    sink = io::make_fd_sink(STDOUT_FILENO, "standard output");
-  } else if (!o.checkpoint.empty()) {
+  if (o.checkpoint.empty()) {
+    auto s = open_output(o.output);
+    if (!s) return fail(s.error());
+    sink = std::move(*s);
+  } else {
     // Lock the job before touching its partial output: a second process must not truncate
     // or append to the file the first one is writing.
+    // A symlink to a regular file is published at its target (run_sign refused anything
+    // that is not a regular file or a new path).
+    auto target = io::resolve_output_target(o.output);
+    if (!target) return fail(target.error());
+    std::string const& out_path = target->path;
     auto ck = engine::CheckpointWriter::open(o.checkpoint);
     if (!ck) return fail(ck.error());
     checkpoint.emplace(std::move(*ck));
@@ -185,10 +225,18 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
     if (o.resume_state) {
       popts.start = *o.resume_state;
       popts.resuming = true;
+      if (!o.resume_state->complete) {
+        std::fprintf(stderr, "presign: resuming from %s: %llu objects already written\n",
+                     o.checkpoint.c_str(), static_cast<unsigned long long>(o.resume_state->objects));
+      }
       if (o.resume_state->complete) {
         // Killed while publishing: nothing is left to sign, only the rename to finish.
         auto const& st = *o.resume_state;
-        if (auto r = io::finish_resumable_output(o.output, st.part_path, st.output_bytes); !r) {
+        report.stats.objects = st.objects;
+        report.stats.errors = st.errors;
+        report.stats.bytes = st.output_bytes;
+        report.stats.resumed = true;
+        if (auto r = io::finish_resumable_output(out_path, st.part_path, st.output_bytes); !r) {
           return fail(r.error());
         }
         if (auto r = checkpoint->remove(); !r) return fail(r.error());
@@ -203,37 +251,50 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
       }
     }
     std::string const part = o.resume_state ? o.resume_state->part_path
-                                            : io::resumable_part_path(o.output);
+                                            : io::resumable_part_path(out_path);
     popts.start.part_path = part;
     auto s = io::make_resumable_file_sink(
-        o.output, part,
+        out_path, part,
         o.resume_state ? std::optional<std::uint64_t>(o.resume_state->output_bytes) : std::nullopt);
     if (!s) return fail(s.error());
     sink = std::move(*s);
-  } else {
-    auto s = io::make_atomic_file_sink(o.output);
-    if (!s) return fail(s.error());
-    sink = std::move(*s);
   }
+  // A second signal exits at once; without a checkpoint it takes the partial file with it.
+  if (!checkpoint) interrupt::set_cleanup_file(sink->part_path());
+  struct ClearCleanup {
+    ~ClearCleanup() { interrupt::set_cleanup_file({}); }
+  } const clear_cleanup;
+  popts.cancel = &interrupt::flag();
   io::RecordFormatter formatter(format, format_rfc3339(expires_at), o.labelbox);
   engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
   if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
+  popts.failure_stats = &report.stats;
   auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);
   print_key_file_warnings(*opened);
   if (!stats) {
+    if (stats.error().kind == ErrorKind::kCancelled) {
+      // A listing request may still be on the wire: do not wait for it to time out.
+      if (listing) (void)source.release();
+      if (checkpoint) {
+        return fail(interrupted_error(
+            "progress saved in " + o.checkpoint + " (" + std::to_string(report.stats.objects) +
+            " objects written); rerun the same command with --resume to continue"));
+      }
+      return fail(interrupted_error(sink->part_path().empty() ? "the output is incomplete"
+                                                               : "no output written"));
+    }
     if (checkpoint) {
       std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",
                    o.checkpoint.c_str());
     }
     return fail(listing ? as_listing_failure(stats.error()) : stats.error());
   }
-  if (!o.summary.empty()) {
-    if (auto r = write_summary(o.summary, *stats, o, format); !r) return fail(r.error());
-  }
-  if (stats->errors > 0) {
+  report.stats = std::move(*stats);
+  auto const& done = report.stats;
+  if (done.errors > 0) {
     std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (listed above)\n",
-                 static_cast<unsigned long long>(stats->errors),
-                 static_cast<unsigned long long>(stats->objects));
+                 static_cast<unsigned long long>(done.errors),
+                 static_cast<unsigned long long>(done.objects));
     return kPartial;
   }
   return kOk;

@@ -114,7 +114,8 @@ Examples:
       --checkpoint urls.ck --resume
 
 Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
-            3 credentials/configuration, 4 local I/O, 5 listing, 10 internal.)");
+            3 credentials/configuration, 4 local I/O, 5 listing, 10 internal,
+            130/143 interrupted by SIGINT/SIGTERM.)");
   cmd->add_option("uri", o.uri,
                   "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]")
       ->required();
@@ -153,7 +154,8 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--media-type", o.media_type,
                   "labelbox: add media_type to each record: IMAGE, VIDEO, TEXT, AUDIO, DOCUMENT "
                   "(written PDF), PDF, HTML, DICOM, CONVERSATIONAL (any case)");
-  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
+  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600 (a device or FIFO is "
+                  "written in place)");
   cmd->add_option("--threads", o.threads, "signing threads (default: all cores)")
       ->check(CLI::Range(1U, 1024U));
   cmd->add_option("--checkpoint", o.checkpoint,
@@ -184,7 +186,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   return cmd;
 }
 
-int run_sign(SignOptions const& o) {
+namespace {
+
+int run_sign_job(SignOptions const& o, JobReport& report) {
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
   auto format = io::parse_format(o.format);
@@ -194,6 +198,7 @@ int run_sign(SignOptions const& o) {
   if (!expires) return fail(expires.error());
   SignOptions opts = o;
   if (auto r = labelbox_options(*uri, *format, opts); !r) return fail(r.error());
+  opts.report = &report;
   if (!o.compress.empty() && o.compress != "zstd" &&
       !(o.compress.starts_with("zstd:") && o.compress.size() <= 7 &&
         std::atoi(o.compress.c_str() + 5) >= 1 && std::atoi(o.compress.c_str() + 5) <= 19 &&
@@ -205,6 +210,17 @@ int run_sign(SignOptions const& o) {
   }
   if (!opts.checkpoint.empty() && (opts.output.empty() || opts.output == "-")) {
     return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output FILE (stdout cannot be resumed)"));
+  }
+  if (!opts.checkpoint.empty()) {
+    // A device, FIFO or socket is written in place: nothing of it can be truncated back to
+    // a checkpoint or published at the end.
+    auto target = io::resolve_output_target(opts.output);
+    if (!target) return fail(target.error());
+    if (target->in_place) {
+      return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output to be a regular file (or a new "
+                                                "path): " + opts.output + " is a device, FIFO or socket, "
+                                                "written as it goes, which cannot be resumed"));
+    }
   }
   std::optional<SigningTime> fixed;
   if (!o.signing_time.empty()) {
@@ -235,6 +251,8 @@ int run_sign(SignOptions const& o) {
   SigningTime const when = fixed ? *fixed
                                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   opts.when = when;
+  report.signing_time = when;
+  report.expires_at = when + std::chrono::seconds{*expires};
   // RFC 3339 has four-digit years; an expiry past 9999 cannot even be written down.
   if (when < SigningTime{} ||
       when + std::chrono::seconds{*expires} > SigningTime{std::chrono::seconds{253402300799}}) {
@@ -245,6 +263,27 @@ int run_sign(SignOptions const& o) {
   if (uri->scheme == "az") return run_azure(*uri, opts, *format, *expires, when);
   return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
                                                 "://' (supported: s3://, gs://, az://)"));
+}
+
+}  // namespace
+
+int run_sign(SignOptions const& o) {
+  // A summary that could not be written at the end is refused before any work (and before
+  // any output file exists).
+  if (!o.summary.empty()) {
+    if (auto r = check_summary_path(o.summary); !r) return fail(r.error());
+  }
+  interrupt::Graceful const graceful;  // SIGINT/SIGTERM stop the job cleanly (interrupt.hpp)
+  JobReport report;
+  last_failure().reset();
+  int const rc = run_sign_job(o, report);
+  if (o.summary.empty()) return rc;
+  report.error = last_failure();
+  if (auto r = write_summary(o.summary, report, o, rc); !r) {
+    int const code = fail(r.error());
+    return rc == kOk ? code : rc;
+  }
+  return rc;
 }
 
 }  // namespace presign::app

@@ -14,6 +14,8 @@
 
 namespace presign::app {
 
+struct JobReport;  // summary.hpp
+
 struct SignOptions {
   std::string uri;  ///< s3://BUCKET[/PREFIX]
   /// --keys-from FILE|-: sign these keys. Empty: list the bucket under the URI's prefix.
@@ -65,6 +67,8 @@ struct SignOptions {
   SigningTime when{};
   /// Filled by run_sign from --global-key, --media-type and the URI (labelbox format).
   io::LabelboxOptions labelbox;
+  /// Set by run_sign: where the job records its counts and times for --summary.
+  JobReport* report = nullptr;
 };
 
 /// Registers `sign` and its options on `app`; the returned subcommand holds the examples.

@@ -200,6 +200,9 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   // the same reason each batch is handed to the signing stage through `handoff`.
   std::mutex input_mu;
   std::uint64_t next_seq = first_seq;
+  auto cancel_requested = [&] {
+    return options.cancel != nullptr && options.cancel->load(std::memory_order_acquire);
+  };
   std::vector<std::atomic<std::uint64_t>> handoff(capacity);
   tbb::task_arena arena(static_cast<int>(threads));
   arena.execute([&] {
@@ -209,14 +212,14 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& fc) -> io::Batch* {
               std::lock_guard lock(input_mu);
-              if (!ring.wait_for_room(next_seq)) {
+              if (cancel_requested() || !ring.wait_for_room(next_seq)) {
                 fc.stop();
                 return nullptr;
               }
               io::Batch* b = &batches[next_seq % capacity];
               auto more = source.next(*b);
               progress_fraction.store(source.fraction_done(), std::memory_order_relaxed);
-              if (!more) source_failure = more.error();
+              if (!more && !cancel_requested()) source_failure = more.error();
               if (!more || !*more) {
                 fc.stop();
                 return nullptr;
@@ -255,24 +258,36 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
     stats.objects = state.objects;
     stats.errors = state.errors;
     stats.bytes = state.output_bytes;
+    stats.objects_this_run = state.objects - (options.resuming ? options.start.objects : 0);
+    stats.resumed = options.resuming;
     stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  if (writer_failure) return *writer_failure;
-  if (source_failure) return *source_failure;
+  // A failed run still reports how far it got (for the run summary).
+  auto failed = [&](Error e) -> Result<RunStats> {
+    if (options.failure_stats) {
+      finish_stats();
+      *options.failure_stats = stats;
+    }
+    return e;
+  };
+  if (writer_failure) return failed(*writer_failure);
+  if (source_failure) return failed(*source_failure);
+  // Stopped on request: what was read is written (and checkpointed), nothing is published.
+  if (cancel_requested()) return failed(make_error(ErrorKind::kCancelled, "interrupted"));
 
-  if (auto r = emit(format.footer(state.any_record)); !r) return r.error();
+  if (auto r = emit(format.footer(state.any_record)); !r) return failed(r.error());
   if (options.checkpoint) {
     // Record "finished, N bytes" before publishing: a kill between the rename below and the
     // checkpoint's removal then resumes into finish_resumable_output instead of a missing
     // partial file.
     state.complete = true;
-    if (auto r = sink.sync(); !r) return r.error();
-    if (auto r = options.checkpoint->write(state); !r) return r.error();
+    if (auto r = sink.sync(); !r) return failed(r.error());
+    if (auto r = options.checkpoint->write(state); !r) return failed(r.error());
   }
-  if (auto r = sink.commit(); !r) return r.error();
+  if (auto r = sink.commit(); !r) return failed(r.error());
   if (options.checkpoint) {
     // The output is published: the checkpoint has nothing left to protect.
-    if (auto r = options.checkpoint->remove(); !r) return r.error();
+    if (auto r = options.checkpoint->remove(); !r) return failed(r.error());
   }
   finish_stats();
   if (options.on_progress) {

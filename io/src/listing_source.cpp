@@ -186,13 +186,23 @@ class ListingSource final : public ObjectSource {
   ListingSource(ListingSource const&) = delete;
   ListingSource& operator=(ListingSource const&) = delete;
 
+  void cancel() noexcept override {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+    }
+    cv_.notify_all();
+    fetcher_->cancel();
+  }
+
   Result<bool> next(Batch& batch) override {
     batch.reset();
     if (!started_) start();
     std::unique_ptr<Slot> slot;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return !ready_.empty() || error_ || finished_; });
+      cv_.wait(lock, [this] { return !ready_.empty() || error_ || finished_ || cancelled_; });
+      if (cancelled_) return make_error(ErrorKind::kCancelled, "listing " + name_ + " cancelled");
       if (ready_.empty()) {
         if (error_) return *error_;
         return false;
@@ -393,6 +403,7 @@ class ListingSource final : public ObjectSource {
   std::optional<Error> error_;
   bool finished_ = false;
   bool stop_ = false;
+  bool cancelled_ = false;
 
   bool started_ = false;  // consumer side only
   std::thread thread_;

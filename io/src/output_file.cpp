@@ -16,7 +16,12 @@ Error io_error(std::string const& what, int e) {
 
 class FdSink final : public OutputSink {
  public:
-  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  FdSink(int fd, std::string name, bool owned = false) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  ~FdSink() override {
+    if (owned_) ::close(fd_);
+  }
+  FdSink(FdSink const&) = delete;
+  FdSink& operator=(FdSink const&) = delete;
   Result<void> write(std::string_view data) override {
     return write_all(fd_, data, "cannot write to " + name_);
   }
@@ -40,6 +45,7 @@ class FdSink final : public OutputSink {
  private:
   int fd_;
   std::string name_;
+  bool owned_;
   std::string empty_;
 };
 
@@ -143,6 +149,37 @@ Result<std::unique_ptr<OutputSink>> make_atomic_file_sink(std::string const& pat
   int fd = ::mkostemps(temp.data(), 5, O_CLOEXEC);  // mode 0600 by POSIX
   if (fd < 0) return io_error("cannot create a file in " + sp->dir + " for " + path, errno);
   return std::unique_ptr<OutputSink>(new AtomicFileSink(fd, std::move(temp), path, sp->dir, false));
+}
+
+Result<OutputTarget> resolve_output_target(std::string const& path) {
+  OutputTarget t;
+  t.path = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    // Nothing there (or a dangling symlink, which the rename replaces): a new file.
+    if (errno == ENOENT) return t;
+    return io_error("cannot inspect output " + path, errno);
+  }
+  if (S_ISDIR(st.st_mode)) return make_error(ErrorKind::kUsage, "output path '" + path + "' is a directory");
+  if (!S_ISREG(st.st_mode)) {
+    t.in_place = true;
+    return t;
+  }
+  struct stat lst {};
+  if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    // Publish at the link's target: renaming over the link would replace it by a file.
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return io_error("cannot resolve the symlink " + path, errno);
+    t.path = real;
+    std::free(real);
+  }
+  return t;
+}
+
+Result<std::unique_ptr<OutputSink>> make_in_place_sink(std::string const& path) {
+  int const fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open output " + path + " for writing", errno);
+  return std::unique_ptr<OutputSink>(new FdSink(fd, path, true));
 }
 
 std::string resumable_part_path(std::string const& path) {

@@ -21,6 +21,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -140,6 +141,8 @@ struct Progress {
   bool final = false;         ///< the last call, after the job ended
 };
 
+struct RunStats;
+
 struct PipelineOptions {
   unsigned threads = 0;     ///< signing threads; 0 = all cores
   /// Batches alive at once (ring capacity); 0 = 4 per thread, at least 8: enough that every
@@ -159,6 +162,14 @@ struct PipelineOptions {
   /// compressed on the signing workers; header, separators and footer are frames of their
   /// own. Frames depend only on the data, so a resumed job is still byte-identical.
   int zstd_level = 0;
+  /// When set, receives the counts of a run that fails (objects written so far, batches,
+  /// latency), e.g. for a run summary; a successful run returns them instead.
+  RunStats* failure_stats = nullptr;
+  /// When set and it becomes true (SIGINT/SIGTERM), the input stops reading, the batches
+  /// already read are written (and checkpointed), and the run returns an Error of kind
+  /// kCancelled without committing the sink. A source error seen once it is set (a listing
+  /// cancelled along with it) counts as the cancellation.
+  std::atomic<bool> const* cancel = nullptr;
 };
 
 struct RunStats {
@@ -166,6 +177,8 @@ struct RunStats {
   std::uint64_t errors = 0;   ///< of which failed (error records / left out)
   std::uint64_t bytes = 0;    ///< bytes of output (whole file)
   std::uint64_t batches = 0;  ///< batches written by this run
+  std::uint64_t objects_this_run = 0;  ///< objects written by this run (`objects` minus the resumed ones)
+  bool resumed = false;       ///< the run continued a checkpointed job
   unsigned threads = 0;
   double wall_seconds = 0;
   LatencyHistogram latency;   ///< per object: page arrival → its record written

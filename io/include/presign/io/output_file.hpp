@@ -40,6 +40,22 @@ std::unique_ptr<OutputSink> make_fd_sink(int fd, std::string name);
 /// The atomic file sink described above.
 Result<std::unique_ptr<OutputSink>> make_atomic_file_sink(std::string const& path);
 
+/// Where `--output PATH` goes. A regular file or a path that does not exist yet is published
+/// atomically (above); through a symlink that resolves to a regular file, at the resolved
+/// path, so the link stays. Anything else that is not a directory (a character device such as
+/// /dev/null, a FIFO, a socket, or a symlink to one) is written in place, streaming: never
+/// replaced, truncated or created.
+struct OutputTarget {
+  bool in_place = false;
+  std::string path;  ///< where to write: `path`, or a symlink's resolved target
+};
+Result<OutputTarget> resolve_output_target(std::string const& path);
+
+/// An in-place sink (see OutputTarget): opens `path` O_WRONLY without O_CREAT or O_TRUNC (a
+/// FIFO waits for its reader) and writes straight to it; `commit` flushes nothing but a
+/// regular file. The descriptor is closed with the sink.
+Result<std::unique_ptr<OutputSink>> make_in_place_sink(std::string const& path);
+
 /// A file sink whose temporary file has a fixed name (`part_path`), for checkpointed jobs: it
 /// is created fresh, or — when `resume_bytes` is set — reopened and truncated to that many
 /// bytes (what the last checkpoint recorded as durable). The temporary file is kept when the

@@ -56,6 +56,10 @@ class ObjectSource {
   virtual Result<void> seek(std::string const& position) = 0;
   /// Fraction of the input consumed (0..1), or a negative value when the total is unknown.
   [[nodiscard]] virtual double fraction_done() const { return -1; }
+  /// Asks a `next` blocked on another thread (e.g. waiting for a listing page or in a retry
+  /// backoff) to return soon, with an error; later calls fail too. Thread-safe, noexcept; the
+  /// default does nothing (sources that never block long).
+  virtual void cancel() noexcept {}
 };
 
 }  // namespace presign::io

@@ -26,6 +26,7 @@ enum class ErrorKind : std::uint8_t {
   kNetwork,   ///< a connection failed or timed out
   kProtocol,  ///< a peer answered with something we cannot use
   kInternal,  ///< a bug
+  kCancelled, ///< stopped on request (SIGINT/SIGTERM); the program exits with 128 + signal
 };
 
 /// One failure, with enough context to act on it.

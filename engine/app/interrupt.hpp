@@ -1,0 +1,55 @@
+#pragma once
+/// SIGINT and SIGTERM: blocked in every thread and taken by one thread that waits for them
+/// (sigwait), so no code runs in a signal handler.
+///
+/// Outside a `Graceful` scope a signal ends the process at once with 128 + signal (as the
+/// default action would; nothing is being written then). Inside one (a `sign` or `ls` run) the
+/// first signal sets `requested()` and runs the current cancel hook (e.g. cancelling a listing
+/// request); the job then stops at a safe point, cleans up and exits with `exit_code()`. A
+/// second signal removes the registered partial file, if any, and exits at once.
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace presign::app::interrupt {
+
+/// Blocks SIGINT/SIGTERM in the calling thread (and so in threads started later), ignores
+/// SIGPIPE (a closed pipe is then EPIPE, reported as a write error) and starts the signal
+/// thread. Call first in main, before any other thread exists.
+void install();
+
+/// Set by the first signal inside a Graceful scope; the pipeline polls it.
+std::atomic<bool> const& flag();
+inline bool requested() { return flag().load(std::memory_order_acquire); }
+/// The signal received (SIGINT, SIGTERM) or 0.
+int signal_number();
+/// 128 + the signal received (130 for SIGINT, 143 for SIGTERM).
+int exit_code();
+/// "SIGINT" / "SIGTERM".
+char const* signal_name();
+
+/// While alive, signals are handled gracefully (see the file comment).
+class Graceful {
+ public:
+  Graceful();
+  ~Graceful();
+  Graceful(Graceful const&) = delete;
+  Graceful& operator=(Graceful const&) = delete;
+};
+
+/// While alive, the first signal calls `hook` (from the signal thread: it must be thread-safe
+/// and return quickly). A hook registered while a signal was already taken runs at once.
+class CancelHook {
+ public:
+  explicit CancelHook(std::function<void()> hook);
+  ~CancelHook();
+  CancelHook(CancelHook const&) = delete;
+  CancelHook& operator=(CancelHook const&) = delete;
+};
+
+/// The file a second signal removes before exiting (a partial output no resume needs); ""
+/// for none.
+void set_cleanup_file(std::string path);
+
+}  // namespace presign::app::interrupt

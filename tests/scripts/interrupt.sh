@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SIGINT and SIGTERM mid-job (ctest label "crash"):
+# - without --checkpoint: exit 130/143, "no output written", no output file and no temporary
+#   (.part) file left;
+# - with --checkpoint: exit 130/143, "progress saved", checkpoint and .presign-part kept; then
+#   --resume finishes with output byte-identical to an uninterrupted run, and its summary shows
+#   it resumed and signed fewer objects than the job holds;
+# - while listing (a closed 127.0.0.1 port, retries backing off for minutes): `presign ls` and
+#   `presign sign` stop within seconds with 130/143 and leave no file; sign's summary says
+#   "interrupted".
+# usage: interrupt.sh PATH/TO/presign
+set -uo pipefail
+# Job control: background jobs keep SIGINT (a script's `cmd &` would start them with SIGINT
+# ignored, which presign respects).
+set -m
+PRESIGN=${1:?usage: interrupt.sh PATH/TO/presign}
+PY=/usr/bin/python3
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+work=$(mktemp -d "$base/presign-interrupt.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export AWS_ACCESS_KEY_ID=AKIDINTERRUPT AWS_SECRET_ACCESS_KEY=interrupt-secret
+seq -f 'int/objects/%09g.bin' 1 3000000 > "$work/keys.txt"
+common=(sign s3://int-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
+        --threads 1 --quiet --format urls)
+want=$("$PRESIGN" "${common[@]}" | sha256sum)
+
+# start_and_signal SIGNAL PARTGLOB ARGS...: runs presign ARGS in the background, waits until a
+# file matching PARTGLOB (in $work/d) has 20 MB, sends SIGNAL; sets rc (and killed=1 if the
+# signal landed mid-run).
+start_and_signal() {
+  local sig=$1 glob=$2; shift 2
+  "$PRESIGN" "$@" 2>"$work/err" &
+  local pid=$! f
+  killed=0
+  for _ in $(seq 1 2000); do
+    for f in $work/d/$glob; do
+      [ -f "$f" ] && [ "$(stat -c %s "$f" 2>/dev/null || echo 0)" -gt 20000000 ] && { killed=1; break 2; }
+    done
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  [ "$killed" -eq 1 ] && kill -s "$sig" "$pid"
+  rc=0; wait "$pid" || rc=$?
+}
+
+for sig in INT TERM; do
+  code=130; [ "$sig" = TERM ] && code=143
+  rm -rf "$work/d"; mkdir "$work/d"
+  echo "SIG$sig without a checkpoint: exit $code, no output and no partial file left"
+  start_and_signal "$sig" '.out.txt.*.part' "${common[@]}" --output "$work/d/out.txt"
+  if [ "$killed" -eq 1 ] && [ "$rc" -eq "$code" ] && [ -z "$(ls -A "$work/d")" ] \
+      && grep -q "interrupted (SIG$sig); no output written" "$work/err"; then ok
+  else bad "SIG$sig without checkpoint (signalled $killed, rc $rc)"; cat "$work/err"; ls -la "$work/d"; fi
+
+  rm -rf "$work/d"; mkdir "$work/d"
+  echo "SIG$sig with a checkpoint: exit $code, progress kept; --resume completes byte-identically"
+  ck=(--output "$work/d/out.txt" --checkpoint "$work/d/out.ck")
+  start_and_signal "$sig" '.out.txt.presign-part' "${common[@]}" "${ck[@]}"
+  if [ "$killed" -eq 1 ] && [ "$rc" -eq "$code" ] && [ -f "$work/d/out.ck" ] && [ -f "$work/d/.out.txt.presign-part" ] \
+      && [ ! -e "$work/d/out.txt" ] && grep -q "interrupted (SIG$sig); progress saved in .*out.ck" "$work/err"; then
+    rc=0; "$PRESIGN" "${common[@]}" "${ck[@]}" --resume --summary "$work/sum.json" 2>"$work/err" || rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(sha256sum < "$work/d/out.txt")" = "$want" ] && [ "$(ls -A "$work/d")" = out.txt ] \
+        && "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["resumed"] and 0 < s["objects_this_run"] < s["objects"] == 3000000 else 1)' "$work/sum.json"
+    then ok; else bad "resume after SIG$sig (rc $rc)"; cat "$work/err"; ls -la "$work/d"; fi
+  else bad "SIG$sig with checkpoint (signalled $killed, rc $rc)"; cat "$work/err"; ls -la "$work/d"; fi
+done
+rm -rf "$work/d"; mkdir "$work/d"
+
+port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+listing=(--endpoint "http://127.0.0.1:$port" --addressing path --retry-max-attempts 100 --retry-base-delay 2m)
+for cmd in ls sign; do
+  for sig in INT TERM; do
+    code=130; [ "$sig" = TERM ] && code=143
+    echo "presign $cmd stuck in listing retries stops on SIG$sig with $code"
+    extra=(); [ "$cmd" = sign ] && extra=(--summary "$work/list.json" --quiet)
+    "$PRESIGN" "$cmd" s3://int-bucket/p/ "${listing[@]}" --output "$work/d/list.txt" "${extra[@]}" 2>"$work/err" &
+    pid=$!
+    sleep 1
+    t0=$(date +%s%N)
+    kill -s "$sig" "$pid"
+    rc=0; wait "$pid" || rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    sumok=1
+    if [ "$cmd" = sign ]; then
+      "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["status"] == "interrupted" and s["exit_code"] == int(sys.argv[2]) and s["error"]["kind"] == "cancelled" else 1)' \
+        "$work/list.json" "$code" || sumok=0
+    fi
+    if [ "$rc" -eq "$code" ] && [ "$ms" -lt 3000 ] && [ -z "$(ls -A "$work/d")" ] && [ "$sumok" -eq 1 ] \
+        && grep -q "interrupted (SIG$sig)" "$work/err"; then ok
+    else bad "$cmd while listing, SIG$sig (rc $rc after $ms ms, summary ok $sumok)"; cat "$work/err"; fi
+  done
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
