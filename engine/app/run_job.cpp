@@ -175,6 +175,9 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
 Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
   if (o.keys_from.empty()) {
     if (o.strip_cr) return make_error(ErrorKind::kUsage, "--strip-cr applies to --keys-from only");
+    if (o.no_repeat_check) {
+      return make_error(ErrorKind::kUsage, "--no-repeat-check applies to --keys-from only");
+    }
     return check_listing_flags(uri, listing_flags(o));
   }
   // --keys-from: keys are full object names; a prefix in the URI would be ignored or
@@ -204,6 +207,7 @@ Result<JobSource> open_job_source(SignOptions const& o, std::string const& resum
     auto source = io::KeyFileSource::open(o.keys_from);
     if (!source) return source.error();
     (*source)->set_strip_cr(o.strip_cr);
+    (*source)->set_check_repeats(!o.no_repeat_check);
     js.key_file = source->get();
     js.source = std::move(*source);
     return js;

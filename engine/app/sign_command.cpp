@@ -127,6 +127,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_flag("--strip-cr", o.strip_cr,
                 "with --keys-from: remove one trailing \\r from each line (keys files with CRLF "
                 "line endings)");
+  cmd->add_flag("--no-repeat-check", o.no_repeat_check,
+                "with --keys-from: do not look for repeated keys (saves the ~11-21 bytes of memory "
+                "per distinct key that the check costs)");
   cmd->add_option("--region", o.region,
                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, profile region, us-east-1)");
   cmd->add_option("--endpoint", o.endpoint,

@@ -20,6 +20,7 @@ struct SignOptions {
   std::string uri;  ///< s3://BUCKET[/PREFIX]
   /// --keys-from FILE|-: sign these keys. Empty: list the bucket under the URI's prefix.
   std::string keys_from;
+  bool no_repeat_check = false;  ///< --no-repeat-check: do not look for repeated --keys-from keys
   bool strip_cr = false;  ///< --strip-cr: drop one trailing '\r' from each --keys-from line
   std::string region;
   std::string endpoint;

@@ -175,7 +175,7 @@ Result<bool> KeyFileSource::next(Batch& batch) {
   }
   index_ += spans.size();
   if (spans.empty()) return false;
-  find_repeats(batch);
+  if (check_repeats_) find_repeats(batch);
   ++seq_;
   std::uint64_t const consumed = read_total_ - (buf_.size() - pos_);
   batch.source_position = "offset=" + std::to_string(consumed) + ",line=" +

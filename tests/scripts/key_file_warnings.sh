@@ -112,6 +112,17 @@ cat dups.txt | sign dups-stdin -
 check_rc dups-stdin 0
 check_stderr dups-stdin "presign: warning: standard input: 3 lines repeat an earlier key, the first at line 301 'k/7'; each repeat is signed again"
 
+# --no-repeat-check: the same keys, no warning (and the check is refused without --keys-from).
+sign dups-nocheck dups.txt --format ndjson --no-repeat-check
+check_rc dups-nocheck 0
+check_stderr dups-nocheck ""
+check_keys dups-nocheck dups.txt
+env -i PATH="$PATH" HOME="$WORK/home" "$PRESIGN" sign s3://bucket/prefix --no-repeat-check \
+  --output nocheck-list.out 2>nocheck-list.err
+rc=$?
+[ "$rc" = 2 ] && grep -q -- "--no-repeat-check applies to --keys-from only" nocheck-list.err && [ ! -e nocheck-list.out ] \
+  && ok || bad "--no-repeat-check without --keys-from: rc $rc, stderr [$(cat nocheck-list.err)]"
+
 echo "== a too-long key is reported by its line =="
 { echo first; echo; head -c 1100 /dev/zero | tr '\0' 'k'; echo; echo last; } >long.txt
 sign long long.txt

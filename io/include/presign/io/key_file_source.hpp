@@ -36,6 +36,9 @@ class KeyFileSource final : public ObjectSource {
 
   /// Drops one trailing '\r' from every line (CRLF files). Call before the first `next`.
   void set_strip_cr(bool strip) noexcept { strip_cr_ = strip; }
+  /// Looks for repeated keys (the default). The hash set costs about 11-21 bytes per distinct
+  /// key (key_hash_set.hpp); `false` keeps the reader in fixed memory. Call before `next`.
+  void set_check_repeats(bool check) noexcept { check_repeats_ = check; }
 
   /// Fills `batch.objects` and `batch.lines` (each key's 1-based line number).
   Result<bool> next(Batch& batch) override;
@@ -78,6 +81,7 @@ class KeyFileSource final : public ObjectSource {
   std::uint64_t size_ = 0;        // file size when fd_ is a regular file, else 0
   bool regular_ = false;          // fd_ is a regular file (can be read again with pread)
   bool strip_cr_ = false;
+  bool check_repeats_ = true;
   std::vector<std::pair<std::size_t, std::size_t>> spans_;  // reused (offset, length) list
   Suspect crlf_, uri_, aws_ls_, repeat_;
   KeyHashSet seen_;
