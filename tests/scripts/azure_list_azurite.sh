@@ -17,7 +17,7 @@
 # SDK's HTTP stack would resolve, are PUT with presigned URLs and curl --path-as-is. GETs: curl
 # --parallel. Azurite runs under `timeout` on a kernel-chosen port of 127.0.0.1 and is stopped
 # by its PID. A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,23 +32,13 @@ WRONG="AAAA${KEY:4}"
 CONTAINER=list-container
 NBLOB=10000
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "azure_list_azurite: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-command -v node >/dev/null || fail_setup "node is not installed (scripts/install-deps.sh installs nodejs)"
-command -v curl >/dev/null || fail_setup "curl is not installed"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
+need_exe "$PRESIGN" "presign binary"
+need_cmd node "scripts/install-deps.sh installs nodejs"
+need_cmd curl
+need_cmd timeout "coreutils"
 curl --help all 2>/dev/null | grep -q -- '--parallel-max' || fail_setup "curl lacks --parallel (7.66 or later needed)"
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PY" python3
 "$PY" -c 'from azure.storage.blob import BlobServiceClient' 2>/dev/null ||
   fail_setup "python module azure.storage.blob is missing for $PY (apt-get install python3-azure-storage)"
 [ -f "$AZURITE/package.json" ] || fail_setup "azurite is not installed under $TOOLS/node_modules (run scripts/install-deps.sh)"
@@ -340,5 +330,4 @@ if [ "$continued" -ge 1 ]; then ok; else bad "no resume continued a checkpoint w
 
 kill -0 "$SERVER_PID" 2>/dev/null || bad "Azurite died during the test: $(tail -c 1000 "$WORK/server.log")"
 echo "azure_list_azurite: $NBLOB blobs uploaded to Azurite $ver, listed, signed and fetched"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

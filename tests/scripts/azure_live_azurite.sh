@@ -18,7 +18,7 @@
 # Address"), but sip is inside the signed string, so tampering with it must fail.
 # Every wait is bounded; Azurite runs under `timeout` and is stopped by its PID on exit. A
 # missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,22 +31,12 @@ ACCOUNT=devstoreaccount1
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 CONTAINER=live-container
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "azure_live_azurite: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-command -v node >/dev/null || fail_setup "node is not installed (scripts/install-deps.sh installs nodejs)"
-command -v curl >/dev/null || fail_setup "curl is not installed"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PRESIGN" "presign binary"
+need_cmd node "scripts/install-deps.sh installs nodejs"
+need_cmd curl
+need_cmd timeout "coreutils"
+need_exe "$PY" python3
 "$PY" -c 'from azure.storage.blob import BlobServiceClient' 2>/dev/null ||
   fail_setup "python module azure.storage.blob is missing for $PY (apt-get install python3-azure-storage)"
 [ -f "$AZURITE/package.json" ] || fail_setup "azurite is not installed under $TOOLS/node_modules (run scripts/install-deps.sh)"
@@ -316,5 +306,4 @@ else bad "the SDK's SAS for a backslash name -> $code (expected 403; presign's g
 
 kill -0 "$SERVER_PID" 2>/dev/null || bad "Azurite died during the test: $(tail -c 1000 "$WORK/server.log")"
 echo "azure_live_azurite: $NNAMES hostile names uploaded, signed and fetched from Azurite $ver"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

@@ -7,7 +7,7 @@
 # process, in 7 configurations, and requires every URL to be byte-identical. A missing
 # prerequisite fails the test; nothing is skipped.
 # Knobs: PRESIGN_ORACLE_COUNT (default 5000), PRESIGN_ORACLE_SEED (default 20241123).
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,15 +15,9 @@ PY=/usr/bin/python3
 COUNT=${PRESIGN_ORACLE_COUNT:-5000}
 SEED=${PRESIGN_ORACLE_SEED:-20241123}
 
-fail_setup() {
-  echo "azure_oracle_random: FAIL: $*" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-}
-
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-[ -x "$PY" ] || fail_setup "$PY is missing (Debian python3 with python3-azure-storage is required)"
+need_exe "$PRESIGN" "presign binary"
+need_exe "$PY" python3 "Debian python3 with python3-azure-storage is required"
 "$PY" -c 'from azure.storage.blob import generate_blob_sas, BlobClient' 2>/dev/null ||
   fail_setup "python module azure.storage.blob is missing for $PY (apt-get install python3-azure-storage)"
 [ "$COUNT" -ge 5000 ] 2>/dev/null || fail_setup "PRESIGN_ORACLE_COUNT=$COUNT: at least 5000 names"

@@ -12,28 +12,19 @@
 # (tests/support, on 127.0.0.1) and a closed port. No other network is used.
 # usage: cli_bad_input.sh PATH/TO/presign PATH/TO/fake_s3_server
 # A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE_S3=${2:-}
 PY=/usr/bin/python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "cli_bad_input: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
 
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-[ -x "$FAKE_S3" ] || fail_setup "fake_s3_server binary '$FAKE_S3' is missing (usage: $0 PRESIGN FAKE_S3_SERVER)"
-[ -x "$PY" ] || fail_setup "$PY is missing (python3 is needed to parse the formats)"
+need_exe "$PRESIGN" "presign binary"
+need_exe "$FAKE_S3" "fake_s3_server binary" "usage: $0 PRESIGN FAKE_S3_SERVER"
+need_exe "$PY" python3 "python3 is needed to parse the formats"
 "$PY" -c 'import json, csv' 2>/dev/null || fail_setup "python modules json/csv are missing for $PY"
-case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
-case "$FAKE_S3" in /*) ;; *) FAKE_S3=$(cd "$(dirname "$FAKE_S3")" && pwd)/$(basename "$FAKE_S3") ;; esac
+PRESIGN=$(abs_path "$PRESIGN")
+FAKE_S3=$(abs_path "$FAKE_S3")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-cli.XXXXXX") || fail_setup "mktemp failed"
 FAKE_PID=""
@@ -392,5 +383,4 @@ else bad "ls of a missing bucket: exit $rc (want 5, no output): $(cat "$d/ls-mis
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=""
 
 echo "cli_bad_input: refusals, credentials, unreadable input, modes, partial errors, order, formats, listing"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

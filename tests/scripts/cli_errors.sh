@@ -5,18 +5,10 @@
 # and `presign help COMMAND` print what --help prints (exit 0); `presign help nosuch` is an
 # error with a suggestion. Nothing here reads credentials or touches the network.
 # usage: cli_errors.sh PATH/TO/presign
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-if [ -z "$PRESIGN" ] || [ ! -x "$PRESIGN" ]; then
-  echo "cli_errors: FAIL: presign binary '$PRESIGN' is missing or not executable" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+need_exe "$PRESIGN" "presign binary"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-cli-errors.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
 # No credentials and no profile: these must all fail before any lookup.
@@ -86,5 +78,4 @@ grep -q "help" "$WORK/want-" && ok || bad "presign --help does not list the help
 expect_error "presign: unknown command 'nosuch'; commands: sign, ls, bench, help" help nosuch
 expect_error "presign: unknown command 'sing'; did you mean 'sign'?" help sing
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -10,24 +10,15 @@
 # options with another format are usage errors (exit 2) that leave no output file; a resume
 # with another template is refused. Offline: nothing is sent anywhere.
 # A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 PY=/usr/bin/python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "cli_labelbox: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
 
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-[ -x "$PY" ] || fail_setup "$PY is missing (python3 parses the output)"
-case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
+need_exe "$PRESIGN" "presign binary"
+need_exe "$PY" python3 "python3 parses the output"
+PRESIGN=$(abs_path "$PRESIGN")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-labelbox.XXXXXX") || fail_setup "mktemp failed"
 trap 'rm -rf "$WORK"' EXIT
@@ -171,5 +162,4 @@ else
   else bad "--resume with the same options: exit $rc: $(cat r.err)"; fi
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -16,25 +16,16 @@
 #   the file holds every synthetic object in format F.
 # usage: cli_options.sh PATH/TO/presign
 # A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "cli_options: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN)"
-[ -x "$PY" ] || fail_setup "$PY is missing"
-command -v mkfifo >/dev/null || fail_setup "mkfifo (coreutils) is not installed"
-command -v strace >/dev/null || fail_setup "strace is not installed (scripts/install-deps.sh installs it)"
-case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN"
+need_exe "$PY" python3
+need_cmd mkfifo "coreutils"
+need_cmd strace "scripts/install-deps.sh installs it"
+PRESIGN=$(abs_path "$PRESIGN")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-cliopt.XXXXXX") || fail_setup "mktemp failed"
 BG_PID=""
@@ -329,5 +320,4 @@ else bad "bench --output null: exit $rc, a bad report or a file written: $(ls -A
 cd "$WORK" || fail_setup "cannot cd"
 
 echo "cli_options: --checkpoint/--output, over-long keys per format, --resume with other options, checkpoint lock, bench"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

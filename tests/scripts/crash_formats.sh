@@ -10,19 +10,19 @@
 # The work directory is on /dev/shm when there is one.
 # usage: crash_formats.sh PATH/TO/presign [KILLS]
 # A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 KILLS=${2:-4}
-fail_setup() {
+fail_setup() {  # its own: no "N passed, N failed" line
   echo "crash_formats: FAIL: $*" >&2
   exit 1
 }
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN [KILLS])"
-command -v sha256sum >/dev/null || fail_setup "sha256sum (coreutils) is not installed"
-command -v zstd >/dev/null || fail_setup "zstd (the command-line tool) is not installed"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN [KILLS]"
+need_cmd sha256sum "coreutils"
+need_cmd zstd "the command-line tool"
 PY=/usr/bin/python3
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PY" python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
@@ -110,5 +110,4 @@ if head -c 1 "$WORK/labelbox.clean" | grep -q '\[' && [ "$(tail -c 2 "$WORK/labe
    [ "$(grep -c '^url,external_id' "$WORK/csv.clean")" -eq 1 ] &&
    [ "$(wc -l <"$WORK/csv.clean")" -eq $((OBJECTS + 1)) ]; then pass=$((pass + 1))
 else fail=$((fail + 1)); echo "labelbox/csv framing of the clean runs is not as expected" >&2; fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

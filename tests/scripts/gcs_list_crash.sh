@@ -12,24 +12,24 @@
 # least one round resumes a checkpoint with objects in it.
 # usage: gcs_list_crash.sh PATH/TO/presign PATH/TO/fake_gcs_server SERVICE_ACCOUNT.json [KILLS]
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE=${2:-}
 KEY=${3:-}
 KILLS=${4:-6}
 PY=/usr/bin/python3
-fail_setup() {
+fail_setup() {  # its own: no "N passed, N failed" line
   echo "gcs_list_crash: FAIL: $*" >&2
   exit 1
 }
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN FAKE_GCS_SERVER KEY [KILLS])"
-[ -x "$FAKE" ] || fail_setup "fake_gcs_server binary '$FAKE' is missing (build target fake_gcs_server)"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN FAKE_GCS_SERVER KEY [KILLS]"
+need_exe "$FAKE" "fake_gcs_server binary" "build target fake_gcs_server"
 [ -f "$KEY" ] || fail_setup "service-account key '$KEY' is missing"
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PY" python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-command -v sha256sum >/dev/null || fail_setup "sha256sum (coreutils) is not installed"
+need_cmd timeout "coreutils"
+need_cmd sha256sum "coreutils"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-gcscrash.XXXXXX") || fail_setup "mktemp failed"
 SERVER_PID=""

@@ -14,7 +14,7 @@
 #     clear message, with no key, assertion or token in stderr.
 # usage: gcs_list_fake.sh PRESIGN FAKE_GCS_SERVER NODE_MODULES SERVICE_ACCOUNT.json
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE=${2:-}
@@ -22,24 +22,15 @@ NODE_MODULES=${3:-}
 KEY=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "gcs_list_fake: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN FAKE NODE_MODULES KEY)"
-[ -x "$FAKE" ] || fail_setup "fake_gcs_server binary '$FAKE' is missing (build target fake_gcs_server)"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN FAKE NODE_MODULES KEY"
+need_exe "$FAKE" "fake_gcs_server binary" "build target fake_gcs_server"
 [ -f "$KEY" ] || fail_setup "service-account key '$KEY' is missing"
 [ -f "$NODE_MODULES/@google-cloud/storage/package.json" ] ||
   fail_setup "$NODE_MODULES/@google-cloud/storage is missing: run scripts/install-deps.sh"
-command -v node >/dev/null || fail_setup "node is not on PATH (the oracle is Google's Node client)"
-command -v openssl >/dev/null || fail_setup "openssl is not installed (the wrong-key case makes a key)"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_cmd node "the oracle is Google's Node client"
+need_cmd openssl "the wrong-key case makes a key"
+need_cmd timeout "coreutils"
+need_exe "$PY" python3
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-gcs-list.XXXXXX") || fail_setup "mktemp failed"
 SERVER_PID=""
@@ -278,5 +269,4 @@ no_secret "refused token" "$WORK/token.err"
 stop_server
 
 echo "gcs_list_fake: $(wc -l <"$WORK/want.txt") names listed from 10,000 through the fake JSON API"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

@@ -8,24 +8,15 @@
 # wrong secret ends at once with exit 3, a message naming Cloud Storage and no secret.
 # usage: gcs_list_hmac.sh PATH/TO/presign PATH/TO/fake_s3_server
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE=${2:-}
 PY=/usr/bin/python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "gcs_list_hmac: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN FAKE_S3_SERVER)"
-[ -x "$FAKE" ] || fail_setup "fake_s3_server binary '$FAKE' is missing (build target fake_s3_server)"
-[ -x "$PY" ] || fail_setup "$PY is missing"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN FAKE_S3_SERVER"
+need_exe "$FAKE" "fake_s3_server binary" "build target fake_s3_server"
+need_exe "$PY" python3
+need_cmd timeout "coreutils"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-gcshmac.XXXXXX") || fail_setup "mktemp failed"
 SERVER_PID=""
@@ -118,5 +109,4 @@ if grep -qF -- "${SECRET:6:16}" "$WORK/refused.err"; then bad "wrong secret: the
 if [ -z "$(ls -A "$WORK/refused")" ]; then ok; else bad "wrong secret left files: $(ls -A "$WORK/refused")"; fi
 
 echo "gcs_list_hmac: $NKEYS keys listed from the XML API with an HMAC key"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

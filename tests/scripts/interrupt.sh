@@ -9,15 +9,12 @@
 #   `presign sign` stop within seconds with 130/143 and leave no file; sign's summary says
 #   "interrupted".
 # usage: interrupt.sh PATH/TO/presign
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 # Job control: background jobs keep SIGINT (a script's `cmd &` would start them with SIGINT
 # ignored, which presign respects).
 set -m
 PRESIGN=${1:?usage: interrupt.sh PATH/TO/presign}
 PY=/usr/bin/python3
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
 base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-interrupt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -94,5 +91,4 @@ for cmd in ls sign; do
   done
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,22 +6,13 @@
 # LF twin, byte for byte. A 1,100-byte key after an empty line is reported by its line
 # number (exit 1). Signing only: no network, credentials from the environment.
 # usage: key_file_warnings.sh PATH/TO/presign
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 PY=/usr/bin/python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "key_file_warnings: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -n "$PRESIGN" ] && [ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-[ -x "$PY" ] || fail_setup "$PY is missing (python3 checks the ndjson keys)"
-case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
+need_exe "$PRESIGN" "presign binary"
+need_exe "$PY" python3 "python3 checks the ndjson keys"
+PRESIGN=$(abs_path "$PRESIGN")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-keywarn.XXXXXX") || fail_setup "mktemp failed"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || fail_setup "cannot cd to $WORK"
@@ -133,5 +124,4 @@ presign: 1 of 3 objects could not be signed (listed above)"
 [ "$("$PY" -c 'import json,sys; print(sum("error" in json.loads(l) for l in open(sys.argv[1])))' long.out)" = 1 ] \
   && ok || bad "long: want one error record"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

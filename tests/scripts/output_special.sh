@@ -12,11 +12,8 @@
 # The device checks need root (mknod); without it they are not run and the test reports
 # skipped (exit 77) once everything else passed.
 # usage: output_special.sh PATH/TO/presign
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 PRESIGN=${1:?usage: output_special.sh PATH/TO/presign}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/presign-special.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDSPECIALTEST AWS_SECRET_ACCESS_KEY=special-secret

@@ -13,26 +13,17 @@
 #   --quiet draws none; a retry shows in the status line ("retrying page 1 (1/3): connection
 #   refused") and the final error still starts a line of its own.
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE=${2:-}
 PY=/usr/bin/python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "retry_progress: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN FAKE_S3_SERVER)"
-[ -x "$FAKE" ] || fail_setup "fake_s3_server binary '$FAKE' is missing (build target fake_s3_server)"
-[ -x "$PY" ] || fail_setup "$PY is missing"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-command -v script >/dev/null || fail_setup "script (util-linux) is not installed"
-case "$PRESIGN" in /*) ;; *) PRESIGN=$(cd "$(dirname "$PRESIGN")" && pwd)/$(basename "$PRESIGN") ;; esac
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN FAKE_S3_SERVER"
+need_exe "$FAKE" "fake_s3_server binary" "build target fake_s3_server"
+need_exe "$PY" python3
+need_cmd timeout "coreutils"
+need_cmd script "util-linux"
+PRESIGN=$(abs_path "$PRESIGN")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-retry.XXXXXX") || fail_setup "mktemp failed"
 SERVER_PID=""
@@ -185,5 +176,4 @@ if "\npresign: listing s3://bucket" not in text or "; retry " in text:
     sys.exit(1)
 PYEOF
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

@@ -12,21 +12,21 @@
 # Rounds go on until at least KILLS kills landed mid-run.
 # usage: s3_list_crash.sh PATH/TO/presign PATH/TO/fake_s3_server [KILLS]
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE=${2:-}
 KILLS=${3:-8}
-fail_setup() {
+fail_setup() {  # its own: no "N passed, N failed" line
   echo "s3_list_crash: FAIL: $*" >&2
   exit 1
 }
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN FAKE_S3_FAULTS [KILLS])"
-[ -x "$FAKE" ] || fail_setup "fake_s3_server binary '$FAKE' is missing (build target fake_s3_server)"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-command -v sha256sum >/dev/null || fail_setup "sha256sum (coreutils) is not installed"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN FAKE_S3_FAULTS [KILLS]"
+need_exe "$FAKE" "fake_s3_server binary" "build target fake_s3_server"
+need_cmd timeout "coreutils"
+need_cmd sha256sum "coreutils"
 PY=/usr/bin/python3
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PY" python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-listcrash.XXXXXX") || fail_setup "mktemp failed"

@@ -13,7 +13,7 @@
 # Uploads: /usr/bin/python3 http.client, 8 keep-alive connections, anonymous PUT. GETs: curl
 # --parallel (one process, 32 transfers at a time; same effect as xargs -P, much faster).
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,20 +23,11 @@ TOOLS=${PRESIGN_TOOLS_DIR:-$ROOT/.tools}
 BUCKET=list-bucket
 NOBJ=10000
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "s3_list_s3rver: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN)"
-command -v node >/dev/null || fail_setup "node is not installed (scripts/install-deps.sh installs nodejs)"
-command -v curl >/dev/null || fail_setup "curl is not installed"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN"
+need_cmd node "scripts/install-deps.sh installs nodejs"
+need_cmd curl
+need_cmd timeout "coreutils"
+need_exe "$PY" python3
 curl --help all 2>/dev/null | grep -q -- '--parallel-max' || fail_setup "curl lacks --parallel (7.66 or later needed)"
 for pkg in s3rver:3.7.1 @20minutes/s3rver:5.0.0; do
   name=${pkg%:*} want=${pkg##*:}
@@ -221,5 +212,4 @@ check "start-after" "$WORK/after.ndjson" ndjson "$after"
 
 for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || bad "an emulator died during the test: $(tail -c 600 "$WORK/list.log" "$WORK/verify.log")"; done
 echo "s3_list_s3rver: $NOBJ objects listed, signed and fetched"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

@@ -11,7 +11,7 @@
 # URL -> 403; a presigned PUT, a presigned HEAD (HEAD -> 200, GET with it -> 403) and a
 # signed response-content-disposition. Every wait is bounded; the server
 # is stopped by its PID on exit. A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,22 +22,12 @@ S3RVER_PKG=$TOOLS/node_modules/@20minutes/s3rver
 RUNNER=$ROOT/scripts/emulators/s3rver.js
 BUCKET=live-bucket
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "s3_live_s3rver: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-command -v node >/dev/null || fail_setup "node is not installed (scripts/install-deps.sh installs nodejs)"
-command -v curl >/dev/null || fail_setup "curl is not installed"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
-[ -x "$PY" ] || fail_setup "$PY is missing"
+need_exe "$PRESIGN" "presign binary"
+need_cmd node "scripts/install-deps.sh installs nodejs"
+need_cmd curl
+need_cmd timeout "coreutils"
+need_exe "$PY" python3
 [ -d "$TOOLS/node_modules" ] || fail_setup "npm tools dir $TOOLS/node_modules is missing (run scripts/install-deps.sh)"
 [ -f "$S3RVER_PKG/package.json" ] || fail_setup "@20minutes/s3rver is not installed under $TOOLS (run scripts/install-deps.sh)"
 ver=$(node -e 'console.log(require(process.argv[1]).version)' "$S3RVER_PKG/package.json" 2>/dev/null)
@@ -255,5 +245,4 @@ else bad "response-content-disposition URL -> $code, headers: $(tr -d '\r' <"$WO
 
 kill -0 "$SERVER_PID" 2>/dev/null || bad "s3rver died during the test: $(tail -c 1000 "$WORK/server.log")"
 echo "s3_live_s3rver: $NKEYS hostile keys uploaded, presigned and fetched from @20minutes/s3rver $ver"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

@@ -9,7 +9,7 @@
 # Each pass is ONE python process that signs every key itself and runs presign once per
 # configuration. A missing prerequisite fails the test; nothing is skipped.
 # Knobs: PRESIGN_ORACLE_COUNT (default 5000), PRESIGN_ORACLE_SEED (default 20240917).
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,15 +17,9 @@ PY=/usr/bin/python3
 COUNT=${PRESIGN_ORACLE_COUNT:-5000}
 SEED=${PRESIGN_ORACLE_SEED:-20240917}
 
-fail_setup() {
-  echo "s3_oracle_random: FAIL: $*" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-}
-
 [ -n "$PRESIGN" ] || fail_setup "usage: $0 PATH/TO/presign"
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing or not executable"
-[ -x "$PY" ] || fail_setup "$PY is missing (Debian python3 with python3-botocore is required)"
+need_exe "$PRESIGN" "presign binary"
+need_exe "$PY" python3 "Debian python3 with python3-botocore is required"
 "$PY" -c 'import botocore' 2>/dev/null ||
   fail_setup "python module botocore is missing for $PY (apt-get install python3-botocore)"
 env -u BOTO_DISABLE_CRT "$PY" -c 'import awscrt, botocore.compat as c; assert c.HAS_CRT' 2>/dev/null ||

@@ -10,12 +10,9 @@
 # - --compress zstd output decompresses (zstd CLI) to the uncompressed output; zstd:0,
 #   zstd:20 and gzip are refused with exit 2.
 # usage: summary.sh PATH/TO/presign. A missing prerequisite fails the test; nothing is skipped.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 PRESIGN=${1:?usage: summary.sh PATH/TO/presign}
 PY=/usr/bin/python3
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
 [ -x "$PY" ] || { echo "summary: FAIL: $PY is missing"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/presign-summary.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -120,5 +117,4 @@ for level in zstd:0 zstd:20 gzip; do
   else bad "--compress $level (rc $rc)"; fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

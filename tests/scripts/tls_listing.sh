@@ -12,23 +12,14 @@
 #   name verification), exit 5; accepted with --no-verify-ssl.
 # usage: tls_listing.sh PATH/TO/presign PATH/TO/fake_s3_server
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
-set -uo pipefail
+. "$(dirname "$0")/lib.sh" || exit 1
 
 PRESIGN=${1:-}
 FAKE=${2:-}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-fail_setup() {
-  echo "tls_listing: FAIL: $*" >&2
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
-[ -x "$PRESIGN" ] || fail_setup "presign binary '$PRESIGN' is missing (usage: $0 PRESIGN FAKE_S3_SERVER)"
-[ -x "$FAKE" ] || fail_setup "fake_s3_server binary '$FAKE' is missing (build target fake_s3_server)"
-command -v openssl >/dev/null || fail_setup "openssl (the command-line tool) is not installed"
-command -v timeout >/dev/null || fail_setup "timeout (coreutils) is not installed"
+need_exe "$PRESIGN" "presign binary" "usage: $0 PRESIGN FAKE_S3_SERVER"
+need_exe "$FAKE" "fake_s3_server binary" "build target fake_s3_server"
+need_cmd openssl "the command-line tool"
+need_cmd timeout "coreutils"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-tls.XXXXXX") || fail_setup "mktemp failed"
 PIDS=()
@@ -130,5 +121,4 @@ wait 2>/dev/null
 PIDS=()
 if grep -q '^auth_failures 0$' "$WORK/good.out"; then ok; else bad "the server saw bad signatures: $(cat "$WORK/good.out")"; fi
 echo "tls_listing: HTTPS listing with --ca-bundle, without it, with another CA, another host, --no-verify-ssl"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish
