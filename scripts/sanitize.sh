@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sanitizer runs (part of the test command):
 #   build-asan: ASan + UBSan, every doctest suite and the CLI tests (ctest -LE 'live|oracle')
-#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*) and a
-#               real multi-threaded job
+#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*), a
+#               real multi-threaded job, and SIGINT/SIGTERM mid-job (tests/scripts/interrupt.sh)
 # Usage: scripts/sanitize.sh [asan|tsan]   (default both)
 # Every ctest entry and every TSan command counts as one entry; the last line is
 # "sanitize: N passed, N failed" and the exit status is non-zero if anything failed.
@@ -48,6 +48,9 @@ if [ "$which" = both ] || [ "$which" = tsan ]; then
     summary_run "tsan io_tests io.http*,io.retry*,io.listing*" \
       build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*'
     summary_run "tsan job" tsan_job
+    # SIGINT/SIGTERM mid-job: the signal thread, the pipeline's cancel flag and the writer's
+    # last checkpoint under TSan (the same script as crash.sigint_sigterm).
+    summary_run "tsan interrupt" bash tests/scripts/interrupt.sh build-tsan/presign
   else
     echo "sanitize: the TSan build failed" >&2
     SUMMARY_FAILED=$((SUMMARY_FAILED + 1))
