@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libFuzzer runs of the parser targets (tests/fuzz/*_fuzz.cpp), RELIABILITY.md §5 item 25.
+# libFuzzer runs of the parser targets (tests/fuzz/*_fuzz.cpp), docs/RELIABILITY.md §5.
 #
 # Configures build-fuzz with clang-14, the whole tree instrumented for coverage
 # (-fsanitize=fuzzer-no-link) under ASan + UBSan, links each target with -fsanitize=fuzzer, and

@@ -3,7 +3,7 @@
 // One fetch = one RetryPolicy::run over attempts of: date + sign (fresh x-ms-date) → send →
 // status check → parse. As in s3_lister.cpp the parse is inside the attempt: a 200 carrying
 // half a document is a transient fault and is retried, never turned into a short page
-// (RELIABILITY.md §1.5).
+// (docs/RELIABILITY.md §1.5).
 #include "presign/io/azure_lister.hpp"
 
 #include "fetch_cancel.hpp"

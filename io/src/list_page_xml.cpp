@@ -344,7 +344,7 @@ bool XmlReader::skip_misc() {
 
 bool XmlReader::refuse_declaration(std::size_t lt) {
   // Declarations are refused outright: a DOCTYPE can declare entities (billion laughs,
-  // external entities), and nothing in a listing needs one (RELIABILITY.md §5).
+  // external entities), and nothing in a listing needs one (docs/RELIABILITY.md §5).
   std::string_view rest = doc_.substr(lt);
   if (rest.starts_with("<!DOCTYPE")) {
     return fail(lt, "DOCTYPE declaration refused (entities are never expanded)");

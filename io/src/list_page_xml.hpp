@@ -12,11 +12,11 @@
 /// comments and processing instructions. The five predefined entities and character
 /// references are decoded; a reference to any code point except U+0000, the surrogates and
 /// values above U+10FFFF is accepted, because S3 writes control characters in keys as `&#x3;`
-/// (RELIABILITY.md §1.4).
+/// (docs/RELIABILITY.md §1.4).
 ///
 /// What it refuses, with the byte offset: invalid UTF-8 and NUL anywhere; `<!DOCTYPE`,
-/// `<!ENTITY` and any other declaration (never expanded, RELIABILITY.md §5); an unknown entity;
-/// mismatched or missing end tags; text where elements are expected; elements where text is
+/// `<!ENTITY` and any other declaration (never expanded, docs/RELIABILITY.md §5); an unknown
+/// entity; mismatched or missing end tags; text where elements are expected; elements where text is
 /// expected; a raw carriage return inside a value that is read (XML would turn it into a line
 /// feed, so the key's bytes would be ambiguous: a server must write `&#13;`); content after the
 /// root element; nesting deeper than `kMaxDepth`.

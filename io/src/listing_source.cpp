@@ -8,8 +8,8 @@
 // engine signs, and the listing of page N+1 overlaps the signing of page N.
 //
 // Choices worth knowing:
-// - Empty pages that carry a token (normal on Azure and GCS, RELIABILITY.md §1.5) are skipped:
-//   no empty batch is emitted. A listing whose only page is empty yields no batch at all.
+// - Empty pages that carry a token (normal on Azure and GCS, docs/RELIABILITY.md §1.5) are
+//   skipped: no empty batch is emitted. A listing whose only page is empty yields no batch at all.
 // - The guards (each a kProtocol error naming the listing and the page number):
 //   a continuation token seen twice on a page with keys (every token sent is remembered as a
 //   128-bit hash, so a cycle of any length is caught, not only A→A; an empty page may repeat
@@ -338,7 +338,7 @@ class ListingSource final : public ObjectSource {
     }
   }
 
-  // The pagination guards of RELIABILITY.md §1.5 on one parsed page.
+  // The pagination guards of docs/RELIABILITY.md §1.5 on one parsed page.
   std::optional<Error> check(ListRequest const& req, Slot const& slot, std::uint64_t page_no) {
     ListPage const& page = slot.page;
     if (page.prefix_echoed && page.echoed_prefix != req.prefix) {

@@ -1,5 +1,5 @@
 // Retry policy: classification, backoff, quota and server hints. See retry.hpp for the model
-// and shared/RELIABILITY.md §1 for where each number comes from.
+// and docs/RELIABILITY.md §1 for where each number comes from.
 
 #include "presign/io/retry.hpp"
 

@@ -3,7 +3,7 @@
 // One fetch = one RetryPolicy::run over attempts of: sign (fresh X-Amz-Date) → send →
 // status check → parse. The parse is inside the attempt on purpose: a 200 whose body is
 // half a document (a proxy cut it, a server bug) is a transient fault like a 503, and must be
-// retried rather than turned into a short page (RELIABILITY.md §1.5, "silent truncation is
+// retried rather than turned into a short page (docs/RELIABILITY.md §1.5, "silent truncation is
 // the worst failure").
 #include "presign/io/s3_lister.hpp"
 

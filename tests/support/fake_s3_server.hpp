@@ -1,6 +1,6 @@
 #pragma once
 /// A fake S3 ListObjectsV2 server for tests and benchmarks, with a deterministic fault
-/// schedule (shared/RELIABILITY.md §5 "Fault injection").
+/// schedule (docs/RELIABILITY.md §5 "Fault injection").
 ///
 /// - Listens on 127.0.0.1 only (port 0 = any free port), HTTP/1.1 with keep-alive, or HTTPS
 ///   when given a certificate. Runs on its own threads until destroyed.
@@ -97,7 +97,7 @@ struct FakeS3Options {
   std::vector<FaultRate> rates;
   std::uint64_t seed = 1;
   /// For `rates` only: once a page has seen this many faults in a row, it is served
-  /// (RELIABILITY §5 test 1: "never more than 4 in a row per page"). 0 = no bound.
+  /// (docs/RELIABILITY.md §5: at most 4 in a row per page). 0 = no bound.
   std::uint32_t max_consecutive_faults_per_page = 4;
   std::string retry_after;  ///< `Retry-After` value sent with 503 and 429 faults, if not empty
 

@@ -10,7 +10,7 @@
 ///   what was wrong and at which byte offset of the body. A parser never returns a page that
 ///   is shorter than the document, and never crashes (all four parsers are fuzzed, see
 ///   tests/fuzz/).
-/// - DOCTYPE and ENTITY declarations are refused, never expanded (RELIABILITY.md §5).
+/// - DOCTYPE and ENTITY declarations are refused, never expanded (docs/RELIABILITY.md §5).
 /// - Keys are returned as exact bytes: XML entities and, where the document says so, URL
 ///   escapes are decoded; nothing is trimmed or normalised.
 /// - Keys are *appended* to a caller-owned byte buffer (typically `Batch::data`), and each
@@ -76,7 +76,7 @@ struct ListPage {
   /// Azure and GCS: a non-empty next token. An empty page may still be truncated.
   bool truncated = false;
 
-  /// What the service echoed back, for the pagination checks of RELIABILITY.md §1.5 (every
+  /// What the service echoed back, for the pagination checks of docs/RELIABILITY.md §1.5 (every
   /// page must repeat the request's prefix). `*_echoed` tells "absent" from "empty".
   bool prefix_echoed = false;
   std::string echoed_prefix;     ///< S3 Prefix (URL-decoded if encoded), Azure Prefix
@@ -107,7 +107,7 @@ struct ProviderError {
 };
 
 /// Turns a parsed service error into an `Error` carrying `http_status` and the provider code.
-/// `kind` is chosen by the caller (retry policy, RELIABILITY.md §1), not here.
+/// `kind` is chosen by the caller (retry policy, docs/RELIABILITY.md §1), not here.
 Error to_error(ProviderError const& e, ErrorKind kind, int http_status);
 
 /// Parses listing pages. Holds the scratch buffers (entity and URL decoding, the simdjson

@@ -8,7 +8,7 @@
 ///   validated page. It holds no position of its own, so a resumed job or a range-parallel
 ///   lister (later) can ask for any page.
 /// - `ListingSource` turns a fetcher into the engine's `ObjectSource`: one listing page per
-///   batch, in order, with the pagination guards of RELIABILITY.md §1.5 (a token seen twice,
+///   batch, in order, with the pagination guards of docs/RELIABILITY.md §1.5 (a token seen twice,
 ///   truncated without a token, keys out of order or outside the prefix) and a
 ///   `source_position` that records the token of the next page, so a checkpointed job that is
 ///   killed while listing resumes at the page after the last one written.

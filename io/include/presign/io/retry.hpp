@@ -1,7 +1,7 @@
 #pragma once
 /// Retry policy for provider requests, modelled on the AWS SDKs' "standard" mode
 /// (botocore `retries/standard.py` + `quota.py`, aws-sdk-go-v2 `aws/retry`), with the
-/// Azure and GCS differences as profiles. Background and sources: shared/RELIABILITY.md §1.
+/// Azure and GCS differences as profiles. Background and sources: docs/RELIABILITY.md §1.
 ///
 /// - **Attempts**: `max_attempts` counts the first try (AWS default 3). Listing profiles use
 ///   `kListingMaxAttempts` (8): a listing page is idempotent and cheap, and one page that
