@@ -15,7 +15,9 @@ PKGS=(
   libcli11-dev libfmt-dev libzstd-dev libsqlite3-dev libipsec-mb-dev libpugixml-dev
   clang-14 libclang-rt-14-dev
   python3 python3-botocore python3-awscrt python3-azure-storage
-  strace time
+  # command-line tools the script tests call: zstd (decompressing --compress output), openssl
+  # (a throwaway CA for the TLS listing test), ps (procps), setpriv (util-linux), script (bsdutils)
+  strace time zstd openssl procps util-linux bsdutils
 )
 missing=()
 for p in "${PKGS[@]}"; do
