@@ -29,7 +29,7 @@ fi
 # A real job on 4 threads through the whole program, its keys kept in order.
 tsan_job() {
   rm -f build-tsan/tsan.ck build-tsan/tsan-out.tsv
-  seq -f 'tsan/key-%09g.txt' 1 300000 > build-tsan/tsan-keys.txt
+  seq -f 'tsan/key-%09.0f.txt' 1 300000 > build-tsan/tsan-keys.txt
   AWS_ACCESS_KEY_ID=AK AWS_SECRET_ACCESS_KEY=SK build-tsan/presign sign s3://tsan-bucket \
     --keys-from build-tsan/tsan-keys.txt --threads 4 --format tsv --output build-tsan/tsan-out.tsv \
     --checkpoint build-tsan/tsan.ck --signing-time 2024-01-01T00:00:00Z &&
@@ -38,8 +38,9 @@ tsan_job() {
 }
 
 if [ "$which" = both ] || [ "$which" = tsan ]; then
+  # Only what the TSan runs use (the signers' suites are single-threaded: ASan covers them).
   if scripts/build.sh -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESIGN_SANITIZE=thread \
-      -DPRESIGN_BUILD_BENCH=OFF; then
+      -DPRESIGN_BUILD_BENCH=OFF --target presign --target engine_tests --target io_tests; then
     # The engine executable whole (every engine.* and stress.* suite), run directly rather
     # than case by case through ctest (one process, the suites' threads together).
     summary_run "tsan engine_tests" build-tsan/tests/engine_tests

@@ -9,6 +9,7 @@
 /// second signal removes the registered partial file, if any, and exits at once.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -18,6 +19,11 @@ namespace presign::app::interrupt {
 /// SIGPIPE (a closed pipe is then EPIPE, reported as a write error) and starts the signal
 /// thread. Call first in main, before any other thread exists.
 void install();
+
+/// How long an interrupted command waits for a listing thread to end before it leaves it
+/// running (detached) and exits: a cancelled backoff ends at once, a request on the wire may
+/// not end before its timeout.
+inline constexpr std::chrono::milliseconds kStopGrace{500};
 
 /// Set by the first signal inside a Graceful scope; the pipeline polls it.
 std::atomic<bool> const& flag();

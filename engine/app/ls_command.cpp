@@ -30,6 +30,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -73,7 +74,8 @@ class MetadataTap final : public io::PageFetcher {
   MetadataTap(std::unique_ptr<io::PageFetcher> inner, std::shared_ptr<MetaQueue> queue)
       : inner_(std::move(inner)), queue_(std::move(queue)) {}
 
-  Result<void> fetch(io::ListRequest const& req, io::ListPage& page, std::string& key_bytes) override {
+  Result<void> fetch(io::ListRequest const& req, io::ListPage& page,
+                     std::string& key_bytes) override {
     auto r = inner_->fetch(req, page, key_bytes);
     if (r && !page.objects.empty()) {
       PageMeta m;
@@ -141,7 +143,8 @@ Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/conf
       ->required();
   cmd->add_option("--format", o.format, "keys|ndjson (default keys)")
       ->check(CLI::IsMember({"keys", "ndjson"}));
-  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600");
+  cmd->add_option("--output", o.output,
+                  "output file (default stdout); written atomically, mode 0600");
   cmd->add_flag("--quiet", o.quiet,
                 "no progress line (shown only on a terminal) and no retry reports on stderr");
   cmd->add_option("--endpoint", o.endpoint, "custom endpoint, e.g. http://127.0.0.1:4569");
@@ -168,9 +171,12 @@ int run_ls(LsOptions const& o) {
       std::make_unique<MetadataTap>(std::move(setup->fetcher), queue), std::move(setup->options));
   // SIGINT/SIGTERM cancel the listing (a request waiting or a retry backing off) and stop.
   interrupt::Graceful const graceful;
-  interrupt::CancelHook const cancel_listing([src = source.get()] { src->cancel(); });
+  std::optional<interrupt::CancelHook> cancel_listing;
+  cancel_listing.emplace([src = source.get()] { src->cancel(); });
   auto interrupted = [&](char const* what) {
-    (void)source.release();  // a request may still be on the wire: do not wait for it
+    cancel_listing.reset();  // waits for a hook running on the signal thread
+    io::let_go(std::move(source),
+               interrupt::kStopGrace);  // a request on the wire is not waited for
     return fail(interrupted_error(what));
   };
 
@@ -220,8 +226,9 @@ int run_ls(LsOptions const& o) {
         std::string msg = "presign: object " + std::to_string(batch.first_index + i + 1) + " '";
         io::append_printable(msg, key.substr(0, 200));
         msg += key.size() > 200 ? "...'" : "'";
-        msg += " contains a newline and cannot be written as a line of --format keys: left "
-               "out (use --format ndjson)\n";
+        msg +=
+            " contains a newline and cannot be written as a line of --format keys: left "
+            "out (use --format ndjson)\n";
         end_progress_line();
         std::fputs(msg.c_str(), stderr);
       } else {
@@ -241,18 +248,21 @@ int run_ls(LsOptions const& o) {
     more = source->next(batch);
     if (interrupt::requested()) {
       end_progress_line();
-      return interrupted(sink->part_path().empty() ? "the output is incomplete" : "no output written");
+      return interrupted(sink->part_path().empty() ? "the output is incomplete"
+                                                   : "no output written");
     }
     if (!more) return fail(as_listing_failure(more.error()));  // fail ends the progress line
   }
   if (auto r = sink->commit(); !r) return fail(r.error());
   if (progress) {
-    double const secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double const secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     print_ls_progress(objects, secs, true);
   }
   if (left_out > 0) {
     std::fprintf(stderr, "presign: %llu of %llu keys left out (they contain a newline)\n",
-                 static_cast<unsigned long long>(left_out), static_cast<unsigned long long>(objects));
+                 static_cast<unsigned long long>(left_out),
+                 static_cast<unsigned long long>(objects));
     return kPartial;
   }
   return kOk;

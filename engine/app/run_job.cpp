@@ -35,9 +35,8 @@ Result<void> check_listing_flags(BucketUri const& uri, ListingFlags const& f) {
   std::uint32_t const max = max_page_size(uri.scheme);
   if (f.page_size > max) {
     return make_error(ErrorKind::kUsage, "--page-size " + std::to_string(f.page_size) +
-                                             " is out of range: " + uri.scheme +
-                                             ":// lists 1 to " + std::to_string(max) +
-                                             " keys a request");
+                                             " is out of range: " + uri.scheme + ":// lists 1 to " +
+                                             std::to_string(max) + " keys a request");
   }
   if (!f.start_after.empty() && uri.scheme != "s3") {
     return make_error(ErrorKind::kUsage, "--start-after applies to s3:// only");
@@ -85,14 +84,16 @@ class PrimedSource final : public io::ObjectSource {
 
   Result<void> seek(std::string const& position) override {
     if (position != position_) {
-      return make_error(ErrorKind::kInternal, "the listing was primed at another position than "
-                                              "the one the job resumes from");
+      return make_error(ErrorKind::kInternal,
+                        "the listing was primed at another position than "
+                        "the one the job resumes from");
     }
     return {};
   }
 
   [[nodiscard]] double fraction_done() const override { return inner_->fraction_done(); }
   void cancel() noexcept override { inner_->cancel(); }
+  bool stop(std::chrono::milliseconds grace) noexcept override { return inner_->stop(grace); }
 
  private:
   // Copies the first batch into the engine's pooled one. The keys are views into `data`, so
@@ -160,9 +161,10 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
                                  ErrorKind::kUsage, "unsupported scheme '" + uri.scheme + "://'"));
   if (!fetcher) return fetcher.error();
   if (f.no_verify_ssl) {
-    std::fputs("presign: warning: --no-verify-ssl: TLS certificates of the listing endpoint are "
-               "not verified; anyone on the network path can answer in its name\n",
-               stderr);
+    std::fputs(
+        "presign: warning: --no-verify-ssl: TLS certificates of the listing endpoint are "
+        "not verified; anyone on the network path can answer in its name\n",
+        stderr);
   }
   ListingSetup setup;
   setup.fetcher = std::move(*fetcher);
@@ -184,17 +186,21 @@ Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
   // prepended, and either would surprise someone, so it is refused.
   if (!listing_prefix(uri).empty()) {
     return make_error(ErrorKind::kUsage,
-                      "'" + o.uri + "' has a prefix, but --keys-from takes full object keys: "
-                      "drop the prefix from the URI, or drop --keys-from to list the prefix");
+                      "'" + o.uri +
+                          "' has a prefix, but --keys-from takes full object keys: "
+                          "drop the prefix from the URI, or drop --keys-from to list the prefix");
   }
-  for (auto const& [flag, set] :
-       {std::pair{"--page-size", o.page_size != 0}, {"--start-after", !o.start_after.empty()},
-        {"--access-token", !o.access_token.empty()}, {"--ca-bundle", !o.ca_bundle.empty()},
-        {"--no-verify-ssl", o.no_verify_ssl}, {"--retry-max-attempts", o.retry_max_attempts != 0},
-        {"--retry-base-delay", !o.retry_base_delay.empty()}}) {
+  for (auto const& [flag, set] : {std::pair{"--page-size", o.page_size != 0},
+                                  {"--start-after", !o.start_after.empty()},
+                                  {"--access-token", !o.access_token.empty()},
+                                  {"--ca-bundle", !o.ca_bundle.empty()},
+                                  {"--no-verify-ssl", o.no_verify_ssl},
+                                  {"--retry-max-attempts", o.retry_max_attempts != 0},
+                                  {"--retry-base-delay", !o.retry_base_delay.empty()}}) {
     if (set) {
-      return make_error(ErrorKind::kUsage, std::string(flag) + " applies to listing a bucket "
-                                                               "only, not to --keys-from");
+      return make_error(ErrorKind::kUsage, std::string(flag) +
+                                               " applies to listing a bucket "
+                                               "only, not to --keys-from");
     }
   }
   return {};
@@ -231,9 +237,11 @@ Result<JobSource> open_job_source(SignOptions const& o, std::string const& resum
   }
   if (!r) {
     if (interrupt::requested()) {
-      (void)primed.release();  // a request may still be on the wire: do not wait for it
-      return make_error(ErrorKind::kCancelled, std::string("interrupted (") +
-                                                   interrupt::signal_name() + "); no output written");
+      io::let_go(std::move(primed),
+                 interrupt::kStopGrace);  // a request on the wire is not waited for
+      return make_error(
+          ErrorKind::kCancelled,
+          std::string("interrupted (") + interrupt::signal_name() + "); no output written");
     }
     return as_listing_failure(r.error());
   }
@@ -249,11 +257,27 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
     h.update(len);
     h.update(v);
   };
-  for (auto const* v : {&o.uri, &o.keys_from, &o.region, &o.endpoint, &o.addressing, &o.expires,
-                        &o.method, &o.response_content_disposition, &o.response_content_type,
-                        &o.output, &o.credentials, &o.permissions, &o.start, &o.ip,
-                        &o.sas_version, &o.response_cache_control, &o.response_content_encoding,
-                        &o.response_content_language, &o.snapshot, &o.version_id, &o.compress}) {
+  for (auto const* v : {&o.uri,
+                        &o.keys_from,
+                        &o.region,
+                        &o.endpoint,
+                        &o.addressing,
+                        &o.expires,
+                        &o.method,
+                        &o.response_content_disposition,
+                        &o.response_content_type,
+                        &o.output,
+                        &o.credentials,
+                        &o.permissions,
+                        &o.start,
+                        &o.ip,
+                        &o.sas_version,
+                        &o.response_cache_control,
+                        &o.response_content_encoding,
+                        &o.response_content_language,
+                        &o.snapshot,
+                        &o.version_id,
+                        &o.compress}) {
     add(*v);
   }
   add(o.https_only ? "https-only" : "");
@@ -281,7 +305,8 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 
 void print_key_file_warnings(JobSource const& js) {
   if (js.key_file == nullptr) return;
-  for (auto const& w : js.key_file->warnings()) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+  for (auto const& w : js.key_file->warnings())
+    std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
 }
 
 }  // namespace presign::app

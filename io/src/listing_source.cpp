@@ -146,7 +146,9 @@ struct TokenHash {
   bool operator==(TokenHash const&) const = default;
 };
 struct TokenHashHasher {
-  std::size_t operator()(TokenHash const& h) const noexcept { return static_cast<std::size_t>(h.a ^ (h.b * 31)); }
+  std::size_t operator()(TokenHash const& h) const noexcept {
+    return static_cast<std::size_t>(h.a ^ (h.b * 31));
+  }
 };
 TokenHash hash_token(std::string_view t) noexcept {
   std::uint64_t f = 1469598103934665603ULL;
@@ -195,6 +197,26 @@ class ListingSource final : public ObjectSource {
     fetcher_->cancel();
   }
 
+  bool stop(std::chrono::milliseconds grace) noexcept override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cancel();
+    if (!thread_.joinable()) return true;
+    bool done = false;
+    {
+      std::unique_lock lock(mutex_);
+      done = cv_.wait_for(lock, grace, [this] { return producer_done_; });
+    }
+    if (done) {
+      thread_.join();
+      return true;
+    }
+    thread_.detach();  // still in a request: the caller leaks this object (let_go)
+    return false;
+  }
+
   Result<bool> next(Batch& batch) override {
     batch.reset();
     if (!started_) start();
@@ -229,8 +251,10 @@ class ListingSource final : public ObjectSource {
     }
     auto p = decode_position(position);
     if (!p) {
-      return make_error(ErrorKind::kIo, "checkpoint position does not belong to a bucket listing "
-                                        "(or is damaged); cannot resume " + name_);
+      return make_error(ErrorKind::kIo,
+                        "checkpoint position does not belong to a bucket listing "
+                        "(or is damaged); cannot resume " +
+                            name_);
     }
     pos_ = std::move(*p);
     resumed_ = true;
@@ -257,6 +281,11 @@ class ListingSource final : public ObjectSource {
       } catch (...) {
         fail(make_error(ErrorKind::kInternal, "listing " + name_ + ": unknown exception"));
       }
+      {
+        std::lock_guard lock(mutex_);
+        producer_done_ = true;
+      }
+      cv_.notify_all();
     });
   }
 
@@ -353,8 +382,9 @@ class ListingSource final : public ObjectSource {
       // time before finding a key, or the fake's empty page): allowed, but only
       // kMaxStalledPages times in a row, so a stuck service cannot keep us forever.
       if (!page.objects.empty()) {
-        return page_error(page_no, "the same continuation token was received twice (the "
-                                   "service is looping; stopping rather than listing keys again)");
+        return page_error(page_no,
+                          "the same continuation token was received twice (the "
+                          "service is looping; stopping rather than listing keys again)");
       }
       if (++stalled_pages_ > kMaxStalledPages) {
         return page_error(page_no, std::to_string(stalled_pages_ - 1) +
@@ -370,8 +400,8 @@ class ListingSource final : public ObjectSource {
     for (std::size_t i = 0; i < page.objects.size(); ++i) {
       std::string_view const key = page.objects[i].key.in(slot.keys);
       if (!key.starts_with(req.prefix)) {
-        return page_error(page_no, "key " + quoted(key) + " is outside the prefix " +
-                                       quoted(req.prefix));
+        return page_error(page_no,
+                          "key " + quoted(key) + " is outside the prefix " + quoted(req.prefix));
       }
       if (options_.require_ascending && last && !(key > *last)) {
         return page_error(page_no, "keys out of order: " + quoted(key) + " (object " +
@@ -404,6 +434,7 @@ class ListingSource final : public ObjectSource {
   bool finished_ = false;
   bool stop_ = false;
   bool cancelled_ = false;
+  bool producer_done_ = false;  // set by the producer thread as its last step
 
   bool started_ = false;  // consumer side only
   std::thread thread_;
@@ -412,7 +443,8 @@ class ListingSource final : public ObjectSource {
 }  // namespace
 
 std::string page_label(ListRequest const& req) {
-  return req.page_number == 0 ? std::string("listing page") : "page " + std::to_string(req.page_number);
+  return req.page_number == 0 ? std::string("listing page")
+                              : "page " + std::to_string(req.page_number);
 }
 
 std::unique_ptr<ObjectSource> make_listing_source(std::unique_ptr<PageFetcher> fetcher,

@@ -4,14 +4,17 @@ whose SHA-256 is valid (the slot --resume would use), or 0 when the file does no
 holds no valid slot. Used by the crash tests to tell a resume that continued from one that
 started over. usage: checkpoint_objects.py CHECKPOINT"""
 import hashlib
-import os
 import sys
 
 SLOT_BYTES = 16384  # engine/include/presign/engine/checkpoint.hpp kCheckpointSlotBytes
 MAGIC = b"presign-checkpoint v1\n"
 
 path = sys.argv[1]
-data = open(path, "rb").read() if os.path.exists(path) else b""
+try:
+    with open(path, "rb") as f:
+        data = f.read()
+except FileNotFoundError:  # not written yet, or renamed away as the job ends
+    data = b""
 best = (-1, 0)
 for off in range(0, len(data), SLOT_BYTES):
     slot = data[off:off + SLOT_BYTES].split(b"\0", 1)[0]

@@ -101,7 +101,7 @@ PYEOF
 done
 
 echo "== --resume with other options is refused =="
-seq -f 'resume/%09g.bin' 1 400000 >many.txt
+seq -f 'resume/%09.0f.bin' 1 400000 >many.txt
 base=(sign s3://b --keys-from many.txt --threads 2 --quiet)
 job=(--signing-time "$TS" --expires 7d --format ndjson)
 "$PRESIGN" "${base[@]}" "${job[@]}" --output "$WORK/clean.ndjson" || fail_setup "the clean run failed"
@@ -172,7 +172,7 @@ second_is_refused() {
     fi
   done
 }
-seq -f 'lock/%09g.bin' 1 400000 >lock-keys.txt
+seq -f 'lock/%09.0f.bin' 1 400000 >lock-keys.txt
 "$PRESIGN" sign s3://b --keys-from lock-keys.txt --signing-time "$TS" --threads 2 --quiet \
   --output "$WORK/lock-clean.ndjson" || fail_setup "the clean lock run failed"
 # 1. Before the first object: the first process reads its keys from a FIFO that stays empty,

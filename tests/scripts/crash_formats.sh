@@ -6,7 +6,8 @@
 # rerunning the same command: the final file must be byte-identical to an uninterrupted run
 # (for zstd the compressed bytes themselves, and the decompressed ones to the plain run), mode
 # 0600, with no checkpoint or partial file left. Each variant needs KILLS kills that landed
-# mid-run, and at least one round whose resume continued a checkpoint with objects in it.
+# mid-run, and at least one round whose resume continued a checkpoint with objects in it (the
+# first round kills once the checkpoint holds objects; the others at random points).
 # The work directory is on /dev/shm when there is one.
 # usage: crash_formats.sh PATH/TO/presign [KILLS]
 # A missing prerequisite fails the test; nothing is skipped.
@@ -35,7 +36,7 @@ export AWS_CONFIG_FILE=$WORK/no-config AWS_SHARED_CREDENTIALS_FILE=$WORK/no-cred
 
 # Keys with bytes that each format escapes: quotes and commas (csv), backslashes (JSON).
 OBJECTS=${PRESIGN_CRASH_FORMATS_OBJECTS:-200000}
-seq -f 'fmt/"q",c\%09g.bin' 1 "$OBJECTS" >"$WORK/keys.txt"
+seq -f 'fmt/"q",c\%09.0f.bin' 1 "$OBJECTS" >"$WORK/keys.txt"
 
 # The objects a checkpoint records (its newest valid slot; 0 without one).
 ck_objects() { "$PY" "$HERE/checkpoint_objects.py" "$1"; }
@@ -67,7 +68,17 @@ run_variant() {
     for _ in $(seq 1 $kills); do
       "$PRESIGN" "${common[@]}" --output "$out" --checkpoint "$ck" --resume 2>/dev/null &
       local pid=$!
-      sleep "$(awk -v r=$RANDOM -v d=$dur_ms 'BEGIN{printf "%.3f", (0.05 + 0.9 * r/32768.0)*d/1000.0}')"
+      if [ "$round" -eq 1 ]; then
+        # The first kill lands once the checkpoint holds objects (whatever the machine's
+        # speed, e.g. under a sanitizer): at least one resume continues a checkpoint.
+        for _ in $(seq 1 600); do
+          [ "$(ck_objects "$ck")" -gt 0 ] && break
+          kill -0 "$pid" 2>/dev/null || break
+          sleep 0.02
+        done
+      else
+        sleep "$(awk -v r=$RANDOM -v d=$dur_ms 'BEGIN{printf "%.3f", (0.05 + 0.9 * r/32768.0)*d/1000.0}')"
+      fi
       kill -9 "$pid" 2>/dev/null
       local rc=0
       wait "$pid" 2>/dev/null || rc=$?

@@ -15,7 +15,7 @@ base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-crash.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDCRASHTEST AWS_SECRET_ACCESS_KEY=crash-secret
-seq -f 'crash/objects/%010g.bin' 1 2000000 > "$work/keys.txt"
+seq -f 'crash/objects/%010.0f.bin' 1 2000000 > "$work/keys.txt"
 common=(sign s3://crash-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --expires 7d --threads 2 --format ndjson --quiet)
 

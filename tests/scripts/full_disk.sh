@@ -14,7 +14,7 @@ mkdir -p "$small"
 cleanup() { umount "$small" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 export AWS_ACCESS_KEY_ID=AKIDFULLDISK AWS_SECRET_ACCESS_KEY=full-secret
-seq -f 'full/%08g.jpg' 1 100000 > "$work/keys.txt"
+seq -f 'full/%08.0f.jpg' 1 100000 > "$work/keys.txt"
 common=(sign s3://full-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z --quiet)
 "$PRESIGN" "${common[@]}" --output "$work/clean.ndjson"
 pass=0 fail=0 skipped=""

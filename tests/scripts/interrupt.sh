@@ -7,7 +7,8 @@
 #   it resumed and signed fewer objects than the job holds;
 # - while listing (a closed 127.0.0.1 port, retries backing off for minutes): `presign ls` and
 #   `presign sign` stop within seconds with 130/143 and leave no file; sign's summary says
-#   "interrupted".
+#   "interrupted"; and while a request waits for a server that never answers (the listing
+#   thread is left running, detached: the exit does not wait for the request's timeout).
 # usage: interrupt.sh PATH/TO/presign
 . "$(dirname "$0")/lib.sh" || exit 1
 # Job control: background jobs keep SIGINT (a script's `cmd &` would start them with SIGINT
@@ -19,7 +20,7 @@ base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-interrupt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDINTERRUPT AWS_SECRET_ACCESS_KEY=interrupt-secret
-seq -f 'int/objects/%09g.bin' 1 3000000 > "$work/keys.txt"
+seq -f 'int/objects/%09.0f.bin' 1 3000000 > "$work/keys.txt"
 common=(sign s3://int-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --threads 1 --quiet --format urls)
 want=$("$PRESIGN" "${common[@]}" | sha256sum)
@@ -90,5 +91,33 @@ for cmd in ls sign; do
     else bad "$cmd while listing, SIG$sig (rc $rc after $ms ms, summary ok $sumok)"; cat "$work/err"; fi
   done
 done
+
+# A request on the wire (a server that accepts and never answers): the listing thread cannot
+# be stopped before the request's timeout, so the command leaves it running and exits.
+"$PY" -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' > "$work/mute.port" &
+mute=$!
+for _ in $(seq 1 100); do [ -s "$work/mute.port" ] && break; sleep 0.05; done
+mport=$(cat "$work/mute.port")
+for cmd in ls sign; do
+  echo "presign $cmd waiting for an answer that never comes stops on SIGINT with 130"
+  "$PRESIGN" "$cmd" s3://int-bucket/p/ --endpoint "http://127.0.0.1:$mport" --addressing path \
+    --output "$work/d/list.txt" 2>"$work/err" &
+  pid=$!
+  sleep 1
+  t0=$(date +%s%N)
+  kill -s INT "$pid"
+  rc=0; wait "$pid" || rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  if [ "$rc" -eq 130 ] && [ "$ms" -lt 3000 ] && [ -z "$(ls -A "$work/d")" ] && grep -q "interrupted (SIGINT)" "$work/err"; then ok
+  else bad "$cmd in a request, SIGINT (rc $rc after $ms ms)"; cat "$work/err"; fi
+done
+kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
 
 finish

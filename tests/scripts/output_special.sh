@@ -17,7 +17,7 @@ PRESIGN=${1:?usage: output_special.sh PATH/TO/presign}
 work=$(mktemp -d "${TMPDIR:-/tmp}/presign-special.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDSPECIALTEST AWS_SECRET_ACCESS_KEY=special-secret
-seq -f 'special/obj-%07g.bin' 1 20000 > "$work/keys.txt"
+seq -f 'special/obj-%07.0f.bin' 1 20000 > "$work/keys.txt"
 common=(sign s3://special-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --threads 2 --quiet)
 "$PRESIGN" "${common[@]}" --output "$work/want.ndjson" || { echo "reference run failed"; exit 1; }

@@ -17,7 +17,7 @@ PY=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/presign-summary.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDSUMMARYTEST AWS_SECRET_ACCESS_KEY=summary-secret-value
-seq -f 'sum/obj-%07g.bin' 1 1000 > "$work/keys.txt"
+seq -f 'sum/obj-%07.0f.bin' 1 1000 > "$work/keys.txt"
 common=(sign s3://sum-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --expires 1h --threads 2 --quiet)
 
@@ -78,7 +78,7 @@ if [ "$rc" -eq 2 ] && ! ls -A "$work" | grep -q 'isdir.ndjson' && [ -z "$(ls -A 
 else bad "directory summary path (rc $rc)"; cat "$work/isdir.err"; fi
 
 echo "a resumed job's summary counts only what this run signed"
-seq -f 'big/obj-%09g.bin' 1 3000000 > "$work/big.txt"
+seq -f 'big/obj-%09.0f.bin' 1 3000000 > "$work/big.txt"
 big=(sign s3://sum-bucket --keys-from "$work/big.txt" --signing-time 2024-01-01T00:00:00Z --threads 1 --quiet
      --output "$work/big.ndjson" --checkpoint "$work/big.ck")
 "$PRESIGN" "${big[@]}" &

@@ -8,7 +8,9 @@
 #include "presign/core/error.hpp"
 #include "presign/core/object_ref.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,12 +26,12 @@ struct Batch {
   /// Input line number (1-based) of each object, filled only by sources that read lines (the
   /// key file; error messages then say "line N"); empty otherwise.
   std::vector<std::uint64_t> lines;
-  std::string out;                ///< formatted records, filled by the signing stage
-  std::string packed;             ///< `out` as one zstd frame, when the job compresses
-  std::uint64_t errors = 0;       ///< objects of this batch that became error records
-  std::string error_log;          ///< one line per failed object, for stderr
-  std::string source_position;    ///< where the source resumes after this batch (opaque)
-  std::int64_t arrived_ns = 0;    ///< steady-clock time the page arrived (latency start)
+  std::string out;              ///< formatted records, filled by the signing stage
+  std::string packed;           ///< `out` as one zstd frame, when the job compresses
+  std::uint64_t errors = 0;     ///< objects of this batch that became error records
+  std::string error_log;        ///< one line per failed object, for stderr
+  std::string source_position;  ///< where the source resumes after this batch (opaque)
+  std::int64_t arrived_ns = 0;  ///< steady-clock time the page arrived (latency start)
 
   void reset() {
     seq = first_index = errors = 0;
@@ -60,6 +62,23 @@ class ObjectSource {
   /// backoff) to return soon, with an error; later calls fail too. Thread-safe, noexcept; the
   /// default does nothing (sources that never block long).
   virtual void cancel() noexcept {}
+  /// For a process about to exit (an interrupt): cancels, then waits at most `grace` for
+  /// background work (a prefetch thread in a request or a backoff) to end. True when nothing
+  /// runs any more: the object may be destroyed. False when a request is still on the wire:
+  /// the background thread was detached and the object must be leaked, never destroyed
+  /// (see `let_go`). The default (no background work) cancels and returns true.
+  virtual bool stop(std::chrono::milliseconds grace) noexcept {
+    (void)grace;
+    cancel();
+    return true;
+  }
 };
+
+/// Ends a source when the process is about to exit: destroys it if its background work
+/// stopped within `grace`, and otherwise leaks it, with its thread detached (waiting for a
+/// request on the wire would hold up the exit for the request's whole timeout).
+inline void let_go(std::unique_ptr<ObjectSource> source, std::chrono::milliseconds grace) noexcept {
+  if (source && !source->stop(grace)) (void)source.release();
+}
 
 }  // namespace presign::io
