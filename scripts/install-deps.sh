@@ -13,7 +13,7 @@ PKGS=(
   build-essential cmake ninja-build git pkg-config ca-certificates curl
   libboost1.81-dev libssl-dev libsimdjson-dev libtbb-dev libbenchmark-dev doctest-dev
   libcli11-dev libfmt-dev libzstd-dev libsqlite3-dev libipsec-mb-dev libpugixml-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   python3 python3-botocore python3-awscrt python3-azure-storage
   # command-line tools the script tests call: zstd (decompressing --compress output), openssl
   # (a throwaway CA for the TLS listing test), ps (procps), setpriv (util-linux), script (bsdutils)

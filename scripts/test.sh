@@ -7,8 +7,8 @@
 #   scripts/test.sh --quick [ARGS]  release build and ctest only; ARGS go to ctest (e.g. -L signers)
 # Tests are labelled by group (signers, io, engine, stress, smoke, cli, oracle, live, crash,
 # meta); `--quick -L GROUP` runs one group.
-# Every phase keeps going after a failure. The last line is the summary, counting the ctest
-# entries of every phase, each fuzz target and each TSan command as one entry:
+# Every phase keeps going after a failure. The last line is the summary, counting the format
+# check, the ctest entries of every phase, each fuzz target and each TSan command as one entry:
 #   test.sh: N passed, N failed
 # and the exit status is non-zero if anything failed.
 set -euo pipefail
@@ -17,6 +17,8 @@ source scripts/summary.sh
 quick=0
 if [ "${1:-}" = --quick ]; then quick=1; shift; fi
 scripts/install-deps.sh
+# Unformatted C++ fails the test command (scripts/format.sh fixes it).
+summary_run "format --check" scripts/format.sh --check
 if scripts/build.sh; then
   summary_ctest release build -j2 "$@"
 else

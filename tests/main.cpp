@@ -46,8 +46,10 @@ int main(int argc, char** argv) {
   int const rc = context.run();
   if (rc != 0 || context.shouldExit() || !g_run.ended) return rc;
   if (g_run.passing_filters == 0) {
-    std::fprintf(stderr, "%s: no test case matched the filters; failing (a run of 0 cases is "
-                         "never a pass)\n", argc > 0 ? argv[0] : "tests");
+    std::fprintf(stderr,
+                 "%s: no test case matched the filters; failing (a run of 0 cases is "
+                 "never a pass)\n",
+                 argc > 0 ? argv[0] : "tests");
     return 3;
   }
   return rc;

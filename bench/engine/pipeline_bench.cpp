@@ -154,7 +154,12 @@ void BM_Pipeline_EndToEnd(benchmark::State& state) {
   auto const signer = make_signer();
   run_end_to_end(state, signer, signer);
 }
-BENCHMARK(BM_Pipeline_EndToEnd)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Pipeline_EndToEnd)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The same job signed object by object (S3Presigner::sign per record).
 void BM_Pipeline_EndToEnd_PerObject(benchmark::State& state) {

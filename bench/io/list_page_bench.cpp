@@ -49,8 +49,9 @@ constexpr int kKeys = 1000;
 // Keys shaped like a data lake's: date partitions, a part number, a hash; about 55 bytes.
 std::string key_for(int i) {
   char buf[96];
-  std::snprintf(buf, sizeof buf, "datasets/events/dt=2023-%02d-%02d/part-%05d-3f2a9c1e.snappy.parquet",
-                1 + i % 12, 1 + i % 28, i);
+  std::snprintf(buf, sizeof buf,
+                "datasets/events/dt=2023-%02d-%02d/part-%05d-3f2a9c1e.snappy.parquet", 1 + i % 12,
+                1 + i % 28, i);
   return buf;
 }
 
@@ -123,26 +124,31 @@ std::string azure_page(std::vector<std::string> const& keys) {
       "ServiceEndpoint=\"https://benchaccount.blob.core.windows.net/\" "
       "ContainerName=\"bench\"><MaxResults>1000</MaxResults><Blobs>";
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    x += "<Blob><Name>" + xml_escape(keys[i]) +
-         "</Name><Properties><Creation-Time>Tue, 14 Mar 2023 09:26:53 GMT</Creation-Time>"
-         "<Last-Modified>Tue, 14 Mar 2023 09:26:53 GMT</Last-Modified><Etag>0x8DB24753CA4C1A2</Etag>"
-         "<Content-Length>" +
-         std::to_string(1000 + i * 7919) +
-         "</Content-Length><Content-Type>application/octet-stream</Content-Type>"
-         "<Content-Encoding /><Content-Language /><Content-CRC64 />"
-         "<Content-MD5>CY9rzUYh03PK3k6DJie09g==</Content-MD5><Cache-Control />"
-         "<Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier>"
-         "<AccessTierInferred>true</AccessTierInferred><LeaseStatus>unlocked</LeaseStatus>"
-         "<LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted>"
-         "</Properties><OrMetadata /></Blob>";
+    x +=
+        "<Blob><Name>" + xml_escape(keys[i]) +
+        "</Name><Properties><Creation-Time>Tue, 14 Mar 2023 09:26:53 GMT</Creation-Time>"
+        "<Last-Modified>Tue, 14 Mar 2023 09:26:53 GMT</Last-Modified><Etag>0x8DB24753CA4C1A2</Etag>"
+        "<Content-Length>" +
+        std::to_string(1000 + i * 7919) +
+        "</Content-Length><Content-Type>application/octet-stream</Content-Type>"
+        "<Content-Encoding /><Content-Language /><Content-CRC64 />"
+        "<Content-MD5>CY9rzUYh03PK3k6DJie09g==</Content-MD5><Cache-Control />"
+        "<Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier>"
+        "<AccessTierInferred>true</AccessTierInferred><LeaseStatus>unlocked</LeaseStatus>"
+        "<LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted>"
+        "</Properties><OrMetadata /></Blob>";
   }
-  x += "</Blobs><NextMarker>2!96!MDAwMDM1IWRhdGFzZXRzL2V2ZW50cy9kdD0yMDIzLTA0LTAxL3BhcnQtMDEwMDAhMDAwMDI4ITk5OTktMTItMzFUMjM6NTk6NTkuOTk5OTk5OVoh</NextMarker></EnumerationResults>";
+  x += "</"
+       "Blobs><NextMarker>2!96!"
+       "MDAwMDM1IWRhdGFzZXRzL2V2ZW50cy9kdD0yMDIzLTA0LTAxL3BhcnQtMDEwMDAhMDAwMDI4ITk5OTktMTItMzFUMjM"
+       "6NTk6NTkuOTk5OTk5OVoh</NextMarker></EnumerationResults>";
   return x;
 }
 
 // A GCS objects.list page with the fields of the Objects resource that the service returns.
 std::string gcs_page(std::vector<std::string> const& keys) {
-  std::string j = "{\"kind\":\"storage#objects\",\"nextPageToken\":\"CkBkYXRhc2V0cy9ldmVudHM=\",\"items\":[";
+  std::string j =
+      "{\"kind\":\"storage#objects\",\"nextPageToken\":\"CkBkYXRhc2V0cy9ldmVudHM=\",\"items\":[";
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (i != 0) j += ',';
     std::string const& k = keys[i];
@@ -150,8 +156,7 @@ std::string gcs_page(std::vector<std::string> const& keys) {
     j += "{\"kind\":\"storage#object\",\"id\":\"bench/" + k + "/" + g +
          "\",\"selfLink\":\"https://www.googleapis.com/storage/v1/b/bench/o/x\",\"mediaLink\":"
          "\"https://storage.googleapis.com/download/storage/v1/b/bench/o/x?generation=" +
-         g + "&alt=media\",\"name\":\"" + k +
-         "\",\"bucket\":\"bench\",\"generation\":\"" + g +
+         g + "&alt=media\",\"name\":\"" + k + "\",\"bucket\":\"bench\",\"generation\":\"" + g +
          "\",\"metageneration\":\"1\",\"contentType\":\"application/octet-stream\","
          "\"storageClass\":\"STANDARD\",\"size\":\"" +
          std::to_string(1000 + i * 7919) +
@@ -203,9 +208,8 @@ void BM_ListPage_S3Scanner(benchmark::State& state) {
   bool const url = state.range(0) != 0;
   auto keys = make_keys(url);
   ListPageParser parser;
-  run(state, s3_page(keys, url), keys, [&](std::string const& b, ListPage& p, std::string& k) {
-    return parser.parse_s3(b, p, k);
-  });
+  run(state, s3_page(keys, url), keys,
+      [&](std::string const& b, ListPage& p, std::string& k) { return parser.parse_s3(b, p, k); });
 }
 BENCHMARK(BM_ListPage_S3Scanner)->ArgName("url_encoded")->Arg(0)->Arg(1);
 
@@ -228,9 +232,8 @@ void BM_ListPage_S3Pugixml(benchmark::State& state) {
     }
   }
   presign::bench::PugixmlS3Parser parser;
-  run(state, body, keys, [&](std::string const& b, ListPage& p, std::string& k) {
-    return parser.parse(b, p, k);
-  });
+  run(state, body, keys,
+      [&](std::string const& b, ListPage& p, std::string& k) { return parser.parse(b, p, k); });
 }
 BENCHMARK(BM_ListPage_S3Pugixml)->ArgName("url_encoded")->Arg(0)->Arg(1);
 
@@ -246,9 +249,8 @@ BENCHMARK(BM_ListPage_Azure)->ArgName("hostile_keys")->Arg(0)->Arg(1);
 void BM_ListPage_Gcs(benchmark::State& state) {
   auto keys = make_keys(false);
   ListPageParser parser;
-  run(state, gcs_page(keys), keys, [&](std::string const& b, ListPage& p, std::string& k) {
-    return parser.parse_gcs(b, p, k);
-  });
+  run(state, gcs_page(keys), keys,
+      [&](std::string const& b, ListPage& p, std::string& k) { return parser.parse_gcs(b, p, k); });
 }
 BENCHMARK(BM_ListPage_Gcs);
 
@@ -262,9 +264,11 @@ void BM_ListPage_GcsDomBaseline(benchmark::State& state) {
       [&](std::string const& b, ListPage& p, std::string& k) -> presign::Result<void> {
         p.clear();
         simdjson::dom::element root;
-        if (parser.parse(b).get(root)) return presign::make_error(presign::ErrorKind::kProtocol, "dom");
+        if (parser.parse(b).get(root))
+          return presign::make_error(presign::ErrorKind::kProtocol, "dom");
         simdjson::dom::array items;
-        if (root["items"].get(items)) return presign::make_error(presign::ErrorKind::kProtocol, "items");
+        if (root["items"].get(items))
+          return presign::make_error(presign::ErrorKind::kProtocol, "items");
         for (simdjson::dom::element item : items) {
           std::string_view name;
           std::string_view size;

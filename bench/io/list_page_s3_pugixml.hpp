@@ -62,8 +62,10 @@ class PugixmlS3Parser {
           out.append(raw);
           break;
         }
-        case pugi::node_element: return fail(std::string("element inside <") + n.name() + ">");
-        default: break;
+        case pugi::node_element:
+          return fail(std::string("element inside <") + n.name() + ">");
+        default:
+          break;
       }
     }
     return true;

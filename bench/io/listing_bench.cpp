@@ -103,7 +103,8 @@ void BM_ListingSource_FakeS3(benchmark::State& state) {
   check(s, page);
   std::uint64_t keys = 0;
   for (auto _ : state) keys += list_all(s, page, nullptr);
-  state.counters["keys/s"] = benchmark::Counter(static_cast<double>(keys), benchmark::Counter::kIsRate);
+  state.counters["keys/s"] =
+      benchmark::Counter(static_cast<double>(keys), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ListingSource_FakeS3)
     ->ArgsProduct({{1000, 100}, {1, 0}})
@@ -132,7 +133,8 @@ void BM_S3Fetcher_FakeS3(benchmark::State& state) {
       req.token = page.next_token;
     }
   }
-  state.counters["keys/s"] = benchmark::Counter(static_cast<double>(keys), benchmark::Counter::kIsRate);
+  state.counters["keys/s"] =
+      benchmark::Counter(static_cast<double>(keys), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_S3Fetcher_FakeS3)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -177,8 +177,8 @@ std::string naive_sas_url(NaiveParams const& p, std::string const& blob) {
   std::string const key = naive_base64_decode(p.key);
   std::string const sts = p.sp + "\n" + p.st + "\n" + p.se + "\n" + "/blob/" + p.account + "/" +
                           p.container + "/" + blob + "\n" + "" + "\n" + p.sip + "\n" + "" + "\n" +
-                          p.sv + "\n" + "b" + "\n" + "" + "\n" + "" + "\n" + "" + "\n" + "" +
-                          "\n" + "" + "\n" + "" + "\n" + "";
+                          p.sv + "\n" + "b" + "\n" + "" + "\n" + "" + "\n" + "" + "\n" + "" + "\n" +
+                          "" + "\n" + "" + "\n" + "";
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
@@ -186,8 +186,8 @@ std::string naive_sas_url(NaiveParams const& p, std::string const& blob) {
     return {};
   }
   std::string const sig = naive_base64(std::string(reinterpret_cast<char const*>(md), len));
-  std::string token = "st=" + naive_quote(p.st) + "&se=" + naive_quote(p.se) + "&sp=" +
-                      naive_quote(p.sp);
+  std::string token =
+      "st=" + naive_quote(p.st) + "&se=" + naive_quote(p.se) + "&sp=" + naive_quote(p.sp);
   if (!p.sip.empty()) token += "&sip=" + naive_quote(p.sip);
   token += "&sv=" + naive_quote(p.sv) + "&sr=b&sig=" + naive_quote(sig);
   return "https://" + p.account + ".blob.core.windows.net/" + naive_quote(p.container) + "/" +

@@ -146,11 +146,11 @@ struct UrlBatch {
   std::vector<std::vector<std::uint8_t>> cr;  // canonical requests (whole, from the IV)
   crypto::HmacSha256 key;
   crypto::HmacSha256Midstates pads{};
-  std::string sts_head;                        // the constant 69-byte string-to-sign head
-  crypto::Sha256 sts_mid;                      // key.inner() + first 64 head bytes
-  crypto::Sha256Midstate sts_mid_raw{};        // the same, raw
-  std::size_t folded = 0;                      // head bytes in sts_mid_raw beyond the ipad
-  double blocks = 0;                           // per batch
+  std::string sts_head;                  // the constant 69-byte string-to-sign head
+  crypto::Sha256 sts_mid;                // key.inner() + first 64 head bytes
+  crypto::Sha256Midstate sts_mid_raw{};  // the same, raw
+  std::size_t folded = 0;                // head bytes in sts_mid_raw beyond the ipad
+  double blocks = 0;                     // per batch
 
   UrlBatch(std::size_t cr_min, std::size_t cr_max) {
     std::mt19937_64 rng(2);
@@ -193,7 +193,8 @@ struct UrlBatch {
     std::array<crypto::Sha256Lane, kUrls> lanes{};
   };
   void init_scratch(Scratch& s) const {
-    for (auto& t : s.sts_tail) std::memcpy(t.data(), sts_head.data() + folded, sts_head.size() - folded);
+    for (auto& t : s.sts_tail)
+      std::memcpy(t.data(), sts_head.data() + folded, sts_head.size() - folded);
   }
   void sign_multi(Scratch& s, crypto::Digest* macs) const {
     crypto::Sha256Midstate const& iv = iv_;

@@ -196,8 +196,12 @@ NaiveParams naive_params(sigv4::S3PresignConfig const& c) {
   char iso[17];
   char day[9];
   presign::format_amz_date(c.signing_time, iso, day);
-  return {c.credentials.access_key_id, c.credentials.secret_access_key, c.region, c.bucket,
-          std::string(iso, 16), c.expires_seconds};
+  return {c.credentials.access_key_id,
+          c.credentials.secret_access_key,
+          c.region,
+          c.bucket,
+          std::string(iso, 16),
+          c.expires_seconds};
 }
 
 // Virtual-hosted GET URL on s3.amazonaws.com (what botocore emits for a DNS-compatible bucket).
@@ -205,11 +209,10 @@ std::string naive_presign(NaiveParams const& p, std::string const& key) {
   std::string const day = p.amz_date.substr(0, 8);
   std::string const scope = day + "/" + p.region + "/s3/aws4_request";
   std::string const host = p.bucket + ".s3.amazonaws.com";
-  std::string const query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
-                            naive_uri_encode(p.access_key + "/" + scope, false) +
-                            "&X-Amz-Date=" + p.amz_date +
-                            "&X-Amz-Expires=" + std::to_string(p.expires) +
-                            "&X-Amz-SignedHeaders=host";
+  std::string const query =
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
+      naive_uri_encode(p.access_key + "/" + scope, false) + "&X-Amz-Date=" + p.amz_date +
+      "&X-Amz-Expires=" + std::to_string(p.expires) + "&X-Amz-SignedHeaders=host";
   std::string const path = "/" + naive_uri_encode(key, true);
   std::string const canonical_request = "GET\n" + path + "\n" + query + "\n" + "host:" + host +
                                         "\n" + "\n" + "host" + "\n" + "UNSIGNED-PAYLOAD";
@@ -368,13 +371,13 @@ void BM_SigV4_SignGroup(benchmark::State& state, int path) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 16));
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
 }
-#define PRESIGN_GROUP_BENCH(name, path)                   \
-  BENCHMARK_CAPTURE(BM_SigV4_SignGroup, name, path)       \
-      ->ArgName("key_bytes")                              \
-      ->Arg(16)                                           \
-      ->Arg(40)                                           \
-      ->Arg(64)                                           \
-      ->Arg(256)                                          \
+#define PRESIGN_GROUP_BENCH(name, path)             \
+  BENCHMARK_CAPTURE(BM_SigV4_SignGroup, name, path) \
+      ->ArgName("key_bytes")                        \
+      ->Arg(16)                                     \
+      ->Arg(40)                                     \
+      ->Arg(64)                                     \
+      ->Arg(256)                                    \
       ->Arg(1024)
 using presign::signers::crypto::Sha256MultiPath;
 PRESIGN_GROUP_BENCH(auto, kAuto);

@@ -49,7 +49,8 @@ Result<std::vector<unsigned>> parse_threads(std::string const& spec) {
     char* end = nullptr;
     unsigned long v = std::strtoul(item.c_str(), &end, 10);
     if (item.empty() || *end != '\0' || v == 0 || v > 1024) {
-      return make_error(ErrorKind::kUsage, "--threads takes a list like 1,2,4 or 'auto', not '" + spec + "'");
+      return make_error(ErrorKind::kUsage,
+                        "--threads takes a list like 1,2,4 or 'auto', not '" + spec + "'");
     }
     out.push_back(static_cast<unsigned>(v));
   }
@@ -60,8 +61,8 @@ Result<std::vector<unsigned>> parse_threads(std::string const& spec) {
 // Runs one configuration in this process; the caller forks first so that peak RSS and
 // thread pools are per configuration.
 template <signers::Signer S>
-BenchResult run_one(S const& signer, SigningTime expires_at, BenchOptions const& o, io::Format format,
-                    unsigned threads) {
+BenchResult run_one(S const& signer, SigningTime expires_at, BenchOptions const& o,
+                    io::Format format, unsigned threads) {
   BenchResult r;
   r.threads = threads;
   io::SyntheticSource source(o.objects);
@@ -113,10 +114,12 @@ Result<signers::sigv4::S3Presigner> bench_s3_signer() {
 // A throw-away RSA-2048 key, made in the child: no key file is needed to measure RSA signing.
 Result<signers::gcs::ServiceAccountKey> bench_rsa_key() {
   EVP_PKEY* pkey = EVP_RSA_gen(2048);
-  if (pkey == nullptr) return make_error(ErrorKind::kInternal, "cannot generate an RSA key for the benchmark");
+  if (pkey == nullptr)
+    return make_error(ErrorKind::kInternal, "cannot generate an RSA key for the benchmark");
   BIO* bio = BIO_new(BIO_s_mem());
   std::string pem;
-  if (bio != nullptr && PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+  if (bio != nullptr &&
+      PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
     char* data = nullptr;
     long const n = BIO_get_mem_data(bio, &data);
     if (n > 0) pem.assign(data, static_cast<std::size_t>(n));
@@ -124,8 +127,8 @@ Result<signers::gcs::ServiceAccountKey> bench_rsa_key() {
   BIO_free(bio);
   EVP_PKEY_free(pkey);
   if (pem.empty()) return make_error(ErrorKind::kInternal, "cannot encode the benchmark RSA key");
-  return signers::gcs::ServiceAccountKey::from_pem("bench@presign-bench.iam.gserviceaccount.com", pem,
-                                                   "benchmark key");
+  return signers::gcs::ServiceAccountKey::from_pem("bench@presign-bench.iam.gserviceaccount.com",
+                                                   pem, "benchmark key");
 }
 
 Result<signers::gcs::GcsPresigner> bench_gcs_signer(bool rsa) {
@@ -135,7 +138,8 @@ Result<signers::gcs::GcsPresigner> bench_gcs_signer(bool rsa) {
     if (!key) return key.error();
     cfg.credentials = std::move(*key);
   } else {
-    cfg.credentials = signers::gcs::HmacKey{"GOOG1EXAMPLEBENCHACCESSID", "bench/Secret+Example0123456789abcdefghij"};
+    cfg.credentials = signers::gcs::HmacKey{"GOOG1EXAMPLEBENCHACCESSID",
+                                            "bench/Secret+Example0123456789abcdefghij"};
   }
   cfg.bucket = "bench-bucket";
   cfg.signing_time = kBenchTime;
@@ -146,7 +150,8 @@ Result<signers::azure::AzureSasSigner> bench_azure_signer() {
   signers::azure::AzureSasConfig cfg;
   cfg.account = "benchaccount";
   // Azurite's published development key: public, and a valid base64 account key.
-  cfg.account_key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+  cfg.account_key =
+      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
   cfg.container = "bench-container";
   cfg.expiry = kBenchTime + std::chrono::hours(1);
   return signers::azure::AzureSasSigner::create(std::move(cfg));
@@ -189,11 +194,12 @@ BenchResult run_in_child(BenchOptions const& o, io::Format format, unsigned thre
     ::close(fds[0]);
     BenchResult c = run_provider(o, format, threads);
     char line[512];
-    int n = std::snprintf(line, sizeof line, "%d %.9f %llu %llu %llu %llu %llu %llu %s\n", c.ok ? 1 : 0,
-                          c.wall, static_cast<unsigned long long>(c.objects),
-                          static_cast<unsigned long long>(c.bytes), static_cast<unsigned long long>(c.p50),
-                          static_cast<unsigned long long>(c.p99), static_cast<unsigned long long>(c.p999),
-                          static_cast<unsigned long long>(c.peak_rss), c.error.c_str());
+    int n = std::snprintf(
+        line, sizeof line, "%d %.9f %llu %llu %llu %llu %llu %llu %s\n", c.ok ? 1 : 0, c.wall,
+        static_cast<unsigned long long>(c.objects), static_cast<unsigned long long>(c.bytes),
+        static_cast<unsigned long long>(c.p50), static_cast<unsigned long long>(c.p99),
+        static_cast<unsigned long long>(c.p999), static_cast<unsigned long long>(c.peak_rss),
+        c.error.c_str());
     if (n > 0) (void)!::write(fds[1], line, static_cast<std::size_t>(n));
     ::_exit(c.ok ? 0 : 1);
   }
@@ -208,8 +214,8 @@ BenchResult run_in_child(BenchOptions const& o, io::Format format, unsigned thre
   int ok = 0;
   unsigned long long objects = 0, bytes = 0, p50 = 0, p99 = 0, p999 = 0, rss = 0;
   char err[256] = "";
-  if (std::sscanf(text.c_str(), "%d %lf %llu %llu %llu %llu %llu %llu %255[^\n]", &ok, &r.wall, &objects,
-                  &bytes, &p50, &p99, &p999, &rss, err) < 8) {
+  if (std::sscanf(text.c_str(), "%d %lf %llu %llu %llu %llu %llu %llu %255[^\n]", &ok, &r.wall,
+                  &objects, &bytes, &p50, &p99, &p999, &rss, err) < 8) {
     r.error = "benchmark child failed";
     return r;
   }
@@ -227,23 +233,27 @@ BenchResult run_in_child(BenchOptions const& o, io::Format format, unsigned thre
 }  // namespace
 
 CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
-  CLI::App* cmd = app.add_subcommand("bench", "Run the whole pipeline over synthetic keys and tune threads");
+  CLI::App* cmd =
+      app.add_subcommand("bench", "Run the whole pipeline over synthetic keys and tune threads");
   cmd->footer(R"(Examples:
   presign bench                          # s3, 2 M objects, threads 1..cores, output discarded
   presign bench --threads 1,2 --objects 10000000 --output /tmp/bench.ndjson
   presign bench --provider azure --threads 1,2
   presign bench --provider gcs-rsa --objects 20000  # RSA: thousands, not millions, per second
   presign bench --json > bench.json)");
-  cmd->add_option("--provider", o.provider,
-                  "s3, gcs (HMAC key), gcs-rsa (service-account key: one RSA-2048 signature per URL) "
-                  "or azure (default s3)")
+  cmd->add_option(
+         "--provider", o.provider,
+         "s3, gcs (HMAC key), gcs-rsa (service-account key: one RSA-2048 signature per URL) "
+         "or azure (default s3)")
       ->check(CLI::IsMember({"s3", "gcs", "gcs-rsa", "azure"}));
   cmd->add_option("--objects", o.objects, "synthetic objects per run (default 2,000,000)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000'000}));
-  cmd->add_option("--threads", o.threads, "thread counts to try: 1,2,4 or auto (1, 2, 4, ... cores)");
+  cmd->add_option("--threads", o.threads,
+                  "thread counts to try: 1,2,4 or auto (1, 2, 4, ... cores)");
   cmd->add_option("--format", o.format, "ndjson|labelbox|csv|tsv|urls")
       ->check(CLI::IsMember({"ndjson", "labelbox", "csv", "tsv", "urls"}));
-  cmd->add_option("--output", o.output, "a file to write (atomically, each run), or null (default)");
+  cmd->add_option("--output", o.output,
+                  "a file to write (atomically, each run), or null (default)");
   cmd->add_flag("--json", o.json, "print results as JSON");
   return cmd;
 }
@@ -263,7 +273,8 @@ int run_bench(BenchOptions const& o) {
   for (unsigned t : *threads) {
     results.push_back(run_in_child(o, *format, t));
     if (!results.back().ok) {
-      std::fprintf(stderr, "presign: bench with %u threads failed: %s\n", t, results.back().error.c_str());
+      std::fprintf(stderr, "presign: bench with %u threads failed: %s\n", t,
+                   results.back().error.c_str());
       return kIo;
     }
   }
@@ -277,29 +288,31 @@ int run_bench(BenchOptions const& o) {
     }
   }
   if (o.json) {
-    std::printf("{\"provider\":\"%s\",\"objects\":%llu,\"format\":\"%s\",\"runs\":[", o.provider.c_str(),
-                static_cast<unsigned long long>(o.objects), o.format.c_str());
+    std::printf("{\"provider\":\"%s\",\"objects\":%llu,\"format\":\"%s\",\"runs\":[",
+                o.provider.c_str(), static_cast<unsigned long long>(o.objects), o.format.c_str());
     for (std::size_t i = 0; i < results.size(); ++i) {
       auto const& r = results[i];
-      std::printf("%s{\"threads\":%u,\"urls_per_second\":%.0f,\"mb_per_second\":%.1f,\"p50_ns\":%llu,"
-                  "\"p99_ns\":%llu,\"p999_ns\":%llu,\"peak_rss_bytes\":%llu}",
-                  i ? "," : "", r.threads, static_cast<double>(r.objects) / r.wall,
-                  static_cast<double>(r.bytes) / r.wall / 1e6, static_cast<unsigned long long>(r.p50),
-                  static_cast<unsigned long long>(r.p99), static_cast<unsigned long long>(r.p999),
-                  static_cast<unsigned long long>(r.peak_rss));
+      std::printf(
+          "%s{\"threads\":%u,\"urls_per_second\":%.0f,\"mb_per_second\":%.1f,\"p50_ns\":%llu,"
+          "\"p99_ns\":%llu,\"p999_ns\":%llu,\"peak_rss_bytes\":%llu}",
+          i ? "," : "", r.threads, static_cast<double>(r.objects) / r.wall,
+          static_cast<double>(r.bytes) / r.wall / 1e6, static_cast<unsigned long long>(r.p50),
+          static_cast<unsigned long long>(r.p99), static_cast<unsigned long long>(r.p999),
+          static_cast<unsigned long long>(r.peak_rss));
     }
     std::printf("],\"recommended_threads\":%u}\n", recommended);
     return kOk;
   }
   std::printf("provider %s, %llu objects, format %s, output %s\n", o.provider.c_str(),
               static_cast<unsigned long long>(o.objects), o.format.c_str(), o.output.c_str());
-  std::printf("%8s %14s %10s %12s %12s %12s %12s\n", "threads", "URLs/s", "MB/s", "p50", "p99", "p99.9",
-              "peak RSS");
+  std::printf("%8s %14s %10s %12s %12s %12s %12s\n", "threads", "URLs/s", "MB/s", "p50", "p99",
+              "p99.9", "peak RSS");
   for (auto const& r : results) {
     std::printf("%8u %14.0f %10.1f %10.2fms %10.2fms %10.2fms %10.1fMiB\n", r.threads,
-                static_cast<double>(r.objects) / r.wall, static_cast<double>(r.bytes) / r.wall / 1e6,
-                static_cast<double>(r.p50) / 1e6, static_cast<double>(r.p99) / 1e6,
-                static_cast<double>(r.p999) / 1e6, static_cast<double>(r.peak_rss) / 1048576.0);
+                static_cast<double>(r.objects) / r.wall,
+                static_cast<double>(r.bytes) / r.wall / 1e6, static_cast<double>(r.p50) / 1e6,
+                static_cast<double>(r.p99) / 1e6, static_cast<double>(r.p999) / 1e6,
+                static_cast<double>(r.peak_rss) / 1048576.0);
   }
   std::printf("recommended threads: %u (fewest within 5%% of the best rate)\n", recommended);
   return kOk;

@@ -13,7 +13,7 @@ struct BenchOptions {
   std::uint64_t objects = 2'000'000;
   std::string threads = "auto";  ///< "1,2,4" or "auto"
   std::string format = "ndjson";
-  std::string output = "null";   ///< a file path, or "null" to discard
+  std::string output = "null";  ///< a file path, or "null" to discard
   bool json = false;
 };
 

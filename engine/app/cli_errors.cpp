@@ -24,7 +24,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-std::optional<std::string> nearest(std::string_view word, std::vector<std::string> const& candidates) {
+std::optional<std::string> nearest(std::string_view word,
+                                   std::vector<std::string> const& candidates) {
   std::size_t best = std::string::npos;
   std::string const* pick = nullptr;
   for (auto const& c : candidates) {
@@ -90,7 +91,8 @@ CLI::Option const* find_short(CLI::App const& cmd, char c) {
   return nullptr;
 }
 
-std::string unknown_option_message(std::string const& who, CLI::App const& cmd, std::string const& word) {
+std::string unknown_option_message(std::string const& who, CLI::App const& cmd,
+                                   std::string const& word) {
   std::string msg = who + ": unknown option '" + word + "'";
   if (word.starts_with("--")) {
     if (auto n = nearest(word, long_options(cmd))) return msg + "; did you mean '" + *n + "'?";
@@ -158,18 +160,21 @@ std::string unknown_command_message(CLI::App const& app, std::string const& word
   return msg + "; commands: " + command_list(app);
 }
 
-std::optional<std::string> explain_parse_error(CLI::App const& app, int argc, char const* const* argv) {
+std::optional<std::string> explain_parse_error(CLI::App const& app, int argc,
+                                               char const* const* argv) {
   // Top level: options (--help, --version) until the first word, which names the command.
   for (int i = 1; i < argc; ++i) {
     std::string const word = argv[i];
     if (word.size() > 1 && word[0] == '-') {
-      bool const known = word.starts_with("--") ? find_long(app, word.substr(0, word.find('='))) != nullptr
-                                                : find_short(app, word[1]) != nullptr;
+      bool const known = word.starts_with("--")
+                             ? find_long(app, word.substr(0, word.find('='))) != nullptr
+                             : find_short(app, word[1]) != nullptr;
       if (!known) return unknown_option_message("presign", app, word.substr(0, word.find('=')));
       continue;
     }
     for (auto const* s : commands_of(app)) {
-      if (s->check_name(word)) return scan_command(*s, "presign " + s->get_name(), i + 1, argc, argv);
+      if (s->check_name(word))
+        return scan_command(*s, "presign " + s->get_name(), i + 1, argc, argv);
     }
     return unknown_command_message(app, word);
   }
@@ -177,7 +182,8 @@ std::optional<std::string> explain_parse_error(CLI::App const& app, int argc, ch
 }
 
 std::optional<std::string> help_text(CLI::App const& app, std::string const& topic) {
-  if (topic.empty()) return app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+  if (topic.empty())
+    return app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
   for (auto const* s : commands_of(app)) {
     if (s->check_name(topic)) {
       return s->get_formatter()->make_help(s, app.get_name() + " " + s->get_name(),

@@ -17,12 +17,14 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate closest to `word`, if close enough to be a likely typo (distance at most a
 /// third of the word's length, at least 1; or `word` is a prefix of exactly one candidate).
-std::optional<std::string> nearest(std::string_view word, std::vector<std::string> const& candidates);
+std::optional<std::string> nearest(std::string_view word,
+                                   std::vector<std::string> const& candidates);
 
 /// After CLI11 refused `argv` (any ParseError but help/version): a one-line message naming
 /// the first unknown command, unknown option or unexpected argument, or nullopt when the
 /// mistake is of another kind (CLI11's own message is right then).
-std::optional<std::string> explain_parse_error(CLI::App const& app, int argc, char const* const* argv);
+std::optional<std::string> explain_parse_error(CLI::App const& app, int argc,
+                                               char const* const* argv);
 
 /// The help text of `app` (topic empty) or of its subcommand `topic`, as `--help` prints it;
 /// nullopt when there is no such subcommand.

@@ -15,7 +15,8 @@ namespace presign::app {
 
 inline constexpr char kGcsXmlApiEndpoint[] = "https://storage.googleapis.com";
 
-Result<std::unique_ptr<io::PageFetcher>> make_gcs_hmac_lister(BucketUri const& uri, ListerOptions const& o,
+Result<std::unique_ptr<io::PageFetcher>> make_gcs_hmac_lister(BucketUri const& uri,
+                                                              ListerOptions const& o,
                                                               signers::gcs::HmacKey const& key) {
   if (o.no_verify_ssl && !o.ca_bundle.empty()) {
     return make_error(ErrorKind::kUsage, "--ca-bundle and --no-verify-ssl contradict each other");

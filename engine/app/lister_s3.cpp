@@ -10,11 +10,13 @@
 
 namespace presign::app {
 
-Result<std::unique_ptr<io::PageFetcher>> make_s3_lister(BucketUri const& uri, ListerOptions const& o) {
+Result<std::unique_ptr<io::PageFetcher>> make_s3_lister(BucketUri const& uri,
+                                                        ListerOptions const& o) {
   // Options that belong to other providers, and contradictions, before anything else.
   if (!o.credentials.empty()) {
-    return make_error(ErrorKind::kUsage, "--credentials does not apply to s3:// (AWS credentials "
-                                         "come from the environment and ~/.aws)");
+    return make_error(ErrorKind::kUsage,
+                      "--credentials does not apply to s3:// (AWS credentials "
+                      "come from the environment and ~/.aws)");
   }
   if (!o.access_token.empty()) {
     return make_error(ErrorKind::kUsage, "--access-token does not apply to s3://");

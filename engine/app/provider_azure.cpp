@@ -67,12 +67,14 @@ int run_azure(BucketUri const& uri, SignOptions const& o, io::Format format,
     return fail(usage("--expires " + o.expires + " is out of range: at least 1 second"));
   }
   if ((o.method == "GET" || o.method == "HEAD") && o.permissions.find('r') == std::string::npos) {
-    return fail(usage("--method " + o.method + " needs the read permission: add r to "
+    return fail(usage("--method " + o.method +
+                      " needs the read permission: add r to "
                       "--permissions"));
   }
   if (o.method == "PUT" && o.permissions.find_first_of("cw") == std::string::npos) {
-    return fail(usage("--method PUT needs the create or write permission: e.g. --permissions cw "
-                      "(a SAS URL does not sign the method; its permissions decide)"));
+    return fail(
+        usage("--method PUT needs the create or write permission: e.g. --permissions cw "
+              "(a SAS URL does not sign the method; its permissions decide)"));
   }
 
   azure::AzureSasConfig cfg;
@@ -107,8 +109,9 @@ int run_azure(BucketUri const& uri, SignOptions const& o, io::Format format,
   auto signer = azure::AzureSasSigner::create(std::move(cfg));
   if (!signer) return fail(signer.error());
   if (o.https_only && !signer->endpoint_is_https()) {
-    std::fprintf(stderr, "presign: warning: --https-only with an http:// endpoint: the service "
-                         "refuses these URLs over http (AuthorizationProtocolMismatch)\n");
+    std::fprintf(stderr,
+                 "presign: warning: --https-only with an http:// endpoint: the service "
+                 "refuses these URLs over http (AuthorizationProtocolMismatch)\n");
   }
   return run_job(*signer, expires_at, o, format);
 }
@@ -118,11 +121,13 @@ int run_azure(BucketUri const& uri, SignOptions const& o, io::Format format,
 // run_azure resolves them for signing, so the listing and the SAS URLs name the same blobs.
 // run_job / ls_command pass the part of the URI after the container as the listing prefix
 // (listing_prefix in run_job.cpp).
-Result<std::unique_ptr<io::PageFetcher>> make_azure_lister(BucketUri const& uri, ListerOptions const& o) {
+Result<std::unique_ptr<io::PageFetcher>> make_azure_lister(BucketUri const& uri,
+                                                           ListerOptions const& o) {
   std::string_view const path = uri.prefix;
   auto const slash = path.find('/');
   std::string const container(path.substr(0, slash));
-  std::string const prefix(slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1));
+  std::string const prefix(slash == std::string_view::npos ? std::string_view()
+                                                           : path.substr(slash + 1));
   if (container.empty()) {
     return usage("'az://" + uri.bucket + "/" + uri.prefix +
                  "' names no container: use az://ACCOUNT/CONTAINER[/PREFIX]");
@@ -139,7 +144,8 @@ Result<std::unique_ptr<io::PageFetcher>> make_azure_lister(BucketUri const& uri,
     return usage("--ca-bundle and --no-verify-ssl contradict each other");
   }
   if (o.max_attempts < 0) return usage("--retry-max-attempts must be at least 1");
-  if (o.retry_base && o.retry_base->count() < 0) return usage("--retry-base-delay must not be negative");
+  if (o.retry_base && o.retry_base->count() < 0)
+    return usage("--retry-base-delay must not be negative");
 
   io::AzureListerConfig cfg;
   cfg.account = uri.bucket;

@@ -14,13 +14,11 @@
 
 namespace presign::app {
 
-int run_gcs(BucketUri const& uri,
-            SignOptions const& o,
-            io::Format format,
-            std::int64_t expires_seconds,
-            SigningTime when) {
+int run_gcs(BucketUri const& uri, SignOptions const& o, io::Format format,
+            std::int64_t expires_seconds, SigningTime when) {
   namespace gcs = signers::gcs;
-  // With --keys-from the URI names no prefix (check_source_options); without it the prefix is listed.
+  // With --keys-from the URI names no prefix (check_source_options); without it the prefix is
+  // listed.
   for (auto const& [flag, value] : {std::pair{"--ip", o.ip},
                                     {"--start", o.start},
                                     {"--sas-version", o.sas_version},
@@ -75,7 +73,8 @@ int run_gcs(BucketUri const& uri,
 // key is read for the listing (signing still needs one). A service-account key lists through
 // the JSON API with an OAuth2 token (io/gcs_lister.hpp); an HMAC key through the XML API
 // (make_gcs_hmac_lister, lister_gcs_hmac.cpp).
-Result<std::unique_ptr<io::PageFetcher>> make_gcs_lister(BucketUri const& uri, ListerOptions const& o) {
+Result<std::unique_ptr<io::PageFetcher>> make_gcs_lister(BucketUri const& uri,
+                                                         ListerOptions const& o) {
   namespace gcs = signers::gcs;
   if (!o.region.empty()) {
     return make_error(ErrorKind::kUsage, "--region does not apply to gs://");

@@ -32,7 +32,8 @@ struct BucketUri {
 inline Result<BucketUri> parse_bucket_uri(std::string const& uri) {
   auto sep = uri.find("://");
   if (sep == std::string::npos) {
-    return make_error(ErrorKind::kUsage, "'" + uri + "' is not a bucket URI (e.g. s3://bucket/prefix)");
+    return make_error(ErrorKind::kUsage,
+                      "'" + uri + "' is not a bucket URI (e.g. s3://bucket/prefix)");
   }
   BucketUri u;
   u.scheme = uri.substr(0, sep);
@@ -95,9 +96,10 @@ struct ListingFlags {
 
 template <class O>
 ListingFlags listing_flags(O const& o) {
-  return ListingFlags{o.endpoint,    o.region,        o.addressing,  o.credentials,
-                      o.access_token, o.ca_bundle,    o.no_verify_ssl, o.page_size,
-                      o.start_after, o.retry_max_attempts, o.retry_base_delay, o.quiet};
+  return ListingFlags{o.endpoint,           o.region,           o.addressing,
+                      o.credentials,        o.access_token,     o.ca_bundle,
+                      o.no_verify_ssl,      o.page_size,        o.start_after,
+                      o.retry_max_attempts, o.retry_base_delay, o.quiet};
 }
 
 /// Registers the listing-only options (the ones `sign` without --keys-from and `ls` share;
@@ -106,8 +108,9 @@ template <class O>
 void add_listing_options(CLI::App* cmd, O& o, char const* when) {
   std::string const w = when;
   cmd->add_option("--page-size", o.page_size,
-                  "keys per listing request" + w + ": 1-1000 for s3:// and gs://, 1-5000 for "
-                  "az:// (default: the maximum)")
+                  "keys per listing request" + w +
+                      ": 1-1000 for s3:// and gs://, 1-5000 for "
+                      "az:// (default: the maximum)")
       ->check(CLI::Range(1U, 5000U));
   cmd->add_option("--start-after", o.start_after,
                   "s3://: list only keys after KEY (byte order)" + w);
@@ -120,9 +123,11 @@ void add_listing_options(CLI::App* cmd, O& o, char const* when) {
   cmd->add_option("--retry-max-attempts", o.retry_max_attempts,
                   "attempts per listing page, the first included (default 8)" + w)
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--retry-base-delay", o.retry_base_delay,
-                  "backoff base between listing attempts: 10ms, 1s, 2m (default 1s, Azure 0.8s; each retry "
-                  "waits a random time up to base x 2^(retry-1), at most 20 s)" + w);
+  cmd->add_option(
+      "--retry-base-delay", o.retry_base_delay,
+      "backoff base between listing attempts: 10ms, 1s, 2m (default 1s, Azure 0.8s; each retry "
+      "waits a random time up to base x 2^(retry-1), at most 20 s)" +
+          w);
 }
 
 /// What a listing needs, validated: the provider's page fetcher (credentials resolved) and
@@ -161,14 +166,14 @@ struct JobSource {
   bool listing = false;
   io::KeyFileSource* key_file = nullptr;  ///< `source`, when it is a key file (for its warnings)
 };
-Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position, bool prime);
+Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position,
+                                  bool prime);
 
 /// SHA-256 (hex) of everything that determines the output bytes; a resume must match it.
 std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at);
 
 /// The key file's warnings (CRLF, URIs, `aws s3 ls` lines, repeats, no keys), one line each.
 void print_key_file_warnings(JobSource const& js);
-
 
 /// Signs every object of the job's source (the key file, or the bucket listing; see
 /// open_job_source) and writes the records. Returns the process exit code.
@@ -180,9 +185,11 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
   report.expires_at = expires_at;
   // Before the source is opened: a checkpoint of another job must not steer its seek.
   if (o.resume_state && o.resume_state->fingerprint != fingerprint) {
-    return fail(make_error(ErrorKind::kUsage,
-                           "checkpoint " + o.checkpoint + " belongs to a job with other "
-                           "parameters (bucket, prefix, keys, format, expiry, ...); cannot resume"));
+    return fail(
+        make_error(ErrorKind::kUsage,
+                   "checkpoint " + o.checkpoint +
+                       " belongs to a job with other "
+                       "parameters (bucket, prefix, keys, format, expiry, ...); cannot resume"));
   }
   // Open the input before the output: an unreadable key file, a missing bucket or an
   // unreachable endpoint must not create an output file.
@@ -201,7 +208,8 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
 
   engine::PipelineOptions popts;
   popts.threads = o.threads;
-  if (!o.compress.empty()) popts.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
+  if (!o.compress.empty())
+    popts.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
   popts.start.fingerprint = fingerprint;
   popts.start.signing_time = o.when.time_since_epoch().count();
   std::optional<engine::CheckpointWriter> checkpoint;
@@ -227,7 +235,8 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
       popts.resuming = true;
       if (!o.resume_state->complete) {
         std::fprintf(stderr, "presign: resuming from %s: %llu objects already written\n",
-                     o.checkpoint.c_str(), static_cast<unsigned long long>(o.resume_state->objects));
+                     o.checkpoint.c_str(),
+                     static_cast<unsigned long long>(o.resume_state->objects));
       }
       if (o.resume_state->complete) {
         // Killed while publishing: nothing is left to sign, only the rename to finish.
@@ -241,8 +250,9 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
         }
         if (auto r = checkpoint->remove(); !r) return fail(r.error());
         if (st.errors > 0) {
-          std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (reported by the "
-                               "interrupted run)\n",
+          std::fprintf(stderr,
+                       "presign: %llu of %llu objects could not be signed (reported by the "
+                       "interrupted run)\n",
                        static_cast<unsigned long long>(st.errors),
                        static_cast<unsigned long long>(st.objects));
           return kPartial;
@@ -250,8 +260,8 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
         return kOk;
       }
     }
-    std::string const part = o.resume_state ? o.resume_state->part_path
-                                            : io::resumable_part_path(out_path);
+    std::string const part =
+        o.resume_state ? o.resume_state->part_path : io::resumable_part_path(out_path);
     popts.start.part_path = part;
     auto s = io::make_resumable_file_sink(
         out_path, part,
@@ -281,7 +291,7 @@ int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::F
             " objects written); rerun the same command with --resume to continue"));
       }
       return fail(interrupted_error(sink->part_path().empty() ? "the output is incomplete"
-                                                               : "no output written"));
+                                                              : "no output written"));
     }
     if (checkpoint) {
       std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",

@@ -33,26 +33,29 @@ int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
   cfg.signing_time = when;
   cfg.response_content_disposition = o.response_content_disposition;
   cfg.response_content_type = o.response_content_type;
-  for (auto const& [flag, value] :
-       {std::pair{"--ip", o.ip}, {"--start", o.start}, {"--sas-version", o.sas_version},
-        {"--response-cache-control", o.response_cache_control},
-        {"--response-content-encoding", o.response_content_encoding},
-        {"--response-content-language", o.response_content_language},
-        {"--snapshot", o.snapshot}, {"--version-id", o.version_id},
-        {"--credentials", o.credentials}}) {
+  for (auto const& [flag, value] : {std::pair{"--ip", o.ip},
+                                    {"--start", o.start},
+                                    {"--sas-version", o.sas_version},
+                                    {"--response-cache-control", o.response_cache_control},
+                                    {"--response-content-encoding", o.response_content_encoding},
+                                    {"--response-content-language", o.response_content_language},
+                                    {"--snapshot", o.snapshot},
+                                    {"--version-id", o.version_id},
+                                    {"--credentials", o.credentials}}) {
     if (!value.empty()) {
       return fail(make_error(ErrorKind::kUsage, std::string(flag) + " does not apply to s3://"));
     }
   }
   if (o.https_only || o.permissions != "r") {
-    return fail(make_error(ErrorKind::kUsage, "--https-only and --permissions apply to az:// only"));
+    return fail(
+        make_error(ErrorKind::kUsage, "--https-only and --permissions apply to az:// only"));
   }
   // Validate everything that does not need credentials first, so a usage error is reported
   // as such even on a machine without credentials.
   if (expires_seconds < 1 || expires_seconds > signers::sigv4::kS3MaxExpiresSeconds) {
-    return fail(make_error(ErrorKind::kUsage,
-                           "--expires " + o.expires + " is out of range: S3 presigned URLs live "
-                           "1 to 604800 seconds (7 days)"));
+    return fail(make_error(ErrorKind::kUsage, "--expires " + o.expires +
+                                                  " is out of range: S3 presigned URLs live "
+                                                  "1 to 604800 seconds (7 days)"));
   }
   auto creds = signers::aws::DefaultChainProvider(env).credentials();
   if (!creds) return fail(creds.error());
@@ -69,8 +72,9 @@ namespace {
 Result<void> labelbox_options(BucketUri const& uri, io::Format format, SignOptions& o) {
   if (format != io::Format::kLabelbox) {
     if (o.global_key || !o.media_type.empty()) {
-      return make_error(ErrorKind::kUsage, std::string(o.global_key ? "--global-key" : "--media-type") +
-                                               " applies to --format labelbox only");
+      return make_error(ErrorKind::kUsage,
+                        std::string(o.global_key ? "--global-key" : "--media-type") +
+                            " applies to --format labelbox only");
     }
     return {};
   }
@@ -132,8 +136,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
                 "per distinct key that the check costs)");
   cmd->add_option("--region", o.region,
                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, profile region, us-east-1)");
-  cmd->add_option("--endpoint", o.endpoint,
-                  "custom endpoint, e.g. http://127.0.0.1:4569 (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)");
+  cmd->add_option(
+      "--endpoint", o.endpoint,
+      "custom endpoint, e.g. http://127.0.0.1:4569 (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)");
   cmd->add_option("--addressing", o.addressing, "auto|virtual|path (auto: as botocore)")
       ->check(CLI::IsMember({"auto", "virtual", "path"}));
   cmd->add_option("--expires", o.expires, "lifetime: seconds or 90s/15m/12h/7d (default 3600)");
@@ -157,8 +162,10 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--media-type", o.media_type,
                   "labelbox: add media_type to each record: IMAGE, VIDEO, TEXT, AUDIO, DOCUMENT "
                   "(written PDF), PDF, HTML, DICOM, CONVERSATIONAL (any case)");
-  cmd->add_option("--output", o.output, "output file (default stdout); written atomically, mode 0600 (a device or FIFO is "
-                  "written in place)");
+  cmd->add_option(
+      "--output", o.output,
+      "output file (default stdout); written atomically, mode 0600 (a device or FIFO is "
+      "written in place)");
   cmd->add_option("--threads", o.threads, "signing threads (default: all cores)")
       ->check(CLI::Range(1U, 1024U));
   cmd->add_option("--checkpoint", o.checkpoint,
@@ -181,8 +188,10 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_flag("--https-only", o.https_only, "az://: spr=https");
   cmd->add_option("--sas-version", o.sas_version, "az://: SAS service version sv");
   cmd->add_option("--response-cache-control", o.response_cache_control, "az://: rscc override");
-  cmd->add_option("--response-content-encoding", o.response_content_encoding, "az://: rsce override");
-  cmd->add_option("--response-content-language", o.response_content_language, "az://: rscl override");
+  cmd->add_option("--response-content-encoding", o.response_content_encoding,
+                  "az://: rsce override");
+  cmd->add_option("--response-content-language", o.response_content_language,
+                  "az://: rscl override");
   cmd->add_option("--snapshot", o.snapshot, "az://: sign this blob snapshot (sr=bs)");
   cmd->add_option("--version-id", o.version_id, "az://: sign this blob version (sr=bv)");
   add_listing_options(cmd, o, " (listing only: not with --keys-from)");
@@ -206,13 +215,15 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
       !(o.compress.starts_with("zstd:") && o.compress.size() <= 7 &&
         std::atoi(o.compress.c_str() + 5) >= 1 && std::atoi(o.compress.c_str() + 5) <= 19 &&
         o.compress.find_first_not_of("0123456789", 5) == std::string::npos)) {
-    return fail(make_error(ErrorKind::kUsage, "--compress takes zstd or zstd:LEVEL with LEVEL 1-19"));
+    return fail(
+        make_error(ErrorKind::kUsage, "--compress takes zstd or zstd:LEVEL with LEVEL 1-19"));
   }
   if (opts.resume && opts.checkpoint.empty()) {
     return fail(make_error(ErrorKind::kUsage, "--resume needs --checkpoint FILE"));
   }
   if (!opts.checkpoint.empty() && (opts.output.empty() || opts.output == "-")) {
-    return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output FILE (stdout cannot be resumed)"));
+    return fail(make_error(ErrorKind::kUsage,
+                           "--checkpoint needs --output FILE (stdout cannot be resumed)"));
   }
   if (!opts.checkpoint.empty()) {
     // A device, FIFO or socket is written in place: nothing of it can be truncated back to
@@ -220,9 +231,12 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
     auto target = io::resolve_output_target(opts.output);
     if (!target) return fail(target.error());
     if (target->in_place) {
-      return fail(make_error(ErrorKind::kUsage, "--checkpoint needs --output to be a regular file (or a new "
-                                                "path): " + opts.output + " is a device, FIFO or socket, "
-                                                "written as it goes, which cannot be resumed"));
+      return fail(make_error(ErrorKind::kUsage,
+                             "--checkpoint needs --output to be a regular file (or a new "
+                             "path): " +
+                                 opts.output +
+                                 " is a device, FIFO or socket, "
+                                 "written as it goes, which cannot be resumed"));
     }
   }
   std::optional<SigningTime> fixed;
@@ -239,27 +253,31 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
     if (*ck && (!(*ck)->complete || opts.resume)) {
       if (!opts.resume) {
         return fail(make_error(ErrorKind::kUsage,
-                               "checkpoint " + opts.checkpoint + " records an unfinished job; "
-                               "pass --resume to continue it, or delete it to start over"));
+                               "checkpoint " + opts.checkpoint +
+                                   " records an unfinished job; "
+                                   "pass --resume to continue it, or delete it to start over"));
       }
       SigningTime const recorded{std::chrono::seconds{(*ck)->signing_time}};
       if (fixed && *fixed != recorded) {
-        return fail(make_error(ErrorKind::kUsage, "--signing-time differs from the checkpointed "
-                                                  "job's (" + format_rfc3339(recorded) + ")"));
+        return fail(make_error(ErrorKind::kUsage,
+                               "--signing-time differs from the checkpointed "
+                               "job's (" +
+                                   format_rfc3339(recorded) + ")"));
       }
       fixed = recorded;
       opts.resume_state = **ck;
     }
   }
-  SigningTime const when = fixed ? *fixed
-                                 : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  SigningTime const when =
+      fixed ? *fixed : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   opts.when = when;
   report.signing_time = when;
   report.expires_at = when + std::chrono::seconds{*expires};
   // RFC 3339 has four-digit years; an expiry past 9999 cannot even be written down.
   if (when < SigningTime{} ||
       when + std::chrono::seconds{*expires} > SigningTime{std::chrono::seconds{253402300799}}) {
-    return fail(make_error(ErrorKind::kUsage, "signing time plus expiry must fall between 1970 and 9999"));
+    return fail(
+        make_error(ErrorKind::kUsage, "signing time plus expiry must fall between 1970 and 9999"));
   }
   if (uri->scheme == "s3") return run_s3(*uri, opts, *format, *expires, when);
   if (uri->scheme == "gs") return run_gcs(*uri, opts, *format, *expires, when);

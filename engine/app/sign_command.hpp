@@ -21,7 +21,7 @@ struct SignOptions {
   /// --keys-from FILE|-: sign these keys. Empty: list the bucket under the URI's prefix.
   std::string keys_from;
   bool no_repeat_check = false;  ///< --no-repeat-check: do not look for repeated --keys-from keys
-  bool strip_cr = false;  ///< --strip-cr: drop one trailing '\r' from each --keys-from line
+  bool strip_cr = false;         ///< --strip-cr: drop one trailing '\r' from each --keys-from line
   std::string region;
   std::string endpoint;
   std::string addressing = "auto";
@@ -32,7 +32,8 @@ struct SignOptions {
   std::string response_content_type;
   std::string format = "ndjson";
   std::optional<std::string> global_key;  ///< --global-key TEMPLATE (labelbox; default {key})
-  std::string media_type;                 ///< --media-type TYPE (labelbox); run_sign writes it as Labelbox spells it
+  std::string
+      media_type;  ///< --media-type TYPE (labelbox); run_sign writes it as Labelbox spells it
   std::string output;
   unsigned threads = 0;
   std::string checkpoint;  ///< --checkpoint FILE
@@ -41,26 +42,27 @@ struct SignOptions {
   std::string summary;     ///< --summary FILE (JSON run summary)
   std::string compress;    ///< --compress zstd[:LEVEL]
   // Listing (when --keys-from is absent)
-  std::string ca_bundle;       ///< --ca-bundle FILE
-  bool no_verify_ssl = false;  ///< --no-verify-ssl
-  std::uint32_t page_size = 0;  ///< --page-size (0: provider maximum)
-  std::string start_after;     ///< --start-after KEY (s3)
-  std::string access_token;    ///< --access-token (gs)
+  std::string ca_bundle;         ///< --ca-bundle FILE
+  bool no_verify_ssl = false;    ///< --no-verify-ssl
+  std::uint32_t page_size = 0;   ///< --page-size (0: provider maximum)
+  std::string start_after;       ///< --start-after KEY (s3)
+  std::string access_token;      ///< --access-token (gs)
   int retry_max_attempts = 0;    ///< --retry-max-attempts (0: the listing profile's default)
-  std::string retry_base_delay;  ///< --retry-base-delay DURATION ("10ms", "1s"; empty: the provider profile's)
+  std::string retry_base_delay;  ///< --retry-base-delay DURATION ("10ms", "1s"; empty: the provider
+                                 ///< profile's)
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
   // Azure
   std::string permissions = "r";
-  std::string start;        ///< --start RFC3339 (st)
-  std::string ip;           ///< --ip A.B.C.D | A.B.C.D-E.F.G.H | CIDR (sip)
-  bool https_only = false;  ///< --https-only (spr=https)
-  std::string sas_version;  ///< --sas-version (sv)
+  std::string start;                      ///< --start RFC3339 (st)
+  std::string ip;                         ///< --ip A.B.C.D | A.B.C.D-E.F.G.H | CIDR (sip)
+  bool https_only = false;                ///< --https-only (spr=https)
+  std::string sas_version;                ///< --sas-version (sv)
   std::string response_cache_control;     ///< rscc
   std::string response_content_encoding;  ///< rsce
   std::string response_content_language;  ///< rscl
-  std::string snapshot;     ///< --snapshot (sr=bs)
-  std::string version_id;   ///< --version-id (sr=bv)
+  std::string snapshot;                   ///< --snapshot (sr=bs)
+  std::string version_id;                 ///< --version-id (sr=bv)
 
   /// Filled by run_sign, not by the command line: the checkpoint to continue from.
   std::optional<engine::CheckpointState> resume_state;

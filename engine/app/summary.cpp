@@ -18,14 +18,22 @@ namespace {
 
 char const* kind_name(ErrorKind k) {
   switch (k) {
-    case ErrorKind::kUsage: return "usage";
-    case ErrorKind::kConfig: return "config";
-    case ErrorKind::kAuth: return "auth";
-    case ErrorKind::kIo: return "io";
-    case ErrorKind::kNetwork: return "network";
-    case ErrorKind::kProtocol: return "protocol";
-    case ErrorKind::kInternal: return "internal";
-    case ErrorKind::kCancelled: return "cancelled";
+    case ErrorKind::kUsage:
+      return "usage";
+    case ErrorKind::kConfig:
+      return "config";
+    case ErrorKind::kAuth:
+      return "auth";
+    case ErrorKind::kIo:
+      return "io";
+    case ErrorKind::kNetwork:
+      return "network";
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kInternal:
+      return "internal";
+    case ErrorKind::kCancelled:
+      return "cancelled";
   }
   return "internal";
 }
@@ -49,13 +57,15 @@ SplitPath split(std::string const& path) {
 }
 
 Error summary_error(std::string const& path, std::string const& what, int e) {
-  return make_error(ErrorKind::kIo, "cannot write summary " + path + ": " + what + ": " + std::strerror(e));
+  return make_error(ErrorKind::kIo,
+                    "cannot write summary " + path + ": " + what + ": " + std::strerror(e));
 }
 
 // A fresh temporary file beside `path` (mode 0600), or an error naming the reason.
 Result<int> create_temp(std::string const& path, std::string& temp) {
   SplitPath const sp = split(path);
-  if (sp.base.empty()) return make_error(ErrorKind::kUsage, "--summary '" + path + "' names no file");
+  if (sp.base.empty())
+    return make_error(ErrorKind::kUsage, "--summary '" + path + "' names no file");
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return make_error(ErrorKind::kUsage, "--summary '" + path + "' is a directory");
@@ -94,7 +104,8 @@ Result<void> write_summary(std::string const& path, JobReport const& report, Sig
   ::getrusage(RUSAGE_SELF, &ru);
   engine::RunStats const& s = report.stats;
   auto const& l = s.latency;
-  double const rate = s.wall_seconds > 0 ? static_cast<double>(s.objects_this_run) / s.wall_seconds : 0;
+  double const rate =
+      s.wall_seconds > 0 ? static_cast<double>(s.objects_this_run) / s.wall_seconds : 0;
   unsigned const threads = s.threads != 0   ? s.threads
                            : o.threads != 0 ? o.threads
                                             : std::max(1U, std::thread::hardware_concurrency());

@@ -88,18 +88,30 @@ std::optional<CheckpointState> parse_slot(std::string_view slot) {
     if (eq == std::string_view::npos) return std::nullopt;
     std::string_view k = l.substr(0, eq), v = l.substr(eq + 1);
     bool ok = true;
-    if (k == "generation") ok = parse_num(v, s.generation);
-    else if (k == "fingerprint") s.fingerprint = std::string(v);
-    else if (k == "signing_time") ok = parse_num(v, s.signing_time);
-    else if (k == "part") ok = hex_decode(v, s.part_path);
-    else if (k == "output_bytes") ok = parse_num(v, s.output_bytes);
-    else if (k == "next_seq") ok = parse_num(v, s.next_seq);
-    else if (k == "objects") ok = parse_num(v, s.objects);
-    else if (k == "errors") ok = parse_num(v, s.errors);
-    else if (k == "any_record") s.any_record = v == "1";
-    else if (k == "source_position") ok = hex_decode(v, s.source_position);
-    else if (k == "complete") s.complete = v == "1";
-    else continue;  // unknown keys from a newer version are ignored
+    if (k == "generation")
+      ok = parse_num(v, s.generation);
+    else if (k == "fingerprint")
+      s.fingerprint = std::string(v);
+    else if (k == "signing_time")
+      ok = parse_num(v, s.signing_time);
+    else if (k == "part")
+      ok = hex_decode(v, s.part_path);
+    else if (k == "output_bytes")
+      ok = parse_num(v, s.output_bytes);
+    else if (k == "next_seq")
+      ok = parse_num(v, s.next_seq);
+    else if (k == "objects")
+      ok = parse_num(v, s.objects);
+    else if (k == "errors")
+      ok = parse_num(v, s.errors);
+    else if (k == "any_record")
+      s.any_record = v == "1";
+    else if (k == "source_position")
+      ok = hex_decode(v, s.source_position);
+    else if (k == "complete")
+      s.complete = v == "1";
+    else
+      continue;  // unknown keys from a newer version are ignored
     if (!ok) return std::nullopt;
     ++fields;
   }
@@ -132,7 +144,8 @@ Result<std::optional<CheckpointState>> load_checkpoint(std::string const& path) 
   for (int i = 0; i < 2; ++i) {
     std::size_t const off = static_cast<std::size_t>(i) * kCheckpointSlotBytes;
     if (off >= got) continue;
-    auto s = parse_slot(std::string_view(buf).substr(off, std::min(kCheckpointSlotBytes, got - off)));
+    auto s =
+        parse_slot(std::string_view(buf).substr(off, std::min(kCheckpointSlotBytes, got - off)));
     if (s && (!best || s->generation > best->generation)) best = std::move(s);
   }
   if (!best) {
@@ -150,21 +163,25 @@ Result<void> lock_job(int fd, std::string const& path) {
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
   int const e = errno;
   if (e == EWOULDBLOCK) {
-    return make_error(ErrorKind::kUsage, "another presign process is running the job of checkpoint " + path);
+    return make_error(ErrorKind::kUsage,
+                      "another presign process is running the job of checkpoint " + path);
   }
   return io_error("cannot lock checkpoint " + path, e);
 }
 
 // Whether `fd` is still the file named `name` (not unlinked, not renamed away or replaced).
 bool still_named(int fd, std::string const& name) {
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   return ::fstat(fd, &a) == 0 && ::stat(name.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
          a.st_ino == b.st_ino;
 }
 
 Result<void> fsync_parent_dir(std::string const& path) {
   auto const slash = path.rfind('/');
-  std::string const dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string const dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return io_error("cannot open directory " + dir + " to flush it", errno);
   int const rc = ::fsync(dfd);
@@ -229,12 +246,17 @@ Result<CheckpointWriter> CheckpointWriter::open(std::string const& path) {
     }
     return CheckpointWriter(fd, path, generation, true);
   }
-  return make_error(ErrorKind::kUsage, "checkpoint " + path + " keeps changing: another presign "
-                                       "process is running the job of checkpoint " + path);
+  return make_error(ErrorKind::kUsage, "checkpoint " + path +
+                                           " keeps changing: another presign "
+                                           "process is running the job of checkpoint " +
+                                           path);
 }
 
 CheckpointWriter::CheckpointWriter(CheckpointWriter&& o) noexcept
-    : fd_(o.fd_), path_(std::move(o.path_)), generation_(o.generation_), unpublished_(o.unpublished_) {
+    : fd_(o.fd_),
+      path_(std::move(o.path_)),
+      generation_(o.generation_),
+      unpublished_(o.unpublished_) {
   o.fd_ = -1;
 }
 
@@ -268,7 +290,8 @@ Result<void> CheckpointWriter::write(CheckpointState& state) {
   auto const off = static_cast<off_t>((state.generation % 2) * kCheckpointSlotBytes);
   std::size_t done = 0;
   while (done < slot.size()) {
-    ssize_t n = ::pwrite(fd_, slot.data() + done, slot.size() - done, off + static_cast<off_t>(done));
+    ssize_t n =
+        ::pwrite(fd_, slot.data() + done, slot.size() - done, off + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return io_error("cannot write checkpoint " + path_, n < 0 ? errno : EIO);
     done += static_cast<std::size_t>(n);
@@ -285,7 +308,8 @@ Result<void> CheckpointWriter::write(CheckpointState& state) {
 }
 
 Result<void> CheckpointWriter::remove() {
-  if (::unlink((unpublished_ ? checkpoint_temp_path(path_) : path_).c_str()) != 0 && errno != ENOENT) {
+  if (::unlink((unpublished_ ? checkpoint_temp_path(path_) : path_).c_str()) != 0 &&
+      errno != ENOENT) {
     return io_error("cannot remove checkpoint " + path_, errno);
   }
   return {};

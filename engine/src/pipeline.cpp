@@ -27,9 +27,11 @@ std::int64_t now_ns() {
 
 // One zstd frame per call; the context is per thread (creating one costs ~100 µs).
 bool compress_frame(std::string_view in, std::string& out, int level) {
-  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(),
+                                                                         ZSTD_freeCCtx);
   out.resize(ZSTD_compressBound(in.size()));
-  std::size_t const n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), in.data(), in.size(), level);
+  std::size_t const n =
+      ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), in.data(), in.size(), level);
   if (ZSTD_isError(n)) return false;
   out.resize(n);
   return true;
@@ -58,7 +60,8 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   auto emit = [&](std::string_view data) -> Result<void> {
     if (data.empty()) return {};
     if (level > 0) {
-      if (!compress_frame(data, frame, level)) return make_error(ErrorKind::kInternal, "zstd compression failed");
+      if (!compress_frame(data, frame, level))
+        return make_error(ErrorKind::kInternal, "zstd compression failed");
       data = frame;
     }
     if (auto r = sink.write(data); !r) return r.error();
@@ -149,8 +152,9 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
       }
       std::int64_t const done_ns = now_ns();
       for (io::Batch* g : group) {
-        stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, done_ns - g->arrived_ns)),
-                             g->objects.size());
+        stats.latency.record(
+            static_cast<std::uint64_t>(std::max<std::int64_t>(0, done_ns - g->arrived_ns)),
+            g->objects.size());
       }
       state.next_seq = seq + group.size();
       if (options.checkpoint) {
@@ -260,7 +264,8 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
     stats.bytes = state.output_bytes;
     stats.objects_this_run = state.objects - (options.resuming ? options.start.objects : 0);
     stats.resumed = options.resuming;
-    stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   // A failed run still reports how far it got (for the run summary).
   auto failed = [&](Error e) -> Result<RunStats> {

@@ -72,41 +72,43 @@ class AzurePageFetcher final : public PageFetcher {
     parts.query = azure_list_query(req);
     std::string const url = target_.base_url + "?" + azure_encode_query(parts.query);
 
-    auto result = retry_.run([&](AttemptContext& ctx) -> Result<void> {
-      if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
-      SigningTime const now = config_.clock
-                                  ? config_.clock()
-                                  : std::chrono::floor<std::chrono::seconds>(
-                                        std::chrono::system_clock::now());
-      parts.headers = {{"x-ms-date", sk::format_http_date(now)}, {"x-ms-version", config_.version}};
-      HttpRequest http;
-      http.method = "GET";
-      http.url = url;
-      http.headers = parts.headers;
-      http.headers.emplace_back("Authorization", signer_.authorization(parts));
-      auto resp = client_->send(std::move(http));
-      if (!resp) return resp.error();
-      if (resp->status < 200 || resp->status >= 300) {
-        ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-        return azure_list_error(*resp, url, config_);
-      }
-      auto parsed = parser_.parse_azure(resp->body, page, key_bytes);
-      if (!parsed) {
-        return detail::malformed_page_error(parsed.error(), resp->status, url, "List Blobs");
-      }
-      if (!page.bucket.empty() && page.bucket != config_.container) {
-        // Not retried: a proxy or a misconfigured endpoint serving another container. (The
-        // message is built before the page is cleared: clear() empties `bucket` too.)
-        Error e = make_error(ErrorKind::kProtocol, describe_request("GET", url) +
-                                                       ": the listing is of container '" +
-                                                       page.bucket + "', not '" +
-                                                       config_.container + "'");
-        key_bytes.resize(entry);
-        page.clear();
-        return e;
-      }
-      return {};
-    }, page_label(req));
+    auto result = retry_.run(
+        [&](AttemptContext& ctx) -> Result<void> {
+          if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
+          SigningTime const now =
+              config_.clock
+                  ? config_.clock()
+                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+          parts.headers = {{"x-ms-date", sk::format_http_date(now)},
+                           {"x-ms-version", config_.version}};
+          HttpRequest http;
+          http.method = "GET";
+          http.url = url;
+          http.headers = parts.headers;
+          http.headers.emplace_back("Authorization", signer_.authorization(parts));
+          auto resp = client_->send(std::move(http));
+          if (!resp) return resp.error();
+          if (resp->status < 200 || resp->status >= 300) {
+            ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+            return azure_list_error(*resp, url, config_);
+          }
+          auto parsed = parser_.parse_azure(resp->body, page, key_bytes);
+          if (!parsed) {
+            return detail::malformed_page_error(parsed.error(), resp->status, url, "List Blobs");
+          }
+          if (!page.bucket.empty() && page.bucket != config_.container) {
+            // Not retried: a proxy or a misconfigured endpoint serving another container. (The
+            // message is built before the page is cleared: clear() empties `bucket` too.)
+            Error e = make_error(ErrorKind::kProtocol,
+                                 describe_request("GET", url) + ": the listing is of container '" +
+                                     page.bucket + "', not '" + config_.container + "'");
+            key_bytes.resize(entry);
+            page.clear();
+            return e;
+          }
+          return {};
+        },
+        page_label(req));
     if (!result) {
       key_bytes.resize(entry);
       page.clear();
@@ -168,8 +170,10 @@ Result<AzureListTarget> resolve_azure_list_target(AzureListerConfig const& c) {
     }
     if (!std::all_of(path.begin(), path.end(), plain_path_char) ||
         path.find("//") != std::string_view::npos) {
-      return usage("endpoint path may hold only letters, digits, '-', '.', '_', '~' and single "
-                   "'/': '" + c.endpoint + "'");
+      return usage(
+          "endpoint path may hold only letters, digits, '-', '.', '_', '~' and single "
+          "'/': '" +
+          c.endpoint + "'");
     }
     base = scheme + "://" + to_lower(authority) + std::string(path);
   }
@@ -213,9 +217,9 @@ Error azure_list_error(HttpResponse const& response, std::string_view url,
   Error e = error_from_response(response, "GET", url);
   std::string const& code = e.provider_code;
   std::string const message = e.detail;  // "GET scheme://host/path: HTTP 403 Code: message"
-  std::string const where =
-      config.endpoint.empty() ? std::string("in Azure Storage")
-                              : "at " + describe_request("", config.endpoint).substr(1);
+  std::string const where = config.endpoint.empty()
+                                ? std::string("in Azure Storage")
+                                : "at " + describe_request("", config.endpoint).substr(1);
 
   if (response.status == 401 || response.status == 403) {
     e.kind = ErrorKind::kAuth;
@@ -227,9 +231,9 @@ Error azure_list_error(HttpResponse const& response, std::string_view url,
         : code == "AuthorizationFailure"
             ? "not authorized: a wrong account key, or a network or shared-key rule of the account"
         : code == "AuthorizationPermissionMismatch" ? "the key may not list this container"
-        : code == "InvalidAuthenticationInfo" ? "the authentication information is malformed"
-        : code == "AccountIsDisabled"         ? "the account is disabled"
-                                              : "the request was refused";
+        : code == "InvalidAuthenticationInfo"       ? "the authentication information is malformed"
+        : code == "AccountIsDisabled"               ? "the account is disabled"
+                                                    : "the request was refused";
     e.detail = "Azure Storage refused the Shared Key of storage account '" + config.account +
                "' (" + why + "); " + message;
     return e;
@@ -240,12 +244,13 @@ Error azure_list_error(HttpResponse const& response, std::string_view url,
       e.detail = "container '" + config.container + "' does not exist in storage account '" +
                  config.account + "' " + where + " (" + message + ")";
     } else {
-      e.detail = "storage account '" + config.account + "' or container '" + config.container +
-                 "' was not found " + where +
-                 (config.endpoint.empty() ? std::string()
-                                          : std::string("; check --endpoint (path-style "
-                                                        "emulators need the account in its path)")) +
-                 " (" + message + ")";
+      e.detail =
+          "storage account '" + config.account + "' or container '" + config.container +
+          "' was not found " + where +
+          (config.endpoint.empty() ? std::string()
+                                   : std::string("; check --endpoint (path-style "
+                                                 "emulators need the account in its path)")) +
+          " (" + message + ")";
     }
     return e;
   }
@@ -257,7 +262,8 @@ Result<std::unique_ptr<PageFetcher>> make_azure_page_fetcher(AzureListerConfig c
   if (!target) return target.error();
   if (config.account_key.empty()) {
     return make_error(ErrorKind::kConfig, "listing az://" + config.account + "/" +
-                                              config.container + " needs the account key: it is empty");
+                                              config.container +
+                                              " needs the account key: it is empty");
   }
   if (config.version.empty()) return usage("the x-ms-version of the listing is empty");
   if (config.retry.max_attempts < 1) {

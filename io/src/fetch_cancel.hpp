@@ -67,11 +67,12 @@ class FetchCancel {
 /// its own, so it is marked MalformedResponse and the retry policy treats it as transient
 /// (never a short page); an error document in a 200 (S3 or Azure `<Error>`) keeps its code
 /// and is retried or not by it. `what` names the body ("ListObjectsV2", "List Blobs", …).
-inline Error malformed_page_error(Error e, int status, std::string_view url, std::string_view what) {
+inline Error malformed_page_error(Error e, int status, std::string_view url,
+                                  std::string_view what) {
   if (e.provider_code.empty()) e.provider_code = std::string(transport_code::kMalformedResponse);
   e.http_status = status;
-  e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(status) + " with an unusable " +
-             std::string(what) + " body: " + e.detail;
+  e.detail = describe_request("GET", url) + ": HTTP " + std::to_string(status) +
+             " with an unusable " + std::string(what) + " body: " + e.detail;
   return e;
 }
 

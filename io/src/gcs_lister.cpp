@@ -91,9 +91,7 @@ class FixedTokenProvider final : public AccessTokenProvider {
 
   Result<std::string> token() override { return token_; }
   bool invalidate(std::string_view) override { return false; }
-  [[nodiscard]] std::string describe() const override {
-    return "the access token from " + origin_;
-  }
+  [[nodiscard]] std::string describe() const override { return "the access token from " + origin_; }
 
  private:
   std::string token_;
@@ -126,13 +124,12 @@ Error token_endpoint_error(HttpResponse const& resp, std::string_view token_uri,
                              (description.empty() ? "" : ": " + description);
   if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
     e.kind = ErrorKind::kAuth;
-    std::string const why = code == "invalid_grant"
-                                ? "the key was refused (wrong or deleted key, or a clock off by "
-                                  "minutes)"
-                            : code == "invalid_client" ? "the client is unknown or disabled"
-                            : code == "unauthorized_client"
-                                ? "the account may not use this flow or scope"
-                                : "the token request was refused";
+    std::string const why =
+        code == "invalid_grant"    ? "the key was refused (wrong or deleted key, or a clock off by "
+                                     "minutes)"
+        : code == "invalid_client" ? "the client is unknown or disabled"
+        : code == "unauthorized_client" ? "the account may not use this flow or scope"
+                                        : "the token request was refused";
     e.detail = "the token endpoint refused service account " + std::string(email) + " (" + why +
                "); " + where + ": " + status;
     return e;
@@ -186,9 +183,8 @@ class ServiceAccountTokenProvider final : public AccessTokenProvider {
   }
 
   Result<void> fetch_locked(system_clock::time_point now) {
-    auto assertion = oauth::make_assertion(config_.key, config_.info,
-                                           std::chrono::floor<std::chrono::seconds>(now),
-                                           config_.scope);
+    auto assertion = oauth::make_assertion(
+        config_.key, config_.info, std::chrono::floor<std::chrono::seconds>(now), config_.scope);
     if (!assertion) return assertion.error();
     HttpRequest req;
     req.method = "POST";
@@ -198,26 +194,28 @@ class ServiceAccountTokenProvider final : public AccessTokenProvider {
     req.body = oauth::token_request_body(*assertion);
     wipe(*assertion);
     std::string const& email = config_.info.client_email;
-    auto got = retry_.run([&](AttemptContext& ctx) -> Result<AccessTokenResponse> {
-      auto resp = client_->send(req);  // a copy per attempt: send consumes its request
-      if (!resp) return resp.error();
-      if (resp->status < 200 || resp->status >= 300) {
-        ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-        return token_endpoint_error(*resp, req.url, email);
-      }
-      auto parsed = parse_token_response(resp->body);
-      wipe(resp->body);
-      if (!parsed) {
-        Error e = parsed.error();
-        e.provider_code = std::string(transport_code::kMalformedResponse);  // retried
-        e.http_status = resp->status;
-        e.detail = describe_request("POST", req.url) + ": HTTP " + std::to_string(resp->status) +
-                   " with an unusable token response for service account " + email + ": " +
-                   e.detail;
-        return e;
-      }
-      return parsed;
-    }, "token request");
+    auto got = retry_.run(
+        [&](AttemptContext& ctx) -> Result<AccessTokenResponse> {
+          auto resp = client_->send(req);  // a copy per attempt: send consumes its request
+          if (!resp) return resp.error();
+          if (resp->status < 200 || resp->status >= 300) {
+            ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+            return token_endpoint_error(*resp, req.url, email);
+          }
+          auto parsed = parse_token_response(resp->body);
+          wipe(resp->body);
+          if (!parsed) {
+            Error e = parsed.error();
+            e.provider_code = std::string(transport_code::kMalformedResponse);  // retried
+            e.http_status = resp->status;
+            e.detail =
+                describe_request("POST", req.url) + ": HTTP " + std::to_string(resp->status) +
+                " with an unusable token response for service account " + email + ": " + e.detail;
+            return e;
+          }
+          return parsed;
+        },
+        "token request");
     wipe(req.body);
     if (!got) {
       Error e = got.error();
@@ -264,41 +262,44 @@ class GcsPageFetcher final : public PageFetcher {
     std::optional<Error> token_failure;
     bool refreshed = false;  // once per fetch
 
-    auto result = retry_.run([&](AttemptContext& ctx) -> Result<void> {
-      if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
-      for (;;) {
-        auto token = config_.tokens->token();
-        if (!token) {
-          token_failure = token.error();
-          return make_error(ErrorKind::kAuth, "no access token");  // fatal marker, see above
-        }
-        HttpRequest http;
-        http.method = "GET";
-        http.url = url;
-        http.headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json"}};
-        auto resp = client_->send(std::move(http));
-        if (!resp) {
-          wipe(*token);
-          return resp.error();
-        }
-        if (resp->status == 401 && !refreshed) {
-          refreshed = true;
-          bool const fresh = config_.tokens->invalidate(*token);
-          wipe(*token);
-          if (fresh) continue;  // once, at once: a new token is not a backoff matter
-        }
-        wipe(*token);
-        if (resp->status < 200 || resp->status >= 300) {
-          ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-          return gcs_list_error(*resp, url, config_, config_.tokens->describe());
-        }
-        auto parsed = parser_.parse_gcs(resp->body, page, key_bytes);
-        if (!parsed) {
-          return detail::malformed_page_error(parsed.error(), resp->status, url, "objects.list");
-        }
-        return {};
-      }
-    }, page_label(req));
+    auto result = retry_.run(
+        [&](AttemptContext& ctx) -> Result<void> {
+          if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
+          for (;;) {
+            auto token = config_.tokens->token();
+            if (!token) {
+              token_failure = token.error();
+              return make_error(ErrorKind::kAuth, "no access token");  // fatal marker, see above
+            }
+            HttpRequest http;
+            http.method = "GET";
+            http.url = url;
+            http.headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json"}};
+            auto resp = client_->send(std::move(http));
+            if (!resp) {
+              wipe(*token);
+              return resp.error();
+            }
+            if (resp->status == 401 && !refreshed) {
+              refreshed = true;
+              bool const fresh = config_.tokens->invalidate(*token);
+              wipe(*token);
+              if (fresh) continue;  // once, at once: a new token is not a backoff matter
+            }
+            wipe(*token);
+            if (resp->status < 200 || resp->status >= 300) {
+              ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+              return gcs_list_error(*resp, url, config_, config_.tokens->describe());
+            }
+            auto parsed = parser_.parse_gcs(resp->body, page, key_bytes);
+            if (!parsed) {
+              return detail::malformed_page_error(parsed.error(), resp->status, url,
+                                                  "objects.list");
+            }
+            return {};
+          }
+        },
+        page_label(req));
     if (!result || token_failure) {
       key_bytes.resize(entry);
       page.clear();
@@ -375,14 +376,16 @@ Result<std::string> gcs_list_base_url(GcsListerConfig const& c) {
   signers::append_uri_encoded(base, c.bucket, false);
   base += "/o";
   auto parsed = parse_url(base);
-  if (!parsed) return usage("endpoint '" + c.endpoint + "' is not a valid URL: " + parsed.error().detail);
+  if (!parsed)
+    return usage("endpoint '" + c.endpoint + "' is not a valid URL: " + parsed.error().detail);
   return base;
 }
 
 std::string gcs_list_query(ListRequest const& req) {
   std::string q = "fields=";
   signers::append_uri_encoded(q, kGcsListFields, false);
-  std::uint32_t const n = std::clamp<std::uint32_t>(req.page_size == 0 ? 1000 : req.page_size, 1, 5000);
+  std::uint32_t const n =
+      std::clamp<std::uint32_t>(req.page_size == 0 ? 1000 : req.page_size, 1, 5000);
   q += "&maxResults=" + std::to_string(n);
   if (!req.token.empty()) {
     q += "&pageToken=";
@@ -405,9 +408,9 @@ Error gcs_list_error(HttpResponse const& response, std::string_view url,
     message = printable(pe->message, 200);
   }
   std::string const what = describe_request("GET", url) + ": HTTP " +
-                            std::to_string(response.status) +
-                            (e.provider_code.empty() ? "" : " " + printable(e.provider_code, 64)) +
-                            (message.empty() ? "" : ": " + message);
+                           std::to_string(response.status) +
+                           (e.provider_code.empty() ? "" : " " + printable(e.provider_code, 64)) +
+                           (message.empty() ? "" : ": " + message);
   std::string const bucket = "bucket '" + config.bucket + "'";
   if (response.status == 401 || response.status == 403) {
     e.kind = ErrorKind::kAuth;

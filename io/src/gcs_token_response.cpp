@@ -67,7 +67,8 @@ Result<AccessTokenResponse> parse_token_response(std::string_view body) {
       }
       v = std::stoll(std::string(s));
     }
-    if (v <= 0 || v > 7 * 24 * 3600) return bad("\"expires_in\" " + std::to_string(v) + " is out of range");
+    if (v <= 0 || v > 7 * 24 * 3600)
+      return bad("\"expires_in\" " + std::to_string(v) + " is out of range");
     out.expires_in = v;
   }
   std::string_view type;

@@ -134,9 +134,7 @@ bool arm(beast::tcp_stream& s, Clock::time_point total, std::chrono::millisecond
   return false;
 }
 
-std::string ms_text(std::chrono::milliseconds ms) {
-  return std::to_string(ms.count()) + " ms";
-}
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 }  // namespace
 
@@ -454,8 +452,7 @@ class HttpClient::Impl {
         co_return net_error(ErrorKind::kNetwork, transport_code::kResolveFailed,
                             what + ": cannot resolve host: " + ec.message());
       }
-      for (auto const& r : results)
-        endpoints.push_back(r.endpoint());
+      for (auto const& r : results) endpoints.push_back(r.endpoint());
       if (endpoints.empty()) {
         co_return net_error(ErrorKind::kNetwork, transport_code::kResolveFailed,
                             what + ": the host resolved to no address");
@@ -537,11 +534,8 @@ class HttpClient::Impl {
   }
 
   template <class Stream>
-  asio::awaitable<Exchange> exchange(Stream& stream,
-                                     Connection& conn,
-                                     ParsedUrl const& url,
-                                     HttpRequest const& request,
-                                     std::string const& what,
+  asio::awaitable<Exchange> exchange(Stream& stream, Connection& conn, ParsedUrl const& url,
+                                     HttpRequest const& request, std::string const& what,
                                      Clock::time_point deadline) {
     Exchange out;
     auto& lowest = conn.lowest();
@@ -624,10 +618,8 @@ class HttpClient::Impl {
     co_return out;
   }
 
-  Error read_error(error_code const& ec,
-                   http::response_parser<http::string_body> const& parser,
-                   std::string const& what,
-                   bool total_bound) const {
+  Error read_error(error_code const& ec, http::response_parser<http::string_body> const& parser,
+                   std::string const& what, bool total_bound) const {
     std::string const phase = parser.is_header_done() ? "body" : "headers";
     if (ec == beast::error::timeout) {
       return net_error(ErrorKind::kNetwork, transport_code::kTimeout,
@@ -749,16 +741,10 @@ Result<HttpResponse> HttpClient::send(HttpRequest request) {
   return future.get();
 }
 
-void HttpClient::clear_pool() {
-  impl_->clear_pool();
-}
+void HttpClient::clear_pool() { impl_->clear_pool(); }
 
-HttpClientStats HttpClient::stats() const noexcept {
-  return impl_->stats();
-}
+HttpClientStats HttpClient::stats() const noexcept { return impl_->stats(); }
 
-HttpClientOptions const& HttpClient::options() const noexcept {
-  return impl_->options();
-}
+HttpClientOptions const& HttpClient::options() const noexcept { return impl_->options(); }
 
 }  // namespace presign::io

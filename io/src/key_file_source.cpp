@@ -30,13 +30,15 @@ Result<std::unique_ptr<KeyFileSource>> KeyFileSource::open(std::string const& pa
     ::close(fd);
     return make_error(ErrorKind::kIo, "keys file '" + path + "' is a directory");
   }
-  return std::unique_ptr<KeyFileSource>(
-      new KeyFileSource(fd, true, path, batch_keys, read_bytes));
+  return std::unique_ptr<KeyFileSource>(new KeyFileSource(fd, true, path, batch_keys, read_bytes));
 }
 
 KeyFileSource::KeyFileSource(int fd, bool owned, std::string name, std::size_t batch_keys,
                              std::size_t read_bytes)
-    : fd_(fd), owned_(owned), name_(std::move(name)), batch_keys_(batch_keys),
+    : fd_(fd),
+      owned_(owned),
+      name_(std::move(name)),
+      batch_keys_(batch_keys),
       read_bytes_(read_bytes) {
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -90,7 +92,8 @@ void KeyFileSource::classify(char const* p, std::size_t len) {
   };
   if (p[len - 1] == '\r') note(crlf_);
   if (len >= 6 && p[2] == ':' && p[3] == '/' && p[4] == '/' &&
-      ((p[0] == 's' && p[1] == '3') || (p[0] == 'g' && p[1] == 's') || (p[0] == 'a' && p[1] == 'z'))) {
+      ((p[0] == 's' && p[1] == '3') || (p[0] == 'g' && p[1] == 's') ||
+       (p[0] == 'a' && p[1] == 'z'))) {
     note(uri_);
   } else if (len >= 21 && p[4] == '-' && p[7] == '-' && p[10] == ' ' && p[13] == ':' &&
              p[16] == ':' && p[19] == ' ' && is_digit(p[0]) && is_digit(p[18])) {
@@ -178,22 +181,24 @@ Result<bool> KeyFileSource::next(Batch& batch) {
   if (check_repeats_) find_repeats(batch);
   ++seq_;
   std::uint64_t const consumed = read_total_ - (buf_.size() - pos_);
-  batch.source_position = "offset=" + std::to_string(consumed) + ",line=" +
-                          std::to_string(line_no_) + ",index=" + std::to_string(index_) +
+  batch.source_position = "offset=" + std::to_string(consumed) +
+                          ",line=" + std::to_string(line_no_) + ",index=" + std::to_string(index_) +
                           ",seq=" + std::to_string(seq_);
   return true;
 }
 
 Result<void> KeyFileSource::seek(std::string const& position) {
   std::uint64_t offset = 0, line = 0, index = 0, seq = 0;
-  if (std::sscanf(position.c_str(), "offset=%" SCNu64 ",line=%" SCNu64 ",index=%" SCNu64
-                                    ",seq=%" SCNu64, &offset, &line, &index, &seq) != 4) {
+  if (std::sscanf(position.c_str(),
+                  "offset=%" SCNu64 ",line=%" SCNu64 ",index=%" SCNu64 ",seq=%" SCNu64, &offset,
+                  &line, &index, &seq) != 4) {
     return make_error(ErrorKind::kIo, "checkpoint position '" + position +
                                           "' does not belong to a key-file source");
   }
   if (size_ != 0 && offset > size_) {
-    return make_error(ErrorKind::kIo, name_ + " is shorter than when the checkpoint was taken; "
-                                              "cannot resume with a different key file");
+    return make_error(ErrorKind::kIo, name_ +
+                                          " is shorter than when the checkpoint was taken; "
+                                          "cannot resume with a different key file");
   }
   buf_.clear();
   pos_ = 0;
@@ -208,9 +213,11 @@ Result<void> KeyFileSource::seek(std::string const& position) {
       if (buf_.empty()) {
         auto r = fill();
         if (!r) return r.error();
-        if (!*r) return make_error(ErrorKind::kIo, name_ + " ended before the checkpointed position");
+        if (!*r)
+          return make_error(ErrorKind::kIo, name_ + " ended before the checkpointed position");
       }
-      auto const take = static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size(), offset - dropped));
+      auto const take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size(), offset - dropped));
       buf_.erase(0, take);
       dropped += take;
     }
@@ -291,7 +298,8 @@ std::vector<std::string> KeyFileSource::warnings() const {
   if (crlf_.count > 0) {
     w.push_back(name_ + ": " + lines_phrase(crlf_.count, " line ends", " lines end") +
                 " in a carriage return (\\r: CRLF line endings?), the first at line " +
-                std::to_string(crlf_.first_line) + "; the \\r is signed as part of the key: "
+                std::to_string(crlf_.first_line) +
+                "; the \\r is signed as part of the key: "
                 "pass --strip-cr to remove it");
   }
   if (uri_.count > 0) {

@@ -39,16 +39,16 @@ bool read_name(XmlReader& r, XmlElement const& e, std::string& out, std::string&
     if (scratch == "true") {
       encoded = true;
     } else if (scratch != "false") {
-      return r.fail(e.offset, "Encoded attribute is neither true nor false: '" +
-                                  excerpt(scratch) + "'");
+      return r.fail(e.offset,
+                    "Encoded attribute is neither true nor false: '" + excerpt(scratch) + "'");
     }
   }
   std::size_t const begin = out.size();
   if (!r.read_text(e, out)) return false;
   if (!encoded) return true;
   std::size_t bad = 0;
-  std::size_t n = detail::url_decode_to(out.data() + begin, out.size() - begin,
-                                        out.data() + begin, /*plus_is_space=*/false, bad);
+  std::size_t n = detail::url_decode_to(out.data() + begin, out.size() - begin, out.data() + begin,
+                                        /*plus_is_space=*/false, bad);
   if (n == std::string_view::npos) {
     return r.fail(e.offset, "malformed %-escape in <" + excerpt(e.name) + " Encoded=\"true\">: '" +
                                 excerpt(std::string_view(out).substr(begin + bad, 3)) + "'");

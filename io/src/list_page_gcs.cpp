@@ -118,12 +118,13 @@ bool read_item(JsonWalk& w, od::value& item_value, std::size_t index, ListPage& 
   for (auto field_result : item) {
     od::field field;
     std::string_view key;
-    if (auto ec = std::move(field_result).get(field)) return w.fail(ec, "items[" + std::to_string(index) + "]");
+    if (auto ec = std::move(field_result).get(field))
+      return w.fail(ec, "items[" + std::to_string(index) + "]");
     if (auto ec = field.unescaped_key().get(key)) return w.fail(ec, "a key in items[]");
     od::value v = field.value();
     auto dup = [&](bool& seen) {
-      if (seen) return w.fail("duplicate \"" + excerpt(key) + "\" in items[" +
-                              std::to_string(index) + "]");
+      if (seen)
+        return w.fail("duplicate \"" + excerpt(key) + "\" in items[" + std::to_string(index) + "]");
       seen = true;
       return true;
     };
@@ -228,9 +229,7 @@ bool read_error_object(JsonWalk& w, od::value& v, ProviderError& out) {
 }
 
 // simdjson 3.0 has no document::at_end(); current_location() reports OUT_OF_BOUNDS there.
-bool at_end(od::document& doc) {
-  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
-}
+bool at_end(od::document& doc) { return doc.current_location().error() == simdjson::OUT_OF_BOUNDS; }
 
 simdjson::error_code start(detail::GcsScratch& g, std::string_view body, od::document& doc) {
   g.padded.assign(body);
@@ -364,7 +363,8 @@ Result<ProviderError> ListPageParser::parse_gcs_error(std::string_view body) {
   detail::GcsScratch& g = *im.gcs;
   constexpr std::string_view kErr = "GCS error body";
   od::document doc;
-  if (auto ec = start(g, body, doc)) return detail::protocol_error(kErr, 0, simdjson::error_message(ec));
+  if (auto ec = start(g, body, doc))
+    return detail::protocol_error(kErr, 0, simdjson::error_message(ec));
   JsonWalk w{doc, g.padded.data(), body.size(), {}, 0};
   ProviderError out;
   bool found = false;

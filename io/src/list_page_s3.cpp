@@ -89,8 +89,8 @@ bool read_bool(XmlReader& r, XmlElement const& e, std::string& scratch, bool& va
   return true;
 }
 
-bool read_contents(XmlReader& r, XmlElement const& contents, ListPage& page,
-                   std::string& key_bytes, ListPageParser::Impl& im) {
+bool read_contents(XmlReader& r, XmlElement const& contents, ListPage& page, std::string& key_bytes,
+                   ListPageParser::Impl& im) {
   ListedObject obj;
   std::uint32_t seen = 0;
   XmlElement c;
@@ -153,13 +153,12 @@ bool url_decode_page(XmlReader& r, ListPage& page, std::string& key_bytes, std::
   for (std::size_t i = 0; i < page.objects.size(); ++i) {
     ByteSpan& k = page.objects[i].key;
     std::size_t bad = 0;
-    std::size_t n = detail::url_decode_to(key_bytes.data() + k.offset, k.size,
-                                          key_bytes.data() + w, /*plus_is_space=*/true, bad);
+    std::size_t n = detail::url_decode_to(key_bytes.data() + k.offset, k.size, key_bytes.data() + w,
+                                          /*plus_is_space=*/true, bad);
     if (n == std::string_view::npos) {
-      return r.fail(im.key_origin[i], "malformed %-escape in <Key> (EncodingType=url): '" +
-                                          excerpt(std::string_view(key_bytes).substr(
-                                              k.offset + bad, 3)) +
-                                          "'");
+      return r.fail(im.key_origin[i],
+                    "malformed %-escape in <Key> (EncodingType=url): '" +
+                        excerpt(std::string_view(key_bytes).substr(k.offset + bad, 3)) + "'");
     }
     if (detail::find_invalid_utf8(std::string_view(key_bytes.data() + w, n)) != n) {
       return r.fail(im.key_origin[i], "<Key> is not UTF-8 (or holds NUL) after URL-decoding");
@@ -276,8 +275,7 @@ bool read_list_bucket_result(XmlReader& r, XmlElement const& root, ListPage& pag
     if (page.key_count != all && page.key_count != keys) {
       return r.fail(key_count_at, "KeyCount " + std::to_string(page.key_count) +
                                       " does not match the page (" + std::to_string(keys) +
-                                      " Contents, " +
-                                      std::to_string(page.common_prefixes.size()) +
+                                      " Contents, " + std::to_string(page.common_prefixes.size()) +
                                       " CommonPrefixes)");
     }
   }

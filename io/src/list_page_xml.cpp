@@ -26,7 +26,8 @@ constexpr unsigned char kNameChar = 2;
 constexpr auto kNameClass = [] {
   std::array<unsigned char, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    bool start = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || c >= 0x80;
+    bool start =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || c >= 0x80;
     bool rest = start || (c >= '0' && c <= '9') || c == '-' || c == '.';
     t[static_cast<std::size_t>(c)] =
         static_cast<unsigned char>((start ? kNameStart : 0) | (rest ? kNameChar : 0));
@@ -49,8 +50,9 @@ void append_utf8(std::string& out, std::uint32_t cp) {
                  static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 3);
   } else {
-    char b[4] = {static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
-                 static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
+    char b[4] = {
+        static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+        static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
     out.append(b, 4);
   }
 }
@@ -67,7 +69,8 @@ bool decode_core(std::string_view raw, std::size_t offset, Sink* out, std::strin
   while (true) {
     std::size_t amp = raw.find('&', i);
     if (amp == kNpos) {
-      if constexpr (!std::is_same_v<Sink, std::nullptr_t>) out->append(raw.data() + i, raw.size() - i);
+      if constexpr (!std::is_same_v<Sink, std::nullptr_t>)
+        out->append(raw.data() + i, raw.size() - i);
       return true;
     }
     if constexpr (!std::is_same_v<Sink, std::nullptr_t>) out->append(raw.data() + i, amp - i);
@@ -236,12 +239,13 @@ std::size_t find_invalid_utf8(std::string_view s) noexcept {
   return n;
 }
 
-bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out,
-                     std::string& error, std::size_t& error_offset) {
+bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out, std::string& error,
+                     std::size_t& error_offset) {
   // A raw CR would be turned into LF by a conforming parser (XML 1.0 §2.11), so a key holding
   // one is ambiguous: refuse rather than guess. S3 writes &#13; (its key-naming guide).
   if (std::size_t cr = raw.find('\r'); cr != kNpos) {
-    error = "raw carriage return in a value (ambiguous under XML line-end handling; expected &#13;)";
+    error =
+        "raw carriage return in a value (ambiguous under XML line-end handling; expected &#13;)";
     error_offset = offset + cr;
     return false;
   }
@@ -355,9 +359,9 @@ bool XmlReader::refuse_declaration(std::size_t lt) {
 
 bool XmlReader::open_root(XmlElement& root) {
   if (std::size_t bad = find_invalid_utf8(doc_); bad != doc_.size()) {
-    return fail(bad, doc_[bad] == '\0' ? "NUL byte in the document"
-                                       : "invalid UTF-8 (byte 0x" +
-                                             excerpt(doc_.substr(bad, 1)).substr(2) + ")");
+    return fail(bad, doc_[bad] == '\0'
+                         ? "NUL byte in the document"
+                         : "invalid UTF-8 (byte 0x" + excerpt(doc_.substr(bad, 1)).substr(2) + ")");
   }
   pos_ = 0;
   if (doc_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // UTF-8 byte order mark
@@ -459,8 +463,8 @@ bool XmlReader::parse_end_tag(std::size_t lt) {
   if (doc_[p] != '>') return fail(p, "expected '>' to close the end tag");
   if (stack_.empty()) return fail(lt, "end tag </" + excerpt(name) + "> without a start tag");
   if (stack_.back() != name) {
-    return fail(lt, "end tag </" + excerpt(name) + "> does not close " +
-                        element_name(stack_.back()));
+    return fail(lt,
+                "end tag </" + excerpt(name) + "> does not close " + element_name(stack_.back()));
   }
   stack_.pop_back();
   pos_ = p + 1;
@@ -470,18 +474,18 @@ bool XmlReader::parse_end_tag(std::size_t lt) {
 bool XmlReader::step(Token& t, XmlElement& elem) {
   while (true) {
     if (pos_ >= doc_.size()) {
-      return fail(doc_.size(), "document ends inside " +
-                                   (stack_.empty() ? std::string("the prolog")
-                                                   : element_name(stack_.back())) +
-                                   " (truncated)");
+      return fail(doc_.size(),
+                  "document ends inside " +
+                      (stack_.empty() ? std::string("the prolog") : element_name(stack_.back())) +
+                      " (truncated)");
     }
     if (doc_[pos_] != '<') {
       std::size_t lt = doc_.find('<', pos_);
       if (lt == kNpos) {
-        return fail(doc_.size(), "document ends inside " +
-                                     (stack_.empty() ? std::string("the prolog")
-                                                     : element_name(stack_.back())) +
-                                     " (truncated)");
+        return fail(doc_.size(),
+                    "document ends inside " +
+                        (stack_.empty() ? std::string("the prolog") : element_name(stack_.back())) +
+                        " (truncated)");
       }
       t.kind = Tok::kText;
       t.text = doc_.substr(pos_, lt - pos_);
@@ -533,14 +537,14 @@ bool XmlReader::next_child(XmlElement const& parent, XmlElement& child) {
       case Tok::kText: {
         std::size_t other = 0;
         if (!all_space(t.text, other)) {
-          return fail(t.offset + other, "text where an element was expected in " +
-                                            element_name(parent.name));
+          return fail(t.offset + other,
+                      "text where an element was expected in " + element_name(parent.name));
         }
         break;
       }
       case Tok::kCdata:
-        return fail(t.offset, "CDATA where an element was expected in " +
-                                  element_name(parent.name));
+        return fail(t.offset,
+                    "CDATA where an element was expected in " + element_name(parent.name));
       case Tok::kStart:
         return true;
       case Tok::kEnd:
@@ -694,8 +698,11 @@ void truncate_utf8(std::string& s, std::size_t max) {
 Error protocol_error(std::string_view what, std::size_t offset, std::string_view reason) {
   std::string detail;
   detail.reserve(what.size() + reason.size() + 32);
-  detail.append(what).append(": ").append(reason).append(" at byte ").append(
-      std::to_string(offset));
+  detail.append(what)
+      .append(": ")
+      .append(reason)
+      .append(" at byte ")
+      .append(std::to_string(offset));
   return make_error(ErrorKind::kProtocol, std::move(detail));
 }
 
@@ -772,9 +779,12 @@ ListPageParser& ListPageParser::operator=(ListPageParser&&) noexcept = default;
 Result<void> ListPageParser::parse(ListFormat format, std::string_view body, ListPage& page,
                                    std::string& key_bytes) {
   switch (format) {
-    case ListFormat::kS3ListObjectsV2: return parse_s3(body, page, key_bytes);
-    case ListFormat::kAzureListBlobs: return parse_azure(body, page, key_bytes);
-    case ListFormat::kGcsObjectsList: return parse_gcs(body, page, key_bytes);
+    case ListFormat::kS3ListObjectsV2:
+      return parse_s3(body, page, key_bytes);
+    case ListFormat::kAzureListBlobs:
+      return parse_azure(body, page, key_bytes);
+    case ListFormat::kGcsObjectsList:
+      return parse_gcs(body, page, key_bytes);
   }
   return make_error(ErrorKind::kInternal, "unknown listing format");
 }

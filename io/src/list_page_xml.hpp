@@ -39,9 +39,9 @@ namespace presign::io::detail {
 /// One start tag.
 struct XmlElement {
   std::string_view name;
-  std::string_view attrs;   ///< raw bytes between the name and `>` or `/>`, already checked
-  std::size_t offset = 0;   ///< of its `<` in the document
-  bool empty = false;       ///< written `<Name/>`: no content, no end tag
+  std::string_view attrs;  ///< raw bytes between the name and `>` or `/>`, already checked
+  std::size_t offset = 0;  ///< of its `<` in the document
+  bool empty = false;      ///< written `<Name/>`: no content, no end tag
 };
 
 /// Reads one document. All positions in errors are byte offsets into `doc`.
@@ -129,9 +129,9 @@ struct GcsScratchDeleter {
 namespace presign::io {
 
 struct ListPageParser::Impl {
-  std::vector<std::string_view> stack;  // XmlReader's open elements
-  std::string value;                    // one text value (numbers, booleans, attributes)
-  std::vector<std::size_t> key_origin;  // document offset of each key, for decoding errors
+  std::vector<std::string_view> stack;     // XmlReader's open elements
+  std::string value;                       // one text value (numbers, booleans, attributes)
+  std::vector<std::size_t> key_origin;     // document offset of each key, for decoding errors
   std::vector<std::size_t> prefix_origin;  // same, for each common prefix
   std::unique_ptr<detail::GcsScratch, detail::GcsScratchDeleter> gcs;
 };

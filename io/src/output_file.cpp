@@ -16,7 +16,8 @@ Error io_error(std::string const& what, int e) {
 
 class FdSink final : public OutputSink {
  public:
-  FdSink(int fd, std::string name, bool owned = false) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  FdSink(int fd, std::string name, bool owned = false)
+      : fd_(fd), name_(std::move(name)), owned_(owned) {}
   ~FdSink() override {
     if (owned_) ::close(fd_);
   }
@@ -53,7 +54,10 @@ class AtomicFileSink final : public OutputSink {
  public:
   AtomicFileSink(int fd, std::string temp, std::string final_path, std::string dir,
                  bool keep_on_failure)
-      : fd_(fd), temp_(std::move(temp)), final_(std::move(final_path)), dir_(std::move(dir)),
+      : fd_(fd),
+        temp_(std::move(temp)),
+        final_(std::move(final_path)),
+        dir_(std::move(dir)),
         keep_on_failure_(keep_on_failure) {}
   ~AtomicFileSink() override {
     if (fd_ >= 0) ::close(fd_);
@@ -145,7 +149,8 @@ std::unique_ptr<OutputSink> make_fd_sink(int fd, std::string name) {
 Result<std::unique_ptr<OutputSink>> make_atomic_file_sink(std::string const& path) {
   auto sp = split_output_path(path);
   if (!sp) return sp.error();
-  std::string temp = (sp->dir == "/" ? std::string("/") : sp->dir + "/") + "." + sp->base + ".XXXXXX.part";
+  std::string temp =
+      (sp->dir == "/" ? std::string("/") : sp->dir + "/") + "." + sp->base + ".XXXXXX.part";
   int fd = ::mkostemps(temp.data(), 5, O_CLOEXEC);  // mode 0600 by POSIX
   if (fd < 0) return io_error("cannot create a file in " + sp->dir + " for " + path, errno);
   return std::unique_ptr<OutputSink>(new AtomicFileSink(fd, std::move(temp), path, sp->dir, false));
@@ -160,7 +165,8 @@ Result<OutputTarget> resolve_output_target(std::string const& path) {
     if (errno == ENOENT) return t;
     return io_error("cannot inspect output " + path, errno);
   }
-  if (S_ISDIR(st.st_mode)) return make_error(ErrorKind::kUsage, "output path '" + path + "' is a directory");
+  if (S_ISDIR(st.st_mode))
+    return make_error(ErrorKind::kUsage, "output path '" + path + "' is a directory");
   if (!S_ISREG(st.st_mode)) {
     t.in_place = true;
     return t;
@@ -189,15 +195,16 @@ std::string resumable_part_path(std::string const& path) {
   return dir + "." + base + ".presign-part";
 }
 
-Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(std::string const& path,
-                                                             std::string const& part_path,
-                                                             std::optional<std::uint64_t> resume_bytes) {
+Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(
+    std::string const& path, std::string const& part_path,
+    std::optional<std::uint64_t> resume_bytes) {
   auto sp = split_output_path(path);
   if (!sp) return sp.error();
   int fd = -1;
   if (resume_bytes) {
     fd = ::open(part_path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return io_error("cannot reopen the partial output " + part_path + " to resume", errno);
+    if (fd < 0)
+      return io_error("cannot reopen the partial output " + part_path + " to resume", errno);
     struct stat st {};
     if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < *resume_bytes) {
       ::close(fd);
@@ -235,9 +242,9 @@ Result<void> finish_resumable_output(std::string const& path, std::string const&
                                           " nor its partial output " + part_path + " exists");
   }
   if (static_cast<std::uint64_t>(st.st_size) != bytes) {
-    return make_error(ErrorKind::kIo, "the checkpoint records a finished job of " + std::to_string(bytes) +
-                                          " bytes but " + path + " has " + std::to_string(st.st_size) +
-                                          "; not touching it");
+    return make_error(ErrorKind::kIo, "the checkpoint records a finished job of " +
+                                          std::to_string(bytes) + " bytes but " + path + " has " +
+                                          std::to_string(st.st_size) + "; not touching it");
   }
   return {};
 }

@@ -58,7 +58,9 @@ std::size_t utf8_len(std::string_view s, std::size_t i) noexcept {
 
 void append_base64(std::string& out, std::string_view in) {
   static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  auto u = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
+  auto u = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k]));
+  };
   std::size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
     std::uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
@@ -141,7 +143,8 @@ Result<GlobalKeyTemplate> GlobalKeyTemplate::parse(std::string_view text) {
         ++i;
         continue;
       }
-      return bad("unbalanced '}' at offset " + std::to_string(i) + " (write }} for a literal brace)");
+      return bad("unbalanced '}' at offset " + std::to_string(i) +
+                 " (write }} for a literal brace)");
     }
     if (c != '{') {
       literal += c;
@@ -154,7 +157,8 @@ Result<GlobalKeyTemplate> GlobalKeyTemplate::parse(std::string_view text) {
     }
     std::size_t const close = text.find_first_of("{}", i + 1);
     if (close == std::string_view::npos || text[close] != '}') {
-      return bad("unbalanced '{' at offset " + std::to_string(i) + " (write {{ for a literal brace)");
+      return bad("unbalanced '{' at offset " + std::to_string(i) +
+                 " (write {{ for a literal brace)");
     }
     std::string_view const name = text.substr(i + 1, close - i - 1);
     Part part;
@@ -176,8 +180,9 @@ Result<GlobalKeyTemplate> GlobalKeyTemplate::parse(std::string_view text) {
   }
   flush();
   if (!per_object) {
-    return bad("has neither {key} nor {uri}, so every object would get the same global key "
-               "(Labelbox global keys are unique across the organisation)");
+    return bad(
+        "has neither {key} nor {uri}, so every object would get the same global key "
+        "(Labelbox global keys are unique across the organisation)");
   }
   return t;
 }
@@ -197,14 +202,17 @@ Result<std::string> parse_labelbox_media_type(std::string_view name) {
   }
   std::string shown;
   append_printable(shown, name);
-  return make_error(ErrorKind::kUsage, "--media-type '" + shown + "' is not a Labelbox data row "
-                                       "media type (" + list + "; any case)");
+  return make_error(ErrorKind::kUsage, "--media-type '" + shown +
+                                           "' is not a Labelbox data row "
+                                           "media type (" +
+                                           list + "; any case)");
 }
 
 Result<void> check_labelbox_options(LabelboxOptions const& o) {
   if (!is_valid_utf8(o.location.bucket) || !is_valid_utf8(o.location.uri_prefix)) {
-    return make_error(ErrorKind::kUsage, "the bucket name is not valid UTF-8, so it cannot be part "
-                                         "of a Labelbox global key");
+    return make_error(ErrorKind::kUsage,
+                      "the bucket name is not valid UTF-8, so it cannot be part "
+                      "of a Labelbox global key");
   }
   RecordFormatter const f(Format::kLabelbox, "", o);
   // A one-character key must fit, or no object could ever have a record.
@@ -227,11 +235,16 @@ Result<Format> parse_format(std::string_view name) {
 
 std::string_view format_name(Format f) noexcept {
   switch (f) {
-    case Format::kNdjson: return "ndjson";
-    case Format::kLabelbox: return "labelbox";
-    case Format::kCsv: return "csv";
-    case Format::kTsv: return "tsv";
-    case Format::kUrls: return "urls";
+    case Format::kNdjson:
+      return "ndjson";
+    case Format::kLabelbox:
+      return "labelbox";
+    case Format::kCsv:
+      return "csv";
+    case Format::kTsv:
+      return "tsv";
+    case Format::kUrls:
+      return "urls";
   }
   return "?";
 }
@@ -262,11 +275,21 @@ bool append_json_escaped(std::string& out, std::string_view s) {
       ++i;
     } else if (c < 0x20) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
           out += "\\u00";
           out += kHex[c >> 4];
@@ -320,13 +343,19 @@ RecordFormatter::RecordFormatter(Format format, std::string expires_at,
   };
   for (GlobalKeyTemplate::Piece const& p : labelbox.global_key.pieces()) {
     switch (p.part) {
-      case GlobalKeyTemplate::Part::kText: text(p.text); break;
-      case GlobalKeyTemplate::Part::kBucket: text(labelbox.location.bucket); break;
+      case GlobalKeyTemplate::Part::kText:
+        text(p.text);
+        break;
+      case GlobalKeyTemplate::Part::kBucket:
+        text(labelbox.location.bucket);
+        break;
       case GlobalKeyTemplate::Part::kUri:
         text(labelbox.location.uri_prefix);
         key();
         break;
-      case GlobalKeyTemplate::Part::kKey: key(); break;
+      case GlobalKeyTemplate::Part::kKey:
+        key();
+        break;
     }
   }
   labelbox_tail_ = "\"";
@@ -368,9 +397,12 @@ void RecordFormatter::append_global_key(std::string& out, std::string_view key) 
 
 std::string RecordFormatter::header() const {
   switch (format_) {
-    case Format::kLabelbox: return "[\n";
-    case Format::kCsv: return "url,external_id\r\n";
-    default: return {};
+    case Format::kLabelbox:
+      return "[\n";
+    case Format::kCsv:
+      return "url,external_id\r\n";
+    default:
+      return {};
   }
 }
 
@@ -388,21 +420,33 @@ void RecordFormatter::begin(std::string& out, ObjectRef const& object) const {
     case Format::kNdjson:
       append_json_key_fields(out, R"({"key":")", object.key, R"(","url":")");
       break;
-    case Format::kLabelbox: out += "{\"row_data\":\""; break;
+    case Format::kLabelbox:
+      out += "{\"row_data\":\"";
+      break;
     case Format::kTsv:
       for (char c : object.key) {
         switch (c) {
-          case '\\': out += "\\\\"; break;
-          case '\t': out += "\\t"; break;
-          case '\n': out += "\\n"; break;
-          case '\r': out += "\\r"; break;
-          default: out += c;
+          case '\\':
+            out += "\\\\";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          case '\n':
+            out += "\\n";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          default:
+            out += c;
         }
       }
       out += '\t';
       break;
     case Format::kCsv:
-    case Format::kUrls: break;
+    case Format::kUrls:
+      break;
   }
 }
 
@@ -451,7 +495,9 @@ void RecordFormatter::end(std::string& out, ObjectRef const& object) const {
       out += "\r\n";
       break;
     case Format::kTsv:
-    case Format::kUrls: out += '\n'; break;
+    case Format::kUrls:
+      out += '\n';
+      break;
   }
 }
 

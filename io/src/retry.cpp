@@ -37,10 +37,8 @@ bool transient_transport_code(std::string_view code) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
@@ -96,9 +94,7 @@ std::optional<std::chrono::seconds> time_of_day(std::string_view s) {
   return std::chrono::hours(*h) + std::chrono::minutes(*m) + std::chrono::seconds(*sec);
 }
 
-std::optional<std::chrono::system_clock::time_point> make_time(int year,
-                                                               unsigned month,
-                                                               int day,
+std::optional<std::chrono::system_clock::time_point> make_time(int year, unsigned month, int day,
                                                                std::chrono::seconds tod) {
   using namespace std::chrono;
   year_month_day const ymd{std::chrono::year{year}, std::chrono::month{month},
@@ -378,8 +374,7 @@ milliseconds RetryPolicy::backoff(int retry, double u) const {
   return milliseconds(static_cast<milliseconds::rep>(delay));
 }
 
-Result<milliseconds> RetryPolicy::on_failure(Call& call,
-                                             Error const& last,
+Result<milliseconds> RetryPolicy::on_failure(Call& call, Error const& last,
                                              std::optional<milliseconds> hint) {
   FailureClass const cls = classify(last);
   auto give_up = [&](std::string_view reason, std::uint64_t RetryStats::*counter) {
@@ -480,9 +475,9 @@ std::string retry_reason(Error const& error) {
       auto const word = d.rfind(' ', space - 1);
       auto const method = d.substr(word == std::string_view::npos ? 0 : word + 1,
                                    space - (word == std::string_view::npos ? 0 : word + 1));
-      bool const is_method = !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
-        return c >= 'A' && c <= 'Z';
-      });
+      bool const is_method =
+          !method.empty() &&
+          std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
       auto const colon = d.find(": ", scheme);
       if (is_method && colon != std::string_view::npos) d.remove_prefix(colon + 2);
     }
@@ -543,8 +538,7 @@ std::string provider_error_code(HttpResponse const& response) {
   return {};
 }
 
-Error error_from_response(HttpResponse const& response,
-                          std::string_view method,
+Error error_from_response(HttpResponse const& response, std::string_view method,
                           std::string_view url) {
   Error e;
   e.kind =
@@ -560,8 +554,7 @@ Error error_from_response(HttpResponse const& response,
   return e;
 }
 
-Result<HttpResponse> send_with_retry(HttpClient& client,
-                                     HttpRequest const& request,
+Result<HttpResponse> send_with_retry(HttpClient& client, HttpRequest const& request,
                                      RetryPolicy& policy) {
   return policy.run([&](AttemptContext& ctx) -> Result<HttpResponse> {
     auto r = client.send(request);

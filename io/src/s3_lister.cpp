@@ -53,8 +53,8 @@ std::string_view xml_text(std::string_view body, std::string_view name) {
 // hostile reaches a message).
 bool plain_host(std::string_view h) {
   return !h.empty() && h.size() <= 255 && std::all_of(h.begin(), h.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
   });
 }
 
@@ -64,8 +64,8 @@ class S3PageFetcher final : public PageFetcher {
       : config_(std::move(config)),
         target_(std::move(target)),
         client_(std::move(client)),
-        signer_(config_.credentials, sigv4::HeaderSigningOptions{.region = config_.region,
-                                                                 .service = "s3"}),
+        signer_(config_.credentials,
+                sigv4::HeaderSigningOptions{.region = config_.region, .service = "s3"}),
         retry_(config_.retry, cancel_.wrap(config_.retry_env)) {}
 
   Result<void> fetch(ListRequest const& req, ListPage& page, std::string& key_bytes) override {
@@ -80,40 +80,42 @@ class S3PageFetcher final : public PageFetcher {
     parts.headers = {{"host", target_.host_header}};
     parts.payload_hash = std::string(sigv4::kEmptyPayloadSha256);
 
-    auto result = retry_.run([&](AttemptContext& ctx) -> Result<void> {
-      if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
-      SigningTime const now = config_.clock
-                                  ? config_.clock()
-                                  : std::chrono::floor<std::chrono::seconds>(
-                                        std::chrono::system_clock::now());
-      auto sig = signer_.sign(parts, now);
-      if (!sig) return sig.error();
-      HttpRequest http;
-      http.method = "GET";
-      http.url = url;
-      http.headers = std::move(sig->headers);
-      auto resp = client_->send(std::move(http));
-      if (!resp) return resp.error();
-      if (resp->status < 200 || resp->status >= 300) {
-        ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-        return s3_list_error(*resp, url, config_);
-      }
-      auto parsed = parser_.parse_s3(resp->body, page, key_bytes);
-      if (!parsed) {
-        // S3 can answer InternalError as an <Error> root in a 200: it keeps that code.
-        return detail::malformed_page_error(parsed.error(), resp->status, url, "ListObjectsV2");
-      }
-      if (!page.bucket.empty() && page.bucket != config_.bucket) {
-        // Not retried: a proxy or a misconfigured endpoint serving another bucket.
-        Error e = make_error(ErrorKind::kProtocol,
-                             describe_request("GET", url) + ": the listing is of bucket '" +
-                                 page.bucket + "', not '" + config_.bucket + "'");
-        key_bytes.resize(entry);
-        page.clear();
-        return e;
-      }
-      return {};
-    }, page_label(req));
+    auto result = retry_.run(
+        [&](AttemptContext& ctx) -> Result<void> {
+          if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
+          SigningTime const now =
+              config_.clock
+                  ? config_.clock()
+                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+          auto sig = signer_.sign(parts, now);
+          if (!sig) return sig.error();
+          HttpRequest http;
+          http.method = "GET";
+          http.url = url;
+          http.headers = std::move(sig->headers);
+          auto resp = client_->send(std::move(http));
+          if (!resp) return resp.error();
+          if (resp->status < 200 || resp->status >= 300) {
+            ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+            return s3_list_error(*resp, url, config_);
+          }
+          auto parsed = parser_.parse_s3(resp->body, page, key_bytes);
+          if (!parsed) {
+            // S3 can answer InternalError as an <Error> root in a 200: it keeps that code.
+            return detail::malformed_page_error(parsed.error(), resp->status, url, "ListObjectsV2");
+          }
+          if (!page.bucket.empty() && page.bucket != config_.bucket) {
+            // Not retried: a proxy or a misconfigured endpoint serving another bucket.
+            Error e = make_error(ErrorKind::kProtocol,
+                                 describe_request("GET", url) + ": the listing is of bucket '" +
+                                     page.bucket + "', not '" + config_.bucket + "'");
+            key_bytes.resize(entry);
+            page.clear();
+            return e;
+          }
+          return {};
+        },
+        page_label(req));
     if (!result) {
       key_bytes.resize(entry);
       page.clear();
@@ -145,8 +147,7 @@ class S3PageFetcher final : public PageFetcher {
 
 Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& c) {
   if (c.bucket.empty()) return usage("the bucket name is empty");
-  if (c.bucket.size() > 255 ||
-      std::any_of(c.bucket.begin(), c.bucket.end(), [](char ch) {
+  if (c.bucket.size() > 255 || std::any_of(c.bucket.begin(), c.bucket.end(), [](char ch) {
         return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '/' || ch == '?' ||
                ch == '#' || ch == '%';
       })) {
@@ -177,29 +178,35 @@ Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& c) {
 
   S3ListTarget t;
   switch (c.addressing) {
-    case sigv4::Addressing::kVirtual: t.virtual_host = true; break;
-    case sigv4::Addressing::kPath: t.virtual_host = false; break;
+    case sigv4::Addressing::kVirtual:
+      t.virtual_host = true;
+      break;
+    case sigv4::Addressing::kPath:
+      t.virtual_host = false;
+      break;
     case sigv4::Addressing::kAuto:
       t.virtual_host = !custom && sigv4::is_dns_compatible_bucket(c.bucket);
       break;
   }
   if (t.virtual_host) {
     if (c.bucket.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != std::string::npos) {
-      return usage("bucket '" + c.bucket + "' cannot be used virtual-hosted; use --addressing path");
+      return usage("bucket '" + c.bucket +
+                   "' cannot be used virtual-hosted; use --addressing path");
     }
     if (custom && authority.front() == '[') {
       return usage("a virtual-hosted bucket needs a host name endpoint, not an IPv6 literal");
     }
   }
-  std::string const aws_base =
-      c.region == "us-east-1" ? std::string("s3.amazonaws.com") : "s3." + c.region + ".amazonaws.com";
+  std::string const aws_base = c.region == "us-east-1" ? std::string("s3.amazonaws.com")
+                                                       : "s3." + c.region + ".amazonaws.com";
   std::string const base = custom ? authority : aws_base;
   std::string const url_authority = t.virtual_host ? c.bucket + "." + base : base;
   t.path = "/";
   if (!t.virtual_host) signers::append_uri_encoded(t.path, c.bucket, false);
   t.base_url = scheme + "://" + url_authority + t.path;
   auto parsed = parse_url(t.base_url);
-  if (!parsed) return usage("endpoint '" + c.endpoint + "' is not a valid URL: " + parsed.error().detail);
+  if (!parsed)
+    return usage("endpoint '" + c.endpoint + "' is not a valid URL: " + parsed.error().detail);
   t.host_header = parsed->host_header;
   return t;
 }
@@ -211,7 +218,8 @@ std::vector<std::pair<std::string, std::string>> s3_list_query(ListRequest const
   if (!req.token.empty()) q.emplace_back("continuation-token", req.token);
   q.emplace_back("encoding-type", "url");
   q.emplace_back("list-type", "2");
-  std::uint32_t const n = std::clamp<std::uint32_t>(req.page_size == 0 ? 1000 : req.page_size, 1, 1000);
+  std::uint32_t const n =
+      std::clamp<std::uint32_t>(req.page_size == 0 ? 1000 : req.page_size, 1, 1000);
   q.emplace_back("max-keys", std::to_string(n));
   if (!req.prefix.empty()) q.emplace_back("prefix", req.prefix);
   if (req.token.empty() && !req.start_after.empty()) q.emplace_back("start-after", req.start_after);
@@ -238,13 +246,14 @@ Error s3_list_error(HttpResponse const& response, std::string_view url,
 
   if (response.status == 401 || response.status == 403) {
     e.kind = ErrorKind::kAuth;
-    std::string why = code == "InvalidAccessKeyId"      ? "the access key id is unknown to " + config.service_for_messages
-                      : code == "SignatureDoesNotMatch" ? "the signature did not match: wrong secret access key"
-                      : code == "ExpiredToken" || code == "TokenRefreshRequired"
-                          ? "the session token has expired"
-                      : code == "InvalidToken" ? "the session token is invalid"
-                      : code == "AccessDenied" ? "access denied: the key may not list this bucket"
-                                               : "the request was refused";
+    std::string why =
+        code == "InvalidAccessKeyId"
+            ? "the access key id is unknown to " + config.service_for_messages
+        : code == "SignatureDoesNotMatch" ? "the signature did not match: wrong secret access key"
+        : code == "ExpiredToken" || code == "TokenRefreshRequired" ? "the session token has expired"
+        : code == "InvalidToken"                                   ? "the session token is invalid"
+        : code == "AccessDenied" ? "access denied: the key may not list this bucket"
+                                 : "the request was refused";
     e.detail = config.service_for_messages + " refused the credentials of access key id " +
                config.credentials.access_key_id + " (" + why + "); " + message;
     return e;
@@ -262,24 +271,25 @@ Error s3_list_error(HttpResponse const& response, std::string_view url,
   if (wrong_region && (response.status == 301 || response.status == 400)) {
     e.kind = ErrorKind::kConfig;
     if (!region.empty() && region != config.region) {
-      e.detail = bucket + " is in region " + region + ", not " +
-                 config.region + "; pass --region " + region + " (" + message + ")";
+      e.detail = bucket + " is in region " + region + ", not " + config.region +
+                 "; pass --region " + region + " (" + message + ")";
     } else {
       std::string_view const endpoint = xml_text(response.body, "Endpoint");
-      e.detail = bucket + " is not in region " + config.region +
-                 " (" + config.service_for_messages + " answered HTTP " + std::to_string(response.status) +
-                 (code.empty() ? "" : " " + code) +
-                 (plain_host(endpoint) ? "; it must be addressed at " + std::string(endpoint) : "") +
-                 "); pass the bucket's --region";
+      e.detail =
+          bucket + " is not in region " + config.region + " (" + config.service_for_messages +
+          " answered HTTP " + std::to_string(response.status) + (code.empty() ? "" : " " + code) +
+          (plain_host(endpoint) ? "; it must be addressed at " + std::string(endpoint) : "") +
+          "); pass the bucket's --region";
     }
     return e;
   }
   if (response.status == 404 && (code == "NoSuchBucket" || code.empty())) {
     e.kind = ErrorKind::kConfig;
-    e.detail = bucket + " does not exist" +
-               (config.endpoint.empty() ? " in " + config.service_for_messages
-                                        : " at " + describe_request("", config.endpoint).substr(1)) +
-               " (" + message + ")";
+    e.detail =
+        bucket + " does not exist" +
+        (config.endpoint.empty() ? " in " + config.service_for_messages
+                                 : " at " + describe_request("", config.endpoint).substr(1)) +
+        " (" + message + ")";
     return e;
   }
   return e;
@@ -289,9 +299,10 @@ Result<std::unique_ptr<PageFetcher>> make_s3_page_fetcher(S3ListerConfig config)
   auto target = resolve_s3_list_target(config);
   if (!target) return target.error();
   if (config.credentials.access_key_id.empty() || config.credentials.secret_access_key.empty()) {
-    return make_error(ErrorKind::kConfig,
-                      "listing " + config.scheme_for_messages + "://" + config.bucket +
-                          " needs AWS credentials: the access key id or the secret access key is empty");
+    return make_error(
+        ErrorKind::kConfig,
+        "listing " + config.scheme_for_messages + "://" + config.bucket +
+            " needs AWS credentials: the access key id or the secret access key is empty");
   }
   if (config.retry.max_attempts < 1) {
     return usage("the retry attempts must be at least 1, not " +

@@ -10,7 +10,9 @@ namespace presign::io {
 
 SyntheticSource::SyntheticSource(std::uint64_t objects, std::size_t batch_keys, std::string prefix,
                                  std::string suffix)
-    : objects_(objects), batch_keys_(batch_keys), prefix_(std::move(prefix)),
+    : objects_(objects),
+      batch_keys_(batch_keys),
+      prefix_(std::move(prefix)),
       suffix_(std::move(suffix)) {}
 
 Result<bool> SyntheticSource::next(Batch& batch) {
@@ -34,8 +36,8 @@ Result<bool> SyntheticSource::next(Batch& batch) {
     p += key_len;
   }
   for (std::uint64_t i = 0; i < n; ++i) {
-    batch.objects.push_back(
-        ObjectRef{std::string_view(batch.data).substr(static_cast<std::size_t>(i) * key_len, key_len), {}});
+    batch.objects.push_back(ObjectRef{
+        std::string_view(batch.data).substr(static_cast<std::size_t>(i) * key_len, key_len), {}});
   }
   index_ += n;
   ++seq_;

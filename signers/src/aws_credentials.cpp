@@ -12,8 +12,10 @@ namespace presign::signers::aws {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -143,11 +145,12 @@ Result<sigv4::Credentials> DefaultChainProvider::credentials() const {
       return sigv4::Credentials{k->second, s->second, t == kv.end() ? "" : t->second};
     }
   }
-  std::string msg = "no AWS credentials found: looked for AWS_ACCESS_KEY_ID and "
-                    "AWS_SECRET_ACCESS_KEY in the environment, then aws_access_key_id and "
-                    "aws_secret_access_key of profile '" + profile + "' in " +
-                    describe_place(cred_path, "AWS_SHARED_CREDENTIALS_FILE", "credentials") +
-                    " and " + describe_place(conf_path, "AWS_CONFIG_FILE", "config");
+  std::string msg =
+      "no AWS credentials found: looked for AWS_ACCESS_KEY_ID and "
+      "AWS_SECRET_ACCESS_KEY in the environment, then aws_access_key_id and "
+      "aws_secret_access_key of profile '" +
+      profile + "' in " + describe_place(cred_path, "AWS_SHARED_CREDENTIALS_FILE", "credentials") +
+      " and " + describe_place(conf_path, "AWS_CONFIG_FILE", "config");
   if (!profile_seen && profile != "default") msg += " (profile '" + profile + "' was not found)";
   return make_error(ErrorKind::kConfig, std::move(msg));
 }

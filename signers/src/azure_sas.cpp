@@ -26,11 +26,10 @@ using namespace std::string_view_literals;
 // 16-field layout for every sv >= "2020-12-06"); 2026-10-06: azure-sdk-for-cpp's SasVersion,
 // same 16 fields (tests/vectors/azure-sas/NOTES.md, source 2). Sorted.
 constexpr std::array kSasVersions = {
-    "2020-12-06"sv, "2021-02-12"sv, "2021-04-10"sv, "2021-06-08"sv, "2021-08-06"sv,
-    "2021-10-04"sv, "2021-12-02"sv, "2022-11-02"sv, "2023-01-03"sv, "2023-08-03"sv,
-    "2023-11-03"sv, "2024-02-04"sv, "2024-05-04"sv, "2024-08-04"sv, "2024-11-04"sv,
-    "2025-01-05"sv, "2025-05-05"sv, "2025-07-05"sv, "2025-11-05"sv, "2026-02-06"sv,
-    "2026-04-06"sv, "2026-06-06"sv, "2026-10-06"sv,
+    "2020-12-06"sv, "2021-02-12"sv, "2021-04-10"sv, "2021-06-08"sv, "2021-08-06"sv, "2021-10-04"sv,
+    "2021-12-02"sv, "2022-11-02"sv, "2023-01-03"sv, "2023-08-03"sv, "2023-11-03"sv, "2024-02-04"sv,
+    "2024-05-04"sv, "2024-08-04"sv, "2024-11-04"sv, "2025-01-05"sv, "2025-05-05"sv, "2025-07-05"sv,
+    "2025-11-05"sv, "2026-02-06"sv, "2026-04-06"sv, "2026-06-06"sv, "2026-10-06"sv,
 };
 
 // Permission letters in the order the service requires (Python SDK docstrings:
@@ -380,8 +379,10 @@ Result<Endpoint> parse_endpoint(std::string const& endpoint, std::string const& 
   std::string_view const authority = ep.substr(0, ep.find('/'));
   if (authority.empty() || authority.find('@') != std::string_view::npos ||
       ep.find_first_of("?# \t") != std::string_view::npos || has_control(ep)) {
-    return usage("endpoint must be http(s)://host[:port][/path] without user info, query or "
-                 "fragment: '" + endpoint + "'");
+    return usage(
+        "endpoint must be http(s)://host[:port][/path] without user info, query or "
+        "fragment: '" +
+        endpoint + "'");
   }
   return Endpoint{scheme + "://" + std::string(ep), scheme == "https"};
 }
@@ -389,11 +390,13 @@ Result<Endpoint> parse_endpoint(std::string const& endpoint, std::string const& 
 // The account, the container and the endpoint (everything but the key and the SAS fields).
 Result<Endpoint> validate_names(AzureSasConfig const& config) {
   if (!valid_account(config.account)) {
-    return usage("'" + config.account + "' is not a valid storage account name (3-24 lower-case "
+    return usage("'" + config.account +
+                 "' is not a valid storage account name (3-24 lower-case "
                  "letters and digits)");
   }
   if (!valid_container(config.container)) {
-    return usage("'" + config.container + "' is not a valid container name (3-63 lower-case "
+    return usage("'" + config.container +
+                 "' is not a valid container name (3-63 lower-case "
                  "letters, digits and single hyphens, starting and ending with a letter or "
                  "digit; or $root, $web, $logs)");
   }
@@ -441,8 +444,8 @@ struct Cleanse {
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return std::string(s);
@@ -481,7 +484,8 @@ Result<std::string> normalize_ip_range(std::string_view ip) {
   if (auto slash = ip.find('/'); slash != std::string_view::npos) {
     std::string_view const bits = ip.substr(slash + 1);
     unsigned prefix = 0;
-    bool ok = !bits.empty() && bits.size() <= 2 && std::all_of(bits.begin(), bits.end(), is_digit) &&
+    bool ok = !bits.empty() && bits.size() <= 2 &&
+              std::all_of(bits.begin(), bits.end(), is_digit) &&
               !(bits.size() == 2 && bits[0] == '0');
     for (char c : bits) prefix = prefix * 10 + static_cast<unsigned>(c - '0');
     if (!ok || prefix > 32 || !parse_ipv4(ip.substr(0, slash), first)) {
@@ -506,7 +510,8 @@ Result<std::string> normalize_ip_range(std::string_view ip) {
     return format_ipv4(first) + "-" + format_ipv4(last);
   }
   if (!parse_ipv4(ip, first)) {
-    return usage("--ip '" + shown + "' is not an IPv4 address, range (A.B.C.D-E.F.G.H) or CIDR "
+    return usage("--ip '" + shown +
+                 "' is not an IPv4 address, range (A.B.C.D-E.F.G.H) or CIDR "
                  "block (A.B.C.D/N)");
   }
   if (first == 0) return usage("--ip '" + shown + "': sip=0.0.0.0 admits no client");
@@ -536,8 +541,9 @@ Result<SasFields> make_sas_fields(AzureSasConfig const& c, SasResource resource)
   if (!perms) return perms.error();
   f.permissions = std::move(*perms);
   if (f.permissions.empty() && f.identifier.empty()) {
-    return usage("a SAS needs permissions (e.g. --permissions r) unless a stored access policy "
-                 "supplies them");
+    return usage(
+        "a SAS needs permissions (e.g. --permissions r) unless a stored access policy "
+        "supplies them");
   }
   if (!c.expiry && f.identifier.empty()) {
     return usage("a SAS needs an expiry unless a stored access policy supplies it");
@@ -559,8 +565,10 @@ Result<SasFields> make_sas_fields(AzureSasConfig const& c, SasResource resource)
   f.protocol = c.protocol;
 
   if (!is_supported_sas_version(c.version)) {
-    return usage("SAS version '" + c.version + "' is not supported; this build signs the "
-                 "2020-12-06 layout, for versions: " + supported_sas_versions());
+    return usage("SAS version '" + c.version +
+                 "' is not supported; this build signs the "
+                 "2020-12-06 layout, for versions: " +
+                 supported_sas_versions());
   }
   f.version = c.version;
 
@@ -574,7 +582,8 @@ Result<SasFields> make_sas_fields(AzureSasConfig const& c, SasResource resource)
     f.resource = "c";
   } else if (!c.snapshot.empty()) {
     if (!valid_snapshot_time(c.snapshot)) {
-      return usage("snapshot '" + c.snapshot + "' is not a snapshot time like "
+      return usage("snapshot '" + c.snapshot +
+                   "' is not a snapshot time like "
                    "2024-01-02T03:04:05.0000000Z");
     }
     f.resource = "bs";
@@ -582,7 +591,8 @@ Result<SasFields> make_sas_fields(AzureSasConfig const& c, SasResource resource)
     f.snapshot_param = "snapshot";
   } else if (!c.version_id.empty()) {
     if (!valid_snapshot_time(c.version_id)) {
-      return usage("version id '" + c.version_id + "' is not a version id like "
+      return usage("version id '" + c.version_id +
+                   "' is not a version id like "
                    "2024-01-02T03:04:05.1234567Z");
     }
     f.resource = "bv";
@@ -593,18 +603,18 @@ Result<SasFields> make_sas_fields(AzureSasConfig const& c, SasResource resource)
   }
 
   if (!c.encryption_scope.empty() && !valid_encryption_scope(c.encryption_scope)) {
-    return usage("encryption scope '" + c.encryption_scope + "' is not a scope name (3-63 "
+    return usage("encryption scope '" + c.encryption_scope +
+                 "' is not a scope name (3-63 "
                  "letters, digits and hyphens)");
   }
   f.encryption_scope = c.encryption_scope;
 
   // Response-header overrides become HTTP header values: no CR, LF or other control bytes.
-  for (auto const& [name, value] :
-       {std::pair{"cache-control", &c.cache_control},
-        {"content-disposition", &c.content_disposition},
-        {"content-encoding", &c.content_encoding},
-        {"content-language", &c.content_language},
-        {"content-type", &c.content_type}}) {
+  for (auto const& [name, value] : {std::pair{"cache-control", &c.cache_control},
+                                    {"content-disposition", &c.content_disposition},
+                                    {"content-encoding", &c.content_encoding},
+                                    {"content-language", &c.content_language},
+                                    {"content-type", &c.content_type}}) {
     if (has_control(*value)) {
       return usage(std::string("the response ") + name +
                    " override contains a control character (CR, LF, tab, ...)");
@@ -702,7 +712,8 @@ Result<std::string> container_sas_token(AzureSasConfig const& config) {
   if (!ep) return ep.error();
   auto f = make_sas_fields(config, SasResource::kContainer);
   if (!f) return f.error();
-  std::string const sts = string_to_sign(*f, canonicalized_resource(config.account, config.container, {}));
+  std::string const sts =
+      string_to_sign(*f, canonicalized_resource(config.account, config.container, {}));
   auto const* k = reinterpret_cast<std::uint8_t const*>(key.data());
   return sas_token(*f, sas_signature({k, key.size()}, sts));
 }
@@ -776,13 +787,14 @@ Result<AccountCredentials> resolve_credentials(EnvLookup const& env, std::string
         std::string("no Azure credentials for storage account '") + std::string(uri_account) +
         "': set AZURE_STORAGE_CONNECTION_STRING (with AccountName and AccountKey), or "
         "AZURE_STORAGE_KEY (and optionally AZURE_STORAGE_ACCOUNT)" +
-        (env("AZURE_STORAGE_ACCOUNT") ? "; AZURE_STORAGE_ACCOUNT is set but AZURE_STORAGE_KEY is not"
-                                      : ""));
+        (env("AZURE_STORAGE_ACCOUNT")
+             ? "; AZURE_STORAGE_ACCOUNT is set but AZURE_STORAGE_KEY is not"
+             : ""));
   }
   if (c.account != uri_account) {
     OPENSSL_cleanse(c.account_key.data(), c.account_key.size());
-    return config_error(c.origin + " is for storage account '" + c.account + "', but the URI names '" +
-                        std::string(uri_account) + "'");
+    return config_error(c.origin + " is for storage account '" + c.account +
+                        "', but the URI names '" + std::string(uri_account) + "'");
   }
   std::string decoded;
   Cleanse wipe{decoded};
@@ -836,8 +848,8 @@ Result<AzureSasSigner> AzureSasSigner::create(AzureSasConfig config) {
                 f.content_language + "\n" + f.content_type;
   s.assemble_ = s.url_prefix_.size() + s.query_head_.size() + kQuotedSigBytes <=
                 sizeof(Scratch::url) - 3 * kMaxBlobNameBytes;
-  s.key_ = crypto::HmacSha256(
-      std::span{reinterpret_cast<std::uint8_t const*>(key.data()), key.size()});
+  s.key_ =
+      crypto::HmacSha256(std::span{reinterpret_cast<std::uint8_t const*>(key.data()), key.size()});
   s.sts_head_ = s.key_.inner();
   s.sts_head_.update(head);
   return s;
@@ -865,9 +877,12 @@ SignError AzureSasSigner::sign(ObjectRef const& object, Scratch& scratch,
   std::size_t n = 0;
   bool backslash = false;
   switch (encode_blob_name(name, base + prefix, n, backslash)) {
-    case NameCheck::kOk: break;
-    case NameCheck::kTooLong: return SignError::kKeyTooLong;
-    case NameCheck::kInvalid: return SignError::kInvalidKey;
+    case NameCheck::kOk:
+      break;
+    case NameCheck::kTooLong:
+      return SignError::kKeyTooLong;
+    case NameCheck::kInvalid:
+      return SignError::kInvalidKey;
   }
   if (backslash) {
     // The service reads a backslash in a blob name as '/' (see canonicalized_resource): sign

@@ -93,10 +93,17 @@ std::string canonicalized_resource(std::string_view account, Request const& requ
 }
 
 std::string string_to_sign(std::string_view account, Request const& request) {
-  static constexpr std::array<std::string_view, 11> kStandard = {
-      "content-encoding", "content-language",  "content-length", "content-md5",
-      "content-type",     "date",              "if-modified-since", "if-match",
-      "if-none-match",    "if-unmodified-since", "range"};
+  static constexpr std::array<std::string_view, 11> kStandard = {"content-encoding",
+                                                                 "content-language",
+                                                                 "content-length",
+                                                                 "content-md5",
+                                                                 "content-type",
+                                                                 "date",
+                                                                 "if-modified-since",
+                                                                 "if-match",
+                                                                 "if-none-match",
+                                                                 "if-unmodified-since",
+                                                                 "range"};
   std::string out = request.method;
   out += '\n';
   for (std::string_view name : kStandard) {
@@ -125,20 +132,18 @@ std::string authorization(std::string_view account, std::string_view decoded_key
 std::string format_http_date(SigningTime t) {
   static constexpr std::array<char const*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
                                                        "Thu", "Fri", "Sat"};
-  static constexpr std::array<char const*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr",
-                                                          "May", "Jun", "Jul", "Aug",
-                                                          "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<char const*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   auto const day = std::chrono::floor<std::chrono::days>(t);
   std::chrono::year_month_day const ymd(day);
   std::chrono::weekday const wd(day);
   std::chrono::hh_mm_ss const hms(t - day);
   char buf[40];
-  int const n = std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT",
-                              kDays[wd.c_encoding()], static_cast<unsigned>(ymd.day()),
-                              kMonths[static_cast<unsigned>(ymd.month()) - 1],
-                              static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
-                              static_cast<int>(hms.minutes().count()),
-                              static_cast<int>(hms.seconds().count()));
+  int const n = std::snprintf(
+      buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", kDays[wd.c_encoding()],
+      static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
+      static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
+      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
   return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
@@ -149,9 +154,9 @@ Result<std::string> decode_account_key(std::string_view account, std::string_vie
                       "the account key of storage account '" + std::string(account) + "' is empty");
   }
   if (!crypto::base64_decode(key_base64, key) || key.empty()) {
-    return make_error(ErrorKind::kConfig, "the account key of storage account '" +
-                                              std::string(account) +
-                                              "' is not base64 (check AccountKey or AZURE_STORAGE_KEY)");
+    return make_error(ErrorKind::kConfig,
+                      "the account key of storage account '" + std::string(account) +
+                          "' is not base64 (check AccountKey or AZURE_STORAGE_KEY)");
   }
   return key;
 }

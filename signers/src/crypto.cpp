@@ -56,7 +56,8 @@ constexpr auto kHexPairs = [] {
 }  // namespace
 
 void hex_lower(std::uint8_t const* in, std::size_t n, char* out) noexcept {
-  for (std::size_t i = 0; i < n; ++i) std::memcpy(out + 2 * i, &kHexPairs[2 * std::size_t{in[i]}], 2);
+  for (std::size_t i = 0; i < n; ++i)
+    std::memcpy(out + 2 * i, &kHexPairs[2 * std::size_t{in[i]}], 2);
 }
 
 std::string hex_lower(std::span<std::uint8_t const> in) {

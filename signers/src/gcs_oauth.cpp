@@ -13,7 +13,6 @@
 namespace presign::signers::gcs::oauth {
 namespace {
 
-
 Error config_error(std::string m) { return make_error(ErrorKind::kConfig, std::move(m)); }
 
 bool url_safe_text(std::string_view s) {
@@ -81,7 +80,8 @@ Result<ServiceAccountInfo> parse_service_account_info(std::string_view json,
   if ((!http && !https) || info.token_uri.size() <= host_at || !url_safe_text(info.token_uri) ||
       info.token_uri.size() > 2048) {
     // The value is not a secret; quote it (cut) so the user sees what is wrong.
-    return config_error(std::string(origin) + ": \"token_uri\" must be an http:// or https:// URL, not '" +
+    return config_error(std::string(origin) +
+                        ": \"token_uri\" must be an http:// or https:// URL, not '" +
                         info.token_uri.substr(0, 200) + "'");
   }
   if (!url_safe_text(info.client_email) || info.client_email.size() > 1024) {
@@ -92,9 +92,11 @@ Result<ServiceAccountInfo> parse_service_account_info(std::string_view json,
 
 Result<ServiceAccountInfo> load_service_account_info(std::string const& path) {
   Result<ServiceAccountInfo> out = config_error("");
-  if (auto r = read_credentials_file(path, [&](std::string_view text) {
-        out = parse_service_account_info(text, "credentials file " + path);
-      });
+  if (auto r = read_credentials_file(path,
+                                     [&](std::string_view text) {
+                                       out = parse_service_account_info(text,
+                                                                        "credentials file " + path);
+                                     });
       !r) {
     return r.error();
   }
@@ -188,8 +190,8 @@ Result<std::string> make_assertion(ServiceAccountKey const& key, ServiceAccountI
     return config_error("the key's client_email " + key.client_email() +
                         " differs from the token flow's " + info.client_email);
   }
-  std::string input =
-      jwt_signing_input(jwt_header_json(info.private_key_id), jwt_claims_json(make_claims(info, now, scope)));
+  std::string input = jwt_signing_input(jwt_header_json(info.private_key_id),
+                                        jwt_claims_json(make_claims(info, now, scope)));
   auto hex = key.sign_hex(input);
   if (!hex) return hex.error();
   if (hex->size() % 2 != 0) return make_error(ErrorKind::kInternal, "odd-length RSA signature hex");

@@ -40,13 +40,9 @@ constexpr std::size_t kMaxCredentialsFileBytes = 1 << 20;
 constexpr std::size_t kMinRsaBytes = 128;
 constexpr std::size_t kMaxRsaBytes = 512;
 
-Error usage_error(std::string m) {
-  return make_error(ErrorKind::kUsage, std::move(m));
-}
+Error usage_error(std::string m) { return make_error(ErrorKind::kUsage, std::move(m)); }
 
-Error config_error(std::string m) {
-  return make_error(ErrorKind::kConfig, std::move(m));
-}
+Error config_error(std::string m) { return make_error(ErrorKind::kConfig, std::move(m)); }
 
 char lower_char(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -78,16 +74,13 @@ bool is_js_space(char c) noexcept {
 // (JavaScript's \s also matches Unicode spaces such as U+00A0; header values are ASCII in
 // practice, so only ASCII whitespace is treated as space here.)
 std::string fold_header_value(std::string_view v) {
-  while (!v.empty() && is_js_space(v.front()))
-    v.remove_prefix(1);
-  while (!v.empty() && is_js_space(v.back()))
-    v.remove_suffix(1);
+  while (!v.empty() && is_js_space(v.front())) v.remove_prefix(1);
+  while (!v.empty() && is_js_space(v.back())) v.remove_suffix(1);
   std::string out;
   out.reserve(v.size());
   for (std::size_t i = 0; i < v.size();) {
     if (is_js_space(v[i]) && i + 1 < v.size() && is_js_space(v[i + 1])) {
-      while (i < v.size() && is_js_space(v[i]))
-        ++i;
+      while (i < v.size() && is_js_space(v[i])) ++i;
       out += ' ';
     } else {
       out += v[i++];
@@ -124,8 +117,7 @@ Result<Endpoint> parse_endpoint(std::string_view text, std::string_view what, bo
     return usage_error(std::string(what) + " '" + std::string(text) +
                        "' needs a scheme (http:// or https://)");
   }
-  while (rest.ends_with('/'))
-    rest.remove_suffix(1);
+  while (rest.ends_with('/')) rest.remove_suffix(1);
   bool bad = rest.empty() || rest.front() == ':' || rest.front() == '.';
   for (char c : rest) {
     auto const u = static_cast<unsigned char>(c);
@@ -248,17 +240,11 @@ Result<ServiceAccountKey> ServiceAccountKey::from_json(std::string_view json,
   return config_error(std::string(origin) + " holds an HMAC key, not a service-account key");
 }
 
-std::string const& ServiceAccountKey::client_email() const noexcept {
-  return impl_->client_email;
-}
+std::string const& ServiceAccountKey::client_email() const noexcept { return impl_->client_email; }
 
-std::size_t ServiceAccountKey::signature_bytes() const noexcept {
-  return impl_->signature_bytes;
-}
+std::size_t ServiceAccountKey::signature_bytes() const noexcept { return impl_->signature_bytes; }
 
-std::uint64_t ServiceAccountKey::id() const noexcept {
-  return impl_->id;
-}
+std::uint64_t ServiceAccountKey::id() const noexcept { return impl_->id; }
 
 Result<std::string> ServiceAccountKey::sign_hex(std::string_view message) const {
   // One-shot EVP_DigestSign on the shared key: RSA's default padding is PKCS#1 v1.5.
@@ -374,9 +360,11 @@ Result<void> read_credentials_file(std::string const& path,
 
 Result<Credentials> load_credentials_file(std::string const& path) {
   Result<Credentials> out = config_error("");
-  if (auto r = read_credentials_file(path, [&](std::string_view text) {
-        out = parse_credentials_json(text, "credentials file " + path);
-      });
+  if (auto r = read_credentials_file(path,
+                                     [&](std::string_view text) {
+                                       out =
+                                           parse_credentials_json(text, "credentials file " + path);
+                                     });
       !r) {
     return r.error();
   }
@@ -564,8 +552,7 @@ Result<Target> resolve_target(SignedUrlRequest const& req) {
   return t;
 }
 
-Result<CanonicalParts> canonicalize(SignedUrlRequest const& req,
-                                    Algorithm algorithm,
+Result<CanonicalParts> canonicalize(SignedUrlRequest const& req, Algorithm algorithm,
                                     std::string_view credential_id) {
   if (!valid_method(req.method)) {
     return usage_error("method must be an upper-case HTTP method such as GET or PUT, not '" +
@@ -661,16 +648,14 @@ Result<CanonicalParts> canonicalize(SignedUrlRequest const& req,
   return p;
 }
 
-Result<std::string> canonical_request(SignedUrlRequest const& req,
-                                      Algorithm algorithm,
+Result<std::string> canonical_request(SignedUrlRequest const& req, Algorithm algorithm,
                                       std::string_view credential_id) {
   auto p = canonicalize(req, algorithm, credential_id);
   if (!p) return p.error();
   return std::move(p->canonical_request);
 }
 
-Result<std::string> string_to_sign(SignedUrlRequest const& req,
-                                   Algorithm algorithm,
+Result<std::string> string_to_sign(SignedUrlRequest const& req, Algorithm algorithm,
                                    std::string_view credential_id) {
   auto p = canonicalize(req, algorithm, credential_id);
   if (!p) return p.error();
@@ -725,9 +710,7 @@ struct GcsPresigner::Scratch::Rsa {
   unsigned char sig[kMaxRsaBytes];
 };
 
-void GcsPresigner::Scratch::RsaDeleter::operator()(Rsa* r) const noexcept {
-  delete r;
-}
+void GcsPresigner::Scratch::RsaDeleter::operator()(Rsa* r) const noexcept { delete r; }
 
 Result<GcsPresigner> GcsPresigner::create(GcsPresignConfig config) {
   if (!is_valid_bucket_name(config.bucket)) {
@@ -819,8 +802,7 @@ void GcsPresigner::canonical_digest_hex(std::string_view encoded_key, char* out6
   crypto::hex_lower(digest, sizeof digest, out64);
 }
 
-bool GcsPresigner::rsa_sign(Scratch& scratch,
-                            std::uint8_t const* digest32,
+bool GcsPresigner::rsa_sign(Scratch& scratch, std::uint8_t const* digest32,
                             std::size_t& sig_len) const noexcept {
   Scratch::Rsa* r = scratch.rsa.get();
   if (r == nullptr || r->key_id != rsa_key_->id()) {
@@ -854,8 +836,7 @@ bool GcsPresigner::rsa_sign(Scratch& scratch,
   return true;
 }
 
-SignError GcsPresigner::sign(ObjectRef const& object,
-                             Scratch& scratch,
+SignError GcsPresigner::sign(ObjectRef const& object, Scratch& scratch,
                              std::string& out) const noexcept {
   if (object.key.empty()) return SignError::kEmptyKey;
   if (object.key.size() > kMaxKeyBytes) return SignError::kKeyTooLong;

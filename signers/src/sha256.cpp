@@ -42,9 +42,10 @@ void sha256_compress_portable(std::uint32_t* state, std::uint8_t const* data,
     std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 64; ++i) {
-      std::uint32_t const t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                               kSha256K[i] + w[i];
-      std::uint32_t const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      std::uint32_t const t1 =
+          h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kSha256K[i] + w[i];
+      std::uint32_t const t2 =
+          (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
       h = g;
       g = f;
       f = e;
@@ -95,8 +96,8 @@ __attribute__((target("sha,sse4.1"))) void compress_shani(std::uint32_t* state,
                               kByteSwap);
     }
     for (int g = 0; g < 16; ++g) {
-      __m128i msg = _mm_add_epi32(w[g & 3],
-                                  _mm_loadu_si128(reinterpret_cast<__m128i const*>(kSha256K + 4 * g)));
+      __m128i msg = _mm_add_epi32(
+          w[g & 3], _mm_loadu_si128(reinterpret_cast<__m128i const*>(kSha256K + 4 * g)));
       s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
       if (g >= 3 && g < 15) {  // words of group g+1 = msg2(w[g-3]' + alignr(w[g], w[g-1]), w[g])
         __m128i const t = _mm_alignr_epi8(w[g & 3], w[(g - 1) & 3], 4);
@@ -110,10 +111,10 @@ __attribute__((target("sha,sse4.1"))) void compress_shani(std::uint32_t* state,
     s1 = _mm_add_epi32(s1, cdgh);
     data += 64;
   }
-  tmp = _mm_shuffle_epi32(s0, 0x1B);       // FEBA
-  s1 = _mm_shuffle_epi32(s1, 0xB1);        // DCHG
-  s0 = _mm_blend_epi16(tmp, s1, 0xF0);     // DCBA
-  s1 = _mm_alignr_epi8(s1, tmp, 8);        // HGFE
+  tmp = _mm_shuffle_epi32(s0, 0x1B);    // FEBA
+  s1 = _mm_shuffle_epi32(s1, 0xB1);     // DCHG
+  s0 = _mm_blend_epi16(tmp, s1, 0xF0);  // DCBA
+  s1 = _mm_alignr_epi8(s1, tmp, 8);     // HGFE
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state), s0);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), s1);
 }

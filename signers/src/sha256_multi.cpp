@@ -56,8 +56,8 @@ constexpr std::size_t kAvx512MinHmacLanes = 13;
 // remaining bytes, 0x80, zeros, the 64-bit bit length) are built in `pad()`.
 struct LanePlan {
   std::uint8_t const* tail;
-  std::size_t full;    // whole blocks read from `tail`
-  std::size_t blocks;  // total blocks (full + 1 or 2)
+  std::size_t full;                        // whole blocks read from `tail`
+  std::size_t blocks;                      // total blocks (full + 1 or 2)
   alignas(16) std::uint8_t buf[64 + 128];  // pad() = buf + 64; buf[0, 64) is slack, see init
 
   [[nodiscard]] std::uint8_t* pad() noexcept { return buf + 64; }
@@ -150,8 +150,8 @@ Features const g_features = detect();
 
 // Nibbles through a 16-entry pshufb table, interleaved high/low: 32 bytes in 12 instructions.
 __attribute__((target("ssse3"))) void hex32_ssse3(std::uint8_t const* in, char* out) noexcept {
-  __m128i const lut = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b',
-                                    'c', 'd', 'e', 'f');
+  __m128i const lut =
+      _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
   __m128i const low4 = _mm_set1_epi8(0x0F);
   for (int half = 0; half < 2; ++half) {
     __m128i const v = _mm_loadu_si128(reinterpret_cast<__m128i const*>(in + 16 * half));
@@ -169,10 +169,10 @@ PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_load(std::uint32_t const* h, __m128
                                                   __m128i& s1) noexcept {
   __m128i tmp = _mm_loadu_si128(reinterpret_cast<__m128i const*>(h));
   s1 = _mm_loadu_si128(reinterpret_cast<__m128i const*>(h + 4));
-  tmp = _mm_shuffle_epi32(tmp, 0xB1);  // CDAB
-  s1 = _mm_shuffle_epi32(s1, 0x1B);    // EFGH
-  s0 = _mm_alignr_epi8(tmp, s1, 8);    // ABEF
-  s1 = _mm_blend_epi16(s1, tmp, 0xF0); // CDGH
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);   // CDAB
+  s1 = _mm_shuffle_epi32(s1, 0x1B);     // EFGH
+  s0 = _mm_alignr_epi8(tmp, s1, 8);     // ABEF
+  s1 = _mm_blend_epi16(s1, tmp, 0xF0);  // CDGH
 }
 
 PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_store_digest(__m128i s0, __m128i s1,
@@ -213,7 +213,8 @@ PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_block(__m128i* s0, __m128i* s1,
       msg[k] = _mm_add_epi32(w[k][g & 3], kv);
       s1[k] = _mm_sha256rnds2_epu32(s1[k], s0[k], msg[k]);
     }
-    if (g >= 3 && g < 15) {  // words of group g+1 = msg2(msg1'd w[g-3] + alignr(w[g], w[g-1]), w[g])
+    if (g >= 3 &&
+        g < 15) {  // words of group g+1 = msg2(msg1'd w[g-3] + alignr(w[g], w[g-1]), w[g])
 #pragma GCC unroll 4
       for (int k = 0; k < S; ++k) {
         __m128i const t = _mm_alignr_epi8(w[k][g & 3], w[k][(g - 1) & 3], 4);
@@ -227,7 +228,8 @@ PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_block(__m128i* s0, __m128i* s1,
     }
     if (g >= 1 && g < 13) {
 #pragma GCC unroll 4
-      for (int k = 0; k < S; ++k) w[k][(g - 1) & 3] = _mm_sha256msg1_epu32(w[k][(g - 1) & 3], w[k][g & 3]);
+      for (int k = 0; k < S; ++k)
+        w[k][(g - 1) & 3] = _mm_sha256msg1_epu32(w[k][(g - 1) & 3], w[k][g & 3]);
     }
   }
 #pragma GCC unroll 4
@@ -274,7 +276,8 @@ struct ShaniStream {
   LanePlan plan;
 };
 
-PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_take(ShaniStream& st, std::span<Sha256Lane const> lanes,
+PRESIGN_TARGET_SHA PRESIGN_INLINE void shani_take(ShaniStream& st,
+                                                  std::span<Sha256Lane const> lanes,
                                                   std::size_t& next) noexcept {
   if (next == lanes.size()) {
     st.lane = nullptr;
@@ -338,12 +341,17 @@ PRESIGN_TARGET_SHA void finish_shani_streams(std::span<Sha256Lane const> lanes,
     if (active == S) {
       shani_run<S>(st, idx);
     } else if constexpr (S > 3) {
-      if (active == 3) shani_run<3>(st, idx);
-      else if (active == 2) shani_run<2>(st, idx);
-      else shani_run<1>(st, idx);
+      if (active == 3)
+        shani_run<3>(st, idx);
+      else if (active == 2)
+        shani_run<2>(st, idx);
+      else
+        shani_run<1>(st, idx);
     } else if constexpr (S > 2) {
-      if (active == 2) shani_run<2>(st, idx);
-      else shani_run<1>(st, idx);
+      if (active == 2)
+        shani_run<2>(st, idx);
+      else
+        shani_run<1>(st, idx);
     } else {
       shani_run<1>(st, idx);
     }
@@ -423,17 +431,16 @@ PRESIGN_TARGET_AVX512 PRESIGN_INLINE void avx_round(__m512i (&s)[8], __m512i (&w
   constexpr int a = (0 - T) & 7, b = (1 - T) & 7, c = (2 - T) & 7, d = (3 - T) & 7;
   constexpr int e = (4 - T) & 7, f = (5 - T) & 7, g = (6 - T) & 7, h = (7 - T) & 7;
   if constexpr (T >= 16) {
-    w[T & 15] = _mm512_add_epi32(
-        _mm512_add_epi32(w[T & 15], small_sigma0(w[(T - 15) & 15])),
-        _mm512_add_epi32(w[(T - 7) & 15], small_sigma1(w[(T - 2) & 15])));
+    w[T & 15] = _mm512_add_epi32(_mm512_add_epi32(w[T & 15], small_sigma0(w[(T - 15) & 15])),
+                                 _mm512_add_epi32(w[(T - 7) & 15], small_sigma1(w[(T - 2) & 15])));
   }
   // t1 = (h + K + W + Ch) + Σ1(e): the part not waiting on Σ1's two rotate latencies first.
   __m512i const hk =
       _mm512_add_epi32(s[h], _mm512_add_epi32(w[T & 15], _mm512_load_si512(kKv.k[T].v)));
   __m512i const t = _mm512_add_epi32(hk, _mm512_ternarylogic_epi32(s[e], s[f], s[g], 0xCA));
   __m512i const t1 = _mm512_add_epi32(t, big_sigma1(s[e]));
-  __m512i const t2 = _mm512_add_epi32(big_sigma0(s[a]),
-                                      _mm512_ternarylogic_epi32(s[a], s[b], s[c], 0xE8));
+  __m512i const t2 =
+      _mm512_add_epi32(big_sigma0(s[a]), _mm512_ternarylogic_epi32(s[a], s[b], s[c], 0xE8));
   s[d] = _mm512_add_epi32(s[d], t1);
   s[h] = _mm512_add_epi32(t1, t2);
 }
@@ -546,8 +553,8 @@ PRESIGN_TARGET_AVX512 PRESIGN_INLINE void avx_finish_states(std::span<Sha256Lane
   }
 }
 
-PRESIGN_TARGET_AVX512 PRESIGN_INLINE void avx_store_digests(__m512i (&st)[8],
-                                                            std::span<Sha256Lane const> lanes) noexcept {
+PRESIGN_TARGET_AVX512 PRESIGN_INLINE void avx_store_digests(
+    __m512i (&st)[8], std::span<Sha256Lane const> lanes) noexcept {
   __m512i const swap = bswap_mask();
   Vec16 h[8];
   for (int j = 0; j < 8; ++j) _mm512_store_si512(h[j].v, _mm512_shuffle_epi8(st[j], swap));
@@ -587,15 +594,19 @@ PRESIGN_TARGET_AVX512 void hmac_finish_avx512(Sha256Midstate const& outer,
 
 bool available(Sha256MultiPath p) noexcept {
   switch (p) {
-    case Sha256MultiPath::kPortable: return true;
+    case Sha256MultiPath::kPortable:
+      return true;
 #ifdef PRESIGN_MULTI_X86
     case Sha256MultiPath::kShaNi:
     case Sha256MultiPath::kShaNi2:
     case Sha256MultiPath::kShaNi3:
-    case Sha256MultiPath::kShaNi4: return g_features.sha_ni;
-    case Sha256MultiPath::kAvx512: return g_features.avx512;
+    case Sha256MultiPath::kShaNi4:
+      return g_features.sha_ni;
+    case Sha256MultiPath::kAvx512:
+      return g_features.avx512;
 #else
-    default: return false;
+    default:
+      return false;
 #endif
   }
   return false;
@@ -624,13 +635,25 @@ Sha256MultiPath route(std::size_t n, std::size_t avx512_min_lanes) noexcept {
 void finish_on(Sha256MultiPath p, std::span<Sha256Lane const> lanes) noexcept {
   switch (p) {
 #ifdef PRESIGN_MULTI_X86
-    case Sha256MultiPath::kAvx512: finish_avx512(lanes); return;
-    case Sha256MultiPath::kShaNi2: finish_shani_streams<2>(lanes); return;
-    case Sha256MultiPath::kShaNi3: finish_shani_streams<3>(lanes); return;
-    case Sha256MultiPath::kShaNi4: finish_shani_streams<4>(lanes); return;
-    case Sha256MultiPath::kShaNi: finish_shani1(lanes); return;
+    case Sha256MultiPath::kAvx512:
+      finish_avx512(lanes);
+      return;
+    case Sha256MultiPath::kShaNi2:
+      finish_shani_streams<2>(lanes);
+      return;
+    case Sha256MultiPath::kShaNi3:
+      finish_shani_streams<3>(lanes);
+      return;
+    case Sha256MultiPath::kShaNi4:
+      finish_shani_streams<4>(lanes);
+      return;
+    case Sha256MultiPath::kShaNi:
+      finish_shani1(lanes);
+      return;
 #endif
-    default: finish_portable(lanes); return;
+    default:
+      finish_portable(lanes);
+      return;
   }
 }
 
@@ -716,12 +739,23 @@ void hmac_finish_on(Sha256MultiPath p, Sha256Midstate const& outer,
                     std::span<Sha256Lane const> lanes) noexcept {
 #ifdef PRESIGN_MULTI_X86
   switch (p) {
-    case Sha256MultiPath::kAvx512: hmac_finish_avx512(outer, lanes); return;
-    case Sha256MultiPath::kShaNi: finish_shani_streams<1>(lanes, &outer); return;
-    case Sha256MultiPath::kShaNi2: finish_shani_streams<2>(lanes, &outer); return;
-    case Sha256MultiPath::kShaNi3: finish_shani_streams<3>(lanes, &outer); return;
-    case Sha256MultiPath::kShaNi4: finish_shani_streams<4>(lanes, &outer); return;
-    default: break;
+    case Sha256MultiPath::kAvx512:
+      hmac_finish_avx512(outer, lanes);
+      return;
+    case Sha256MultiPath::kShaNi:
+      finish_shani_streams<1>(lanes, &outer);
+      return;
+    case Sha256MultiPath::kShaNi2:
+      finish_shani_streams<2>(lanes, &outer);
+      return;
+    case Sha256MultiPath::kShaNi3:
+      finish_shani_streams<3>(lanes, &outer);
+      return;
+    case Sha256MultiPath::kShaNi4:
+      finish_shani_streams<4>(lanes, &outer);
+      return;
+    default:
+      break;
   }
 #endif
   Digest inner[kSha256MaxLanes];
@@ -744,7 +778,8 @@ void hmac_sha256_finish_many(Sha256Midstate const& outer, std::span<Sha256Lane c
   if (lanes.empty()) return;
   Sha256MultiPath const p = route(lanes.size(), kAvx512MinHmacLanes);
   if (format == DigestFormat::kHexLower) {
-    with_hex_outputs(lanes, [p, &outer](std::span<Sha256Lane const> l) { hmac_finish_on(p, outer, l); });
+    with_hex_outputs(lanes,
+                     [p, &outer](std::span<Sha256Lane const> l) { hmac_finish_on(p, outer, l); });
   } else {
     hmac_finish_on(p, outer, lanes);
   }
@@ -772,12 +807,18 @@ HmacSha256Midstates hmac_sha256_midstates(std::span<std::uint8_t const> key) noe
 
 char const* sha256_multi_path_name(Sha256MultiPath path) noexcept {
   switch (path) {
-    case Sha256MultiPath::kPortable: return "portable";
-    case Sha256MultiPath::kShaNi: return "sha-ni";
-    case Sha256MultiPath::kShaNi2: return "sha-ni-x2";
-    case Sha256MultiPath::kShaNi3: return "sha-ni-x3";
-    case Sha256MultiPath::kShaNi4: return "sha-ni-x4";
-    case Sha256MultiPath::kAvx512: return "avx512";
+    case Sha256MultiPath::kPortable:
+      return "portable";
+    case Sha256MultiPath::kShaNi:
+      return "sha-ni";
+    case Sha256MultiPath::kShaNi2:
+      return "sha-ni-x2";
+    case Sha256MultiPath::kShaNi3:
+      return "sha-ni-x3";
+    case Sha256MultiPath::kShaNi4:
+      return "sha-ni-x4";
+    case Sha256MultiPath::kAvx512:
+      return "avx512";
   }
   return "?";
 }

@@ -54,8 +54,8 @@ std::string normalize_path(std::string_view path) {
     if (k) out += '/';
     out += segs[k];
   }
-  bool trailing = path.size() > 1 && (path.ends_with('/') || path.ends_with("/.") ||
-                                      path.ends_with("/.."));
+  bool trailing =
+      path.size() > 1 && (path.ends_with('/') || path.ends_with("/.") || path.ends_with("/.."));
   if (trailing && !segs.empty()) out += '/';
   return out;
 }
@@ -211,8 +211,8 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
   if (!config.endpoint.empty()) {
     std::string_view ep = config.endpoint;
     auto sep = ep.find("://");
-    if (sep == std::string_view::npos) return usage("endpoint '" + config.endpoint +
-                                                    "' needs a scheme (http:// or https://)");
+    if (sep == std::string_view::npos)
+      return usage("endpoint '" + config.endpoint + "' needs a scheme (http:// or https://)");
     scheme = to_lower(ep.substr(0, sep));
     if (scheme != "http" && scheme != "https") {
       return usage("endpoint scheme must be http or https: '" + config.endpoint + "'");
@@ -228,8 +228,12 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
   bool const custom = !authority.empty();
   bool virtual_host = false;
   switch (config.addressing) {
-    case Addressing::kVirtual: virtual_host = true; break;
-    case Addressing::kPath: virtual_host = false; break;
+    case Addressing::kVirtual:
+      virtual_host = true;
+      break;
+    case Addressing::kPath:
+      virtual_host = false;
+      break;
     case Addressing::kAuto: {
       // botocore: DNS-compatible names go virtual-hosted, except on an endpoint that is an
       // IP address (emulators), where the endpoint rules choose path style.
@@ -249,17 +253,18 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
       break;
     }
   }
-  if (virtual_host && config.bucket.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") !=
-                          std::string::npos) {
-    return usage("bucket '" + config.bucket + "' cannot be used virtual-hosted; use --addressing path");
+  if (virtual_host &&
+      config.bucket.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != std::string::npos) {
+    return usage("bucket '" + config.bucket +
+                 "' cannot be used virtual-hosted; use --addressing path");
   }
   // botocore 1.29: virtual-hosted URLs use the global `BUCKET.s3.amazonaws.com` in every
   // region (DNS routes the bucket to its region); path style uses `s3.amazonaws.com` in
   // us-east-1 and `s3.REGION.amazonaws.com` elsewhere.
   std::string base = custom ? authority
-                   : (virtual_host || config.region == "us-east-1")
-                       ? std::string("s3.amazonaws.com")
-                       : "s3." + config.region + ".amazonaws.com";
+                     : (virtual_host || config.region == "us-east-1")
+                         ? std::string("s3.amazonaws.com")
+                         : "s3." + config.region + ".amazonaws.com";
   std::string url_authority = virtual_host ? config.bucket + "." + base : base;
   s.host_ = url_authority;
   if ((scheme == "http" && s.host_.ends_with(":80")) ||
@@ -318,8 +323,8 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
   s.cr_head_.update(s.path_prefix_);
 
   s.sts_prefix_ = std::string("AWS4-HMAC-SHA256\n") + iso + "\n" + scope + "\n";
-  auto signing_key = derive_signing_key(config.credentials.secret_access_key, day, config.region,
-                                        "s3");
+  auto signing_key =
+      derive_signing_key(config.credentials.secret_access_key, day, config.region, "s3");
   s.key_ = crypto::HmacSha256(signing_key);
   auto pads = crypto::hmac_sha256_midstates(signing_key);
   std::fill(signing_key.begin(), signing_key.end(), std::uint8_t{0});

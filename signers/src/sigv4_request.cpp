@@ -11,7 +11,9 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
@@ -44,14 +46,13 @@ Result<SignedHeaders> sign_impl(HttpRequestParts const& request, Credentials con
   }
   bool host = false;
   for (auto const& [name, value] : request.headers) {
-    if (name.empty() || has_crlf(name) || has_crlf(value) ||
-        name.find(':') != std::string::npos) {
+    if (name.empty() || has_crlf(name) || has_crlf(value) || name.find(':') != std::string::npos) {
       return usage("header '" + (has_crlf(name) ? std::string("?") : name) +
                    "' has an empty or invalid name or a line break in its value");
     }
     if (iequals(name, "host")) host = true;
-    for (std::string_view added : {"authorization", "x-amz-date", "x-amz-content-sha256",
-                                   "x-amz-security-token"}) {
+    for (std::string_view added :
+         {"authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}) {
       if (iequals(name, added)) {
         return usage("header '" + name + "' is added by the signer; do not set it");
       }
@@ -110,11 +111,9 @@ std::string payload_sha256_hex(std::string_view body) {
 
 Result<SignedHeaders> sign_request_headers(HttpRequestParts const& request,
                                            Credentials const& credentials,
-                                           HeaderSigningOptions const& options,
-                                           SigningTime when) {
+                                           HeaderSigningOptions const& options, SigningTime when) {
   return sign_impl(request, credentials, options, when, [&](std::string_view day) {
-    return derive_signing_key(credentials.secret_access_key, day, options.region,
-                              options.service);
+    return derive_signing_key(credentials.secret_access_key, day, options.region, options.service);
   });
 }
 

@@ -28,8 +28,8 @@ Error bad_time(std::string_view text) {
 Result<SigningTime> parse_rfc3339(std::string_view s) {
   using namespace std::chrono;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
       !digits(s, 17, 2, se)) {
     return bad_time(s);
@@ -112,11 +112,24 @@ Result<std::int64_t> parse_duration_seconds(std::string_view text) {
   std::int64_t mult = 1;
   if (!num.empty()) {
     switch (num.back()) {
-      case 's': mult = 1; num.remove_suffix(1); break;
-      case 'm': mult = 60; num.remove_suffix(1); break;
-      case 'h': mult = 3600; num.remove_suffix(1); break;
-      case 'd': mult = 86400; num.remove_suffix(1); break;
-      default: break;
+      case 's':
+        mult = 1;
+        num.remove_suffix(1);
+        break;
+      case 'm':
+        mult = 60;
+        num.remove_suffix(1);
+        break;
+      case 'h':
+        mult = 3600;
+        num.remove_suffix(1);
+        break;
+      case 'd':
+        mult = 86400;
+        num.remove_suffix(1);
+        break;
+      default:
+        break;
     }
   }
   std::int64_t v = 0;

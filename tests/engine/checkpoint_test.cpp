@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 CheckpointState sample_state() {
   CheckpointState s;
   s.fingerprint = std::string(64, 'a');

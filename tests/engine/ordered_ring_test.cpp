@@ -50,7 +50,8 @@ void run_stress(std::uint64_t total, std::size_t capacity, int producers, int ma
         it.seq = s;
         it.payload = s * 2654435761ULL;
         if (max_delay_us > 0 && rng() % 64 == 0) {
-          std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<unsigned>(max_delay_us)));
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(rng() % static_cast<unsigned>(max_delay_us)));
         }
         ring.publish(s, &it);
       }

@@ -102,7 +102,8 @@ TEST_SUITE("stress.pipeline") {
       std::size_t pos = 0;
       while (pos < sink.data.size()) {
         std::size_t nl = sink.data.find('\n', pos);
-        if (nl == std::string::npos || sink.data.compare(pos, nl - pos, "k" + std::to_string(expect)) != 0) {
+        if (nl == std::string::npos ||
+            sink.data.compare(pos, nl - pos, "k" + std::to_string(expect)) != 0) {
           in_order = false;
           break;
         }

@@ -197,7 +197,8 @@ signers::sigv4::S3Presigner make_s3() {
   return signers::sigv4::S3Presigner::create(c).value();
 }
 
-PipelineOptions quiet_options(unsigned threads, std::size_t tokens, std::string* errors_out = nullptr) {
+PipelineOptions quiet_options(unsigned threads, std::size_t tokens,
+                              std::string* errors_out = nullptr) {
   PipelineOptions o;
   o.threads = threads;
   o.tokens = tokens;
@@ -218,8 +219,8 @@ TEST_SUITE("engine.pipeline") {
     ShufflingBatchSigner const signer(inner);
     std::string const want = expected_output(toy, fmt, keys);
     for (unsigned threads : {1U, 2U, 8U}) {
-      for (std::size_t tokens : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{8},
-                                 std::size_t{0}}) {
+      for (std::size_t tokens :
+           {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{8}, std::size_t{0}}) {
         INFO("threads " << threads << " tokens " << tokens);
         VectorSource src(keys, kUneven);
         MemorySink sink;
@@ -269,7 +270,8 @@ TEST_SUITE("engine.pipeline") {
       VectorSource src(keys, kUneven);
       MemorySink sink;
       std::string error_log;
-      auto const stats = run_pipeline(src, signer, fmt, sink, quiet_options(threads, 3, &error_log));
+      auto const stats =
+          run_pipeline(src, signer, fmt, sink, quiet_options(threads, 3, &error_log));
       REQUIRE(stats.has_value());
       CHECK(stats->errors == bad_at.size());
       CHECK(stats->objects == keys.size());
@@ -291,8 +293,8 @@ TEST_SUITE("engine.pipeline") {
         if (should_be) {
           std::string_view reason;
           REQUIRE_FALSE(obj["error"].get(reason));
-          CHECK(reason == describe(keys[line_no].empty() ? SignError::kEmptyKey
-                                                         : SignError::kKeyTooLong));
+          CHECK(reason ==
+                describe(keys[line_no].empty() ? SignError::kEmptyKey : SignError::kKeyTooLong));
           ++next_bad;
         }
         rest.remove_prefix(nl + 1);
@@ -429,8 +431,8 @@ TEST_SUITE("engine.pipeline") {
     ToySigner const toy;
     io::RecordFormatter const fmt(io::Format::kLabelbox, "");
     FormattingBatchSigner<ToySigner> const signer(toy, fmt);
-    for (auto const& keys : {std::vector<std::string>{},
-                             std::vector<std::string>{"", std::string(1025, 'x'), ""}}) {
+    for (auto const& keys :
+         {std::vector<std::string>{}, std::vector<std::string>{"", std::string(1025, 'x'), ""}}) {
       for (unsigned threads : {1U, 8U}) {
         VectorSource src(keys, kUneven);
         MemorySink sink;
@@ -500,7 +502,9 @@ TEST_SUITE("engine.pipeline") {
       explicit FailingCommit(std::unique_ptr<io::OutputSink> inner) : inner_(std::move(inner)) {}
       Result<void> write(std::string_view d) override { return inner_->write(d); }
       Result<void> sync() override { return inner_->sync(); }
-      Result<void> commit() override { return make_error(ErrorKind::kIo, "killed while publishing"); }
+      Result<void> commit() override {
+        return make_error(ErrorKind::kIo, "killed while publishing");
+      }
       [[nodiscard]] std::string const& name() const override { return inner_->name(); }
       [[nodiscard]] std::string const& part_path() const override { return inner_->part_path(); }
 
@@ -532,7 +536,8 @@ TEST_SUITE("engine.pipeline") {
     VectorSource again(numbered_keys(2500), kUneven);
     REQUIRE(run_pipeline(again, signer, fmt, reference, quiet_options(1, 0)).has_value());
     std::ifstream in(out, std::ios::binary);
-    std::string const published((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string const published((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
     CHECK(published == reference.data);
     fs::remove_all(dir);
   }

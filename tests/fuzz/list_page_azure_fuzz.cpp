@@ -13,9 +13,10 @@
 namespace presign::fuzz {
 
 std::string write_azure_page(Flat const& f, bool encoded) {
-  std::string x = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<EnumerationResults "
-                  "ServiceEndpoint=\"https://account.blob.core.windows.net/\" "
-                  "ContainerName=\"c\"><Blobs>";
+  std::string x =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<EnumerationResults "
+      "ServiceEndpoint=\"https://account.blob.core.windows.net/\" "
+      "ContainerName=\"c\"><Blobs>";
   auto name = [&](std::string_view v) {
     if (!encoded) {
       x += "<Name>";

@@ -16,12 +16,12 @@
 #include <string>
 #include <string_view>
 
-#define PRESIGN_FUZZ_CHECK(cond)                                                          \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
+#define PRESIGN_FUZZ_CHECK(cond)                                                              \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
       std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)
 
 namespace presign::fuzz {
@@ -85,9 +85,9 @@ int uri_decode_one(std::uint8_t const* data, std::size_t size) {
     signers::append_uri_encoded(appended, in, keep_slash);
     PRESIGN_FUZZ_CHECK(appended.substr(1) == enc);
     for (char c : enc) {
-      bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '.' || c == '_' || c == '~' || c == '%' ||
-                        (keep_slash && c == '/');
+      bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
+                        c == '%' || (keep_slash && c == '/');
       PRESIGN_FUZZ_CHECK(unreserved);
     }
     std::string back;

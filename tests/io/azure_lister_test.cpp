@@ -50,7 +50,8 @@ struct Recorded {
     for (auto const& [n, v] : headers) {
       if (n.size() == name.size() &&
           std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
           })) {
         return v;
       }
@@ -155,11 +156,13 @@ class ScriptServer {
 
 std::string page_xml(std::vector<std::string> const& names, std::string const& next,
                      std::string const& container = "cc1", std::string const& prefix = "") {
-  std::string x = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults "
-                  "ServiceEndpoint=\"http://127.0.0.1/devstoreaccount1\" ContainerName=\"" +
-                  container + "\"><Prefix>" + prefix + "</Prefix><MaxResults>2</MaxResults><Blobs>";
+  std::string x =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults "
+      "ServiceEndpoint=\"http://127.0.0.1/devstoreaccount1\" ContainerName=\"" +
+      container + "\"><Prefix>" + prefix + "</Prefix><MaxResults>2</MaxResults><Blobs>";
   for (auto const& n : names) {
-    x += "<Blob><Name>" + n + "</Name><Properties><Content-Length>7</Content-Length>"
+    x += "<Blob><Name>" + n +
+         "</Name><Properties><Content-Length>7</Content-Length>"
          "<Etag>0x1</Etag></Properties></Blob>";
   }
   x += "</Blobs><NextMarker>" + next + "</NextMarker></EnumerationResults>";
@@ -222,7 +225,8 @@ TEST_SUITE("io.azure_lister") {
     auto q = io::azure_list_query(r);
     CHECK(io::azure_encode_query(q) == "comp=list&maxresults=5000&restype=container");
     r.page_size = 9999;
-    CHECK(io::azure_encode_query(io::azure_list_query(r)) == "comp=list&maxresults=5000&restype=container");
+    CHECK(io::azure_encode_query(io::azure_list_query(r)) ==
+          "comp=list&maxresults=5000&restype=container");
     r.page_size = 1;
     r.prefix = "sp ace/a+b%c&d=e#\xc3\xa9~";
     r.token = "2!96!MDAwMDI0IXNw+/=";
@@ -261,8 +265,8 @@ TEST_SUITE("io.azure_lister") {
     io::AzureListerConfig c;
     c.account = "devstoreaccount1";
     c.container = "cc1";
-    for (char const* bad : {"ftp://h", "127.0.0.1:10000", "http://h/a b", "http://h/p?q=1", "http://",
-                            "http://u@h", "http://h/a//b"}) {
+    for (char const* bad : {"ftp://h", "127.0.0.1:10000", "http://h/a b", "http://h/p?q=1",
+                            "http://", "http://u@h", "http://h/a//b"}) {
       CAPTURE(bad);
       c.endpoint = bad;
       auto t = io::resolve_azure_list_target(c);
@@ -289,7 +293,8 @@ TEST_SUITE("io.azure_lister") {
     CHECK(io::make_azure_page_fetcher(c).error().kind == ErrorKind::kUsage);
   }
 
-  TEST_CASE("error responses map to auth and config errors that name the account and never the key") {
+  TEST_CASE(
+      "error responses map to auth and config errors that name the account and never the key") {
     io::AzureListerConfig c;
     c.account = "acct";
     c.container = "cc1";
@@ -298,8 +303,9 @@ TEST_SUITE("io.azure_lister") {
     io::HttpResponse r;
     r.status = 403;
     r.headers = {{"x-ms-error-code", "AuthenticationFailed"}};
-    r.body = "<Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the "
-             "request.</Message><AuthenticationErrorDetail>sts</AuthenticationErrorDetail></Error>";
+    r.body =
+        "<Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the "
+        "request.</Message><AuthenticationErrorDetail>sts</AuthenticationErrorDetail></Error>";
     auto e = io::azure_list_error(r, url, c);
     CHECK(e.kind == ErrorKind::kAuth);
     CHECK(e.http_status == 403);
@@ -311,11 +317,13 @@ TEST_SUITE("io.azure_lister") {
 
     r.status = 404;
     r.headers = {{"x-ms-error-code", "ContainerNotFound"}};
-    r.body = "<Error><Code>ContainerNotFound</Code><Message>The specified container does not "
-             "exist.</Message></Error>";
+    r.body =
+        "<Error><Code>ContainerNotFound</Code><Message>The specified container does not "
+        "exist.</Message></Error>";
     e = io::azure_list_error(r, url, c);
     CHECK(e.kind == ErrorKind::kConfig);
-    CHECK(e.detail.find("container 'cc1' does not exist in storage account 'acct'") != std::string::npos);
+    CHECK(e.detail.find("container 'cc1' does not exist in storage account 'acct'") !=
+          std::string::npos);
 
     c.endpoint = "http://127.0.0.1:1/acct";
     r.headers = {{"x-ms-error-code", "ResourceNotFound"}};
@@ -331,11 +339,14 @@ TEST_SUITE("io.azure_lister") {
   }
 
   TEST_CASE("a fetch sends the signed List Blobs request and returns the parsed page") {
-    ScriptServer server({Canned{200, page_xml({"a&amp;b", "sp ace+"}, "2!marker+/=", "cc1", "p re+"), {}}});
+    ScriptServer server(
+        {Canned{200, page_xml({"a&amp;b", "sp ace+"}, "2!marker+/=", "cc1", "p re+"), {}}});
     Sleeps sleeps;
     auto cfg = config_for(server, sleeps);
     cfg.prefix_for_messages = "p re+";
-    cfg.clock = [] { return presign::SigningTime{std::chrono::sys_days{std::chrono::year{2024} / 1 / 2}}; };
+    cfg.clock = [] {
+      return presign::SigningTime{std::chrono::sys_days{std::chrono::year{2024} / 1 / 2}};
+    };
     auto f = io::make_azure_page_fetcher(cfg);
     REQUIRE(f.has_value());
     CHECK((*f)->describe() == "az://devstoreaccount1/cc1/p re+ at " + server.endpoint());
@@ -356,7 +367,8 @@ TEST_SUITE("io.azure_lister") {
     auto const reqs = server.requests();
     REQUIRE(reqs.size() == 1);
     CHECK(reqs[0].target ==
-          "/devstoreaccount1/cc1?comp=list&marker=1%21x%2By&maxresults=2&prefix=p%20re%2B&restype=container");
+          "/devstoreaccount1/"
+          "cc1?comp=list&marker=1%21x%2By&maxresults=2&prefix=p%20re%2B&restype=container");
     CHECK(reqs[0].header("x-ms-date") == "Tue, 02 Jan 2024 00:00:00 GMT");
     CHECK(reqs[0].header("x-ms-version") == io::kAzureListVersion);
     check_signature(reqs[0]);
@@ -375,7 +387,8 @@ TEST_SUITE("io.azure_lister") {
     CHECK(page.next_token == "2!next");
   }
 
-  TEST_CASE("ServerBusy and a malformed 200 are retried with a fresh date and the page then returned") {
+  TEST_CASE(
+      "ServerBusy and a malformed 200 are retried with a fresh date and the page then returned") {
     ScriptServer server({error_resp(503, "ServerBusy", "busy"),
                          Canned{200, page_xml({"a"}, "").substr(0, 120), {}},
                          Canned{200, page_xml({"a", "b"}, ""), {}}});
@@ -401,12 +414,15 @@ TEST_SUITE("io.azure_lister") {
     for (auto const& q : reqs) check_signature(q);
   }
 
-  TEST_CASE("a refused key is one attempt and an auth error and a missing container a config error") {
+  TEST_CASE(
+      "a refused key is one attempt and an auth error and a missing container a config error") {
     for (auto const& [canned, kind, needle] :
-         {std::tuple{error_resp(403, "AuthenticationFailed", "Server failed to authenticate the request."),
-                     ErrorKind::kAuth, std::string("storage account 'devstoreaccount1'")},
-          std::tuple{error_resp(404, "ContainerNotFound", "The specified container does not exist."),
-                     ErrorKind::kConfig, std::string("container 'cc1' does not exist")}}) {
+         {std::tuple{
+              error_resp(403, "AuthenticationFailed", "Server failed to authenticate the request."),
+              ErrorKind::kAuth, std::string("storage account 'devstoreaccount1'")},
+          std::tuple{
+              error_resp(404, "ContainerNotFound", "The specified container does not exist."),
+              ErrorKind::kConfig, std::string("container 'cc1' does not exist")}}) {
       ScriptServer server({canned});
       Sleeps sleeps;
       auto f = io::make_azure_page_fetcher(config_for(server, sleeps));
@@ -434,7 +450,8 @@ TEST_SUITE("io.azure_lister") {
     auto r = (*f)->fetch(io::ListRequest{}, page, keys);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().kind == ErrorKind::kProtocol);
-    CHECK_MESSAGE(r.error().detail.find("'other', not 'cc1'") != std::string::npos, r.error().detail);
+    CHECK_MESSAGE(r.error().detail.find("'other', not 'cc1'") != std::string::npos,
+                  r.error().detail);
     CHECK(keys.empty());
     CHECK(page.objects.empty());
     CHECK(server.requests().size() == 1);

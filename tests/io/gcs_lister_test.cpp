@@ -155,7 +155,8 @@ TEST_SUITE("io.gcs_lister") {
     CHECK(gcs_list_query(req).ends_with("&maxResults=1000"));
     GcsListerConfig cfg;
     cfg.bucket = "my.bucket_1";
-    CHECK(gcs_list_base_url(cfg).value() == "https://storage.googleapis.com/storage/v1/b/my.bucket_1/o");
+    CHECK(gcs_list_base_url(cfg).value() ==
+          "https://storage.googleapis.com/storage/v1/b/my.bucket_1/o");
     cfg.endpoint = "HTTP://127.0.0.1:4443/";
     CHECK(gcs_list_base_url(cfg).value() == "http://127.0.0.1:4443/storage/v1/b/my.bucket_1/o");
     cfg.endpoint = "ftp://x";
@@ -166,7 +167,8 @@ TEST_SUITE("io.gcs_lister") {
   }
 
   TEST_CASE("the token endpoint answer is parsed strictly and never quoted") {
-    auto ok = parse_token_response(R"({"access_token":"ya29.abc","expires_in":3599,"token_type":"Bearer"})");
+    auto ok = parse_token_response(
+        R"({"access_token":"ya29.abc","expires_in":3599,"token_type":"Bearer"})");
     REQUIRE(ok.has_value());
     CHECK(ok->access_token == "ya29.abc");
     CHECK(ok->expires_in == 3599);
@@ -248,8 +250,8 @@ TEST_SUITE("io.gcs_lister") {
     CHECK(contains(keys.error().detail, test_key().email));
     CHECK_FALSE(contains(keys.error().detail, "ya29"));
     auto const c = server.counters();
-    CHECK(c.tokens_issued == 2);   // the first token and one refresh
-    CHECK(c.list_requests == 2);   // not retried further
+    CHECK(c.tokens_issued == 2);  // the first token and one refresh
+    CHECK(c.list_requests == 2);  // not retried further
   }
 
   TEST_CASE("the wrong key for the e-mail is an auth error without any secret") {
@@ -297,10 +299,27 @@ TEST_SUITE("io.gcs_lister") {
 
   TEST_CASE("hostile names under a hostile prefix are listed once each in byte order") {
     std::string const prefix = "dir +%&?#\"/";
-    std::vector<std::string> inside = {
-        "a b", "a+b", "a%20b", "100%", "%2F", "q?x=1#frag", "a=b&c=d", "\"quoted\"", "back\\slash",
-        "tab\there", "ctl\x01\x1f", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt",
-        "./dot", "../dotdot", "/lead", "trail ", "~", "'single'", "<tag>", "{}[]|^`"};
+    std::vector<std::string> inside = {"a b",
+                                       "a+b",
+                                       "a%20b",
+                                       "100%",
+                                       "%2F",
+                                       "q?x=1#frag",
+                                       "a=b&c=d",
+                                       "\"quoted\"",
+                                       "back\\slash",
+                                       "tab\there",
+                                       "ctl\x01\x1f",
+                                       "caf\xc3\xa9",
+                                       "\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt",
+                                       "./dot",
+                                       "../dotdot",
+                                       "/lead",
+                                       "trail ",
+                                       "~",
+                                       "'single'",
+                                       "<tag>",
+                                       "{}[]|^`"};
     std::vector<std::string> names;
     for (auto const& n : inside) names.push_back(prefix + n);
     names.push_back(prefix + std::string(1024 - prefix.size(), 'L'));

@@ -59,8 +59,7 @@ std::string list_url(FakeS3Server const& s, std::string const& extra = "&max-key
 
 std::size_t count_of(std::string const& hay, std::string const& needle) {
   std::size_t n = 0;
-  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1))
-    ++n;
+  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
   return n;
 }
 
@@ -245,8 +244,7 @@ TEST_SUITE("io.http") {
         }
       });
     }
-    for (auto& w : workers)
-      w.join();
+    for (auto& w : workers) w.join();
     CHECK(ok == 40);
     // At most one connection per concurrent worker (plus none wasted): the pool holds 8.
     CHECK(server.counters().connections <= 4);

@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 struct Read {
   std::vector<std::string> keys;
   std::vector<std::size_t> batch_sizes;
@@ -62,7 +61,8 @@ Read read_file(std::string const& path, std::size_t batch_keys, std::size_t read
 }
 
 // Reads the whole file and returns its warnings (keys and line numbers into `keys`/`lines`).
-std::vector<std::string> warnings_of(std::string const& path, std::vector<std::string>* keys = nullptr,
+std::vector<std::string> warnings_of(std::string const& path,
+                                     std::vector<std::string>* keys = nullptr,
                                      std::vector<std::uint64_t>* lines = nullptr,
                                      bool strip_cr = false, std::size_t batch_keys = 4096,
                                      std::size_t read_bytes = 1 << 20) {
@@ -89,8 +89,8 @@ TEST_SUITE("io.key_file_source") {
     std::string const p =
         dir.write("keys", "a\r\n  spaced key  \n\ttab\nnul\0byte\n\xFF\xFE\nlast\r"s);
     auto const r = read_file(p, 4096, 1 << 20);
-    CHECK(r.keys == std::vector<std::string>{"a\r", "  spaced key  ", "\ttab",
-                                             "nul\0byte"s, "\xFF\xFE", "last\r"});
+    CHECK(r.keys == std::vector<std::string>{"a\r", "  spaced key  ", "\ttab", "nul\0byte"s,
+                                             "\xFF\xFE", "last\r"});
   }
 
   TEST_CASE("empty lines are skipped and a last line without a newline is kept") {
@@ -108,8 +108,8 @@ TEST_SUITE("io.key_file_source") {
     std::vector<std::string> want;
     std::string text;
     for (int i = 0; i < 200; ++i) {
-      std::string k = "key/" + std::string(static_cast<std::size_t>(i % 37), 'x') + "/" +
-                      std::to_string(i);
+      std::string k =
+          "key/" + std::string(static_cast<std::size_t>(i % 37), 'x') + "/" + std::to_string(i);
       want.push_back(k);
       text += k;
       text += i % 5 == 0 ? "\n\n" : "\n";
@@ -292,9 +292,10 @@ TEST_SUITE("io.key_file_source") {
   TEST_CASE("URI lines are signed as written and reported once with the first example") {
     TempDir dir("presign-keys");
     std::vector<std::string> keys;
-    auto const w = warnings_of(dir.write("keys", "ok\ns3://b/k1\ngs://b/k2\nfine\naz://acct/c/k3\n"),
-                               &keys);
-    CHECK(keys == std::vector<std::string>{"ok", "s3://b/k1", "gs://b/k2", "fine", "az://acct/c/k3"});
+    auto const w =
+        warnings_of(dir.write("keys", "ok\ns3://b/k1\ngs://b/k2\nfine\naz://acct/c/k3\n"), &keys);
+    CHECK(keys ==
+          std::vector<std::string>{"ok", "s3://b/k1", "gs://b/k2", "fine", "az://acct/c/k3"});
     REQUIRE(w.size() == 1);
     CHECK(w[0].find("3 lines look like a URI") != std::string::npos);
     CHECK(w[0].find("first at line 2 's3://b/k1'") != std::string::npos);
@@ -387,13 +388,14 @@ TEST_SUITE("io.key_hash_set") {
     CHECK(found == others.size());
     CHECK(set.size() == 300200U);
     CHECK_FALSE(set.full());
-    CHECK_FALSE(set.insert(KeyHash{0x1234, 200}));         // another low byte of hi: new
-    CHECK(set.insert(KeyHash{0x1234, 0x100}));              // hi differs above its low byte only:
+    CHECK_FALSE(set.insert(KeyHash{0x1234, 200}));           // another low byte of hi: new
+    CHECK(set.insert(KeyHash{0x1234, 0x100}));               // hi differs above its low byte only:
     CHECK(set.insert(KeyHash{0x1234, 0xff00000000000001}));  // the 72 bits kept are equal
   }
 
   TEST_CASE("keys differing in one byte or in length hash differently") {
-    std::vector<std::string> keys = {"", "a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "abcdefgh\0"};
+    std::vector<std::string> keys = {"",   "a",        "b",        "ab",
+                                     "ba", "abcdefgh", "abcdefgi", "abcdefgh\0"};
     keys[7].push_back('\0');
     keys.push_back(std::string(8, '\0'));
     keys.push_back(std::string(9, '\0'));

@@ -263,8 +263,8 @@ TEST_SUITE("io.list_page") {
   TEST_CASE("the documented S3 page parses to its keys, sizes, etags and echoes") {
     Parsed p = s3(kS3Page);
     REQUIRE(p.result.has_value());
-    CHECK(p.key_list == std::vector<std::string>{"happyface.jpg", "photos/2006/January/sample.jpg",
-                                                 "big.bin"});
+    CHECK(p.key_list ==
+          std::vector<std::string>{"happyface.jpg", "photos/2006/January/sample.jpg", "big.bin"});
     REQUIRE(p.page.objects.size() == 3);
     CHECK(p.page.objects[0].size == 11);
     CHECK(p.page.objects[1].size == 0);
@@ -347,8 +347,9 @@ TEST_SUITE("io.list_page") {
     REQUIRE(p.result.has_value());
     CHECK(p.page.url_encoded);
     CHECK(p.key_list == std::vector<std::string>{"a b+c", "ctl\x01\x02\r\n\x7f",
-                                                 "\xF0\x9F\x98\x80" "emoji", "pct%25",
-                                                 "\xE2\x82\xAC-lower-hex", "&&"});
+                                                 "\xF0\x9F\x98\x80"
+                                                 "emoji",
+                                                 "pct%25", "\xE2\x82\xAC-lower-hex", "&&"});
     CHECK(p.page.echoed_prefix == "dir x/");
     CHECK(p.page.echoed_start_after == "a+b");
     CHECK(p.page.echoed_delimiter == "/");
@@ -478,7 +479,8 @@ TEST_SUITE("io.list_page") {
         {"   ", "no root element"},
         {"<ListBucketResult>", "truncated"},
         {s3_page(s3_key("a")).substr(0, 40), "truncated"},
-        {"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResults>", "does not close"},
+        {"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResults>",
+         "does not close"},
         {"<ListBucketResult><IsTruncated>false</Key></ListBucketResult>", "does not close"},
         {s3_page("") + "<ListBucketResult/>", "content after the root"},
         {s3_page("") + "trailing", "content after the root"},
@@ -602,12 +604,14 @@ TEST_SUITE("io.list_page") {
   }
 
   TEST_CASE("prolog forms that are fine: BOM, declaration, comments, PIs, namespaces") {
-    std::string body = "\xEF\xBB\xBF<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n"
-                       "<!-- listing --><?pi data?>\n"
-                       "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                       "<IsTruncated>\n false \n</IsTruncated>" +
-                       s3_key("k") + "<s3:Unknown xmlns:s3='x'>skipped &amp; <deep>ok</deep></s3:Unknown>"
-                       "</ListBucketResult>\n<!-- after -->\n";
+    std::string body =
+        "\xEF\xBB\xBF<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n"
+        "<!-- listing --><?pi data?>\n"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<IsTruncated>\n false \n</IsTruncated>" +
+        s3_key("k") +
+        "<s3:Unknown xmlns:s3='x'>skipped &amp; <deep>ok</deep></s3:Unknown>"
+        "</ListBucketResult>\n<!-- after -->\n";
     Parsed p = s3(body);
     REQUIRE(p.result.has_value());
     CHECK(p.key_list == std::vector<std::string>{"k"});
@@ -619,8 +623,7 @@ TEST_SUITE("io.list_page") {
     Parsed p = azure(kAzurePage);
     REQUIRE(p.result.has_value());
     // Encoded="true": percent-decoded RFC 3986 style, so '+' stays '+'.
-    CHECK(p.key_list == std::vector<std::string>{"logs/a & b.log",
-                                                 "logs/\xEF\xBF\xBEodd+name x"});
+    CHECK(p.key_list == std::vector<std::string>{"logs/a & b.log", "logs/\xEF\xBF\xBEodd+name x"});
     REQUIRE(p.page.objects.size() == 2);
     CHECK(p.page.objects[0].size == 1024);
     CHECK(p.page.text_of(p.page.objects[0].etag) == "0x8DAED8D0F5F6C2B");
@@ -705,8 +708,7 @@ TEST_SUITE("io.list_page") {
     Parsed p = gcs(kGcsPage);
     REQUIRE(p.result.has_value());
     CHECK(p.key_list == std::vector<std::string>{
-                            "photos/a.jpg",
-                            "photos/\xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80 \x01.jpg"});
+                            "photos/a.jpg", "photos/\xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80 \x01.jpg"});
     REQUIRE(p.page.objects.size() == 2);
     CHECK(p.page.objects[0].size == 434234);
     CHECK(p.page.objects[1].size == 18446744073709551615ULL);

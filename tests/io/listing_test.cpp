@@ -31,9 +31,9 @@
 #include <vector>
 
 using namespace presign;
-using presign::test::Fault;
 using presign::test::FakeS3Options;
 using presign::test::FakeS3Server;
+using presign::test::Fault;
 using presign::test::RequestInfo;
 
 namespace {
@@ -69,7 +69,8 @@ std::unique_ptr<io::ObjectSource> listing(io::S3ListerConfig config, io::Listing
   return io::make_listing_source(std::move(*fetcher), std::move(options));
 }
 
-io::ListingOptions pages_of(std::uint32_t n, std::string prefix = {}, std::string start_after = {}) {
+io::ListingOptions pages_of(std::uint32_t n, std::string prefix = {},
+                            std::string start_after = {}) {
   io::ListingOptions o;
   o.page_size = n;
   o.prefix = std::move(prefix);
@@ -86,7 +87,8 @@ struct Drained {
 };
 
 // Calls next until the end or an error; checks seq and first_index continuity on the way.
-Drained drain(io::ObjectSource& source, std::uint64_t first_seq = 0, std::uint64_t first_index = 0) {
+Drained drain(io::ObjectSource& source, std::uint64_t first_seq = 0,
+              std::uint64_t first_index = 0) {
   Drained d;
   io::Batch batch;
   std::uint64_t seq = first_seq;
@@ -158,7 +160,9 @@ class MemorySink final : public io::OutputSink {
 }  // namespace
 
 TEST_SUITE("io.listing.s3") {
-  TEST_CASE("the ListObjectsV2 query is sorted and encoded as signed with start-after on the first page only") {
+  TEST_CASE(
+      "the ListObjectsV2 query is sorted and encoded as signed with start-after on the first page "
+      "only") {
     io::ListRequest first;
     first.prefix = "dir/a b+";
     first.start_after = "dir/a b+0005";
@@ -174,7 +178,8 @@ TEST_SUITE("io.listing.s3") {
           "prefix=dir%2Fa%20b%2B");
     io::ListRequest bare;
     bare.page_size = 0;
-    CHECK(io::encode_query(io::s3_list_query(bare)) == "encoding-type=url&list-type=2&max-keys=1000");
+    CHECK(io::encode_query(io::s3_list_query(bare)) ==
+          "encoding-type=url&list-type=2&max-keys=1000");
   }
 
   TEST_CASE("the list target follows AWS virtual and path addressing and custom endpoints") {
@@ -269,7 +274,8 @@ TEST_SUITE("io.listing.s3") {
       auto source = listing(lister_config(server), pages_of(500, "", start_after));
       Drained const d = drain(*source);
       REQUIRE_FALSE(d.error.has_value());
-      CHECK(first_difference(d.keys, expected_keys(server, 20'000, "", start_after)) == "identical");
+      CHECK(first_difference(d.keys, expected_keys(server, 20'000, "", start_after)) ==
+            "identical");
       REQUIRE_FALSE(d.keys.empty());
       CHECK(d.keys.front() == server.key(12'345));
     }
@@ -311,8 +317,8 @@ TEST_SUITE("io.listing.s3") {
     std::uint64_t const http_faults = c.of(Fault::kSlowDown503) + c.of(Fault::kInternalError500);
     std::uint64_t const resets = c.of(Fault::kResetMidBody) + c.of(Fault::kResetMidHeaders);
     MESSAGE("injected: " << c.of(Fault::kSlowDown503) << " SlowDown 503, "
-                         << c.of(Fault::kInternalError500) << " 500, " << resets
-                         << " resets, over " << c.requests << " requests");
+                         << c.of(Fault::kInternalError500) << " 500, " << resets << " resets, over "
+                         << c.requests << " requests");
     CHECK(http_faults >= 300);
     CHECK(resets >= 20);
     CHECK(c.list_pages_ok == 400);
@@ -351,8 +357,8 @@ TEST_SUITE("io.listing.s3") {
 
   TEST_CASE("empty pages that carry a token are skipped without an empty batch") {
     auto o = fake_options(1500);
-    o.script = {Fault::kEmptyPageWithToken, Fault::kEmptyPageWithToken,
-                Fault::kEmptyPageWithToken, Fault::kNone, Fault::kEmptyPageWithToken};
+    o.script = {Fault::kEmptyPageWithToken, Fault::kEmptyPageWithToken, Fault::kEmptyPageWithToken,
+                Fault::kNone, Fault::kEmptyPageWithToken};
     FakeS3Server server(o);
     auto source = listing(lister_config(server), pages_of(500));
     Drained const d = drain(*source);
@@ -413,7 +419,8 @@ TEST_SUITE("io.listing.guards") {
   TEST_CASE("a key outside the prefix is refused") {
     // A fetcher that answers with whatever it is told: the guard, not S3, is under test.
     struct Liar final : io::PageFetcher {
-      Result<void> fetch(io::ListRequest const& req, io::ListPage& page, std::string& keys) override {
+      Result<void> fetch(io::ListRequest const& req, io::ListPage& page,
+                         std::string& keys) override {
         page.clear();
         for (std::string_view k : {std::string_view("pre/a"), std::string_view("zzz")}) {
           io::ListedObject o;
@@ -486,9 +493,10 @@ TEST_SUITE("io.listing.errors") {
     io::HttpResponse redirect;
     redirect.status = 301;
     redirect.headers = {{"x-amz-bucket-region", "eu-west-1"}};
-    redirect.body = "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting "
-                    "to access must be addressed using the specified endpoint.</Message>"
-                    "<Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint></Error>";
+    redirect.body =
+        "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting "
+        "to access must be addressed using the specified endpoint.</Message>"
+        "<Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint></Error>";
     Error const e = io::s3_list_error(redirect, "https://b.s3.amazonaws.com/?list-type=2&x=1", cfg);
     CAPTURE(e.detail);
     CHECK(e.kind == ErrorKind::kConfig);
@@ -498,9 +506,10 @@ TEST_SUITE("io.listing.errors") {
 
     io::HttpResponse malformed;
     malformed.status = 400;
-    malformed.body = "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region "
-                     "'us-east-1' is wrong; expecting 'ap-south-1'</Message>"
-                     "<Region>ap-south-1</Region></Error>";
+    malformed.body =
+        "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region "
+        "'us-east-1' is wrong; expecting 'ap-south-1'</Message>"
+        "<Region>ap-south-1</Region></Error>";
     Error const m = io::s3_list_error(malformed, "https://b.s3.amazonaws.com/", cfg);
     CHECK(m.kind == ErrorKind::kConfig);
     CHECK(m.detail.find("is in region ap-south-1") != std::string::npos);
@@ -591,7 +600,9 @@ TEST_SUITE("io.listing.source") {
       CHECK(batch.objects.size() == 100);
     }  // the prefetch thread is mid-listing here
     auto o = fake_options(1000);
-    o.hook = [](RequestInfo const& r) { return r.request_index >= 1 ? Fault::kSlowDown503 : Fault::kNone; };
+    o.hook = [](RequestInfo const& r) {
+      return r.request_index >= 1 ? Fault::kSlowDown503 : Fault::kNone;
+    };
     FakeS3Server slow(o);
     auto cfg = lister_config(slow);
     cfg.retry.base_delay = std::chrono::milliseconds{60'000};  // a backoff nobody waits out
@@ -606,7 +617,8 @@ TEST_SUITE("io.listing.source") {
     CHECK(slow.counters().requests == 2);
   }
 
-  TEST_CASE("the listing through the pipeline signs exactly what a key file of the same keys gives") {
+  TEST_CASE(
+      "the listing through the pipeline signs exactly what a key file of the same keys gives") {
     auto o = fake_options(12'345);
     o.key_suffix = " +&<\xC3\xA9%";
     FakeS3Server server(o);

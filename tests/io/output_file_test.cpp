@@ -26,7 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::string slurp(fs::path const& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream ss;
@@ -98,9 +97,7 @@ TEST_SUITE("io.output_file") {
   TEST_CASE("an existing file keeps its old content until commit replaces it") {
     TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.txt").string();
-    {
-      std::ofstream(target) << "old\n";
-    }
+    { std::ofstream(target) << "old\n"; }
     ::chmod(target.c_str(), 0644);
     {
       auto sink = make_atomic_file_sink(target);
@@ -226,7 +223,8 @@ TEST_SUITE("io.output_file") {
     CHECK(slurp(target) == "all of it");
   }
 
-  TEST_CASE("finishing a complete job refuses a published file of another length or no file at all") {
+  TEST_CASE(
+      "finishing a complete job refuses a published file of another length or no file at all") {
     TempDir dir("presign-out");
     std::string const target = (dir.path() / "out.txt").string();
     std::string const part = resumable_part_path(target);

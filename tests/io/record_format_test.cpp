@@ -50,14 +50,18 @@ std::vector<Key> hostile_keys() {
       {"\xE6\x97\xA5\xE6\x9C\xAC/\xF0\x9F\x98\x80.txt", true},  // 日本/😀.txt
       {"\xF0\x9F\x98\x80", true},                               // a lone 4-byte emoji
       {"line\xE2\x80\xA8sep", true},                            // U+2028
-      {"\xEF\xBB\xBF" "bom", true},
+      {"\xEF\xBB\xBF"
+       "bom",
+       true},
       {"\xFF\xFE", false},
       {"trunc\xC3", false},
-      {"\xC0\xAF", false},                  // overlong '/'
-      {"\xED\xA0\x80", false},              // UTF-16 surrogate
-      {"\xF4\x90\x80\x80", false},          // above U+10FFFF
-      {"\xF0\x9F\x98", false},              // emoji cut short
-      {"ok\x80" "cont\"\n", false},         // stray continuation byte plus escapes
+      {"\xC0\xAF", false},          // overlong '/'
+      {"\xED\xA0\x80", false},      // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", false},  // above U+10FFFF
+      {"\xF0\x9F\x98", false},      // emoji cut short
+      {"ok\x80"
+       "cont\"\n",
+       false},  // stray continuation byte plus escapes
   };
 }
 
@@ -149,11 +153,20 @@ std::string tsv_unescape(std::string_view s) {
     }
     REQUIRE(i + 1 < s.size());
     switch (s[++i]) {
-      case '\\': out += '\\'; break;
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      default: FAIL("unknown TSV escape");
+      case '\\':
+        out += '\\';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      default:
+        FAIL("unknown TSV escape");
     }
   }
   return out;
@@ -163,7 +176,8 @@ std::string tsv_unescape(std::string_view s) {
 
 TEST_SUITE("io.record_format") {
   TEST_CASE("format names parse and print both ways; unknown names are usage errors") {
-    for (Format f : {Format::kNdjson, Format::kLabelbox, Format::kCsv, Format::kTsv, Format::kUrls}) {
+    for (Format f :
+         {Format::kNdjson, Format::kLabelbox, Format::kCsv, Format::kTsv, Format::kUrls}) {
       auto const parsed = parse_format(format_name(f));
       REQUIRE(parsed.has_value());
       CHECK(*parsed == f);
@@ -357,23 +371,21 @@ TEST_SUITE("io.record_format") {
     REQUIRE(GlobalKeyTemplate::parse("{{{key}}}").has_value());
   }
 
-  TEST_CASE("a global key template with an unknown placeholder or an unbalanced brace is a usage error") {
+  TEST_CASE(
+      "a global key template with an unknown placeholder or an unbalanced brace is a usage error") {
     struct Bad {
       std::string_view text;
       std::string_view says;
     };
-    for (Bad const b : {Bad{"{nope}", "unknown placeholder {nope}"},
-                        Bad{"{Key}", "unknown placeholder {Key}"},
-                        Bad{"{}", "unknown placeholder {}"},
-                        Bad{"{key", "unbalanced '{' at offset 0"},
-                        Bad{"x/{key}/{", "unbalanced '{' at offset 8"},
-                        Bad{"{ke{y}", "unbalanced '{' at offset 0"},
-                        Bad{"key}", "unbalanced '}' at offset 3"},
-                        Bad{"{key}}", "unbalanced '}' at offset 5"},
-                        Bad{"", "neither {key} nor {uri}"},
-                        Bad{"fixed", "neither {key} nor {uri}"},
-                        Bad{"{bucket}/{{key}}", "neither {key} nor {uri}"},
-                        Bad{"\xFF{key}", "not valid UTF-8"}}) {
+    for (Bad const b :
+         {Bad{"{nope}", "unknown placeholder {nope}"}, Bad{"{Key}", "unknown placeholder {Key}"},
+          Bad{"{}", "unknown placeholder {}"}, Bad{"{key", "unbalanced '{' at offset 0"},
+          Bad{"x/{key}/{", "unbalanced '{' at offset 8"},
+          Bad{"{ke{y}", "unbalanced '{' at offset 0"}, Bad{"key}", "unbalanced '}' at offset 3"},
+          Bad{"{key}}", "unbalanced '}' at offset 5"}, Bad{"", "neither {key} nor {uri}"},
+          Bad{"fixed", "neither {key} nor {uri}"},
+          Bad{"{bucket}/{{key}}", "neither {key} nor {uri}"},
+          Bad{"\xFF{key}", "not valid UTF-8"}}) {
       INFO(test::sh_quote(std::string(b.text)));
       auto const t = GlobalKeyTemplate::parse(b.text);
       REQUIRE_FALSE(t.has_value());
@@ -392,7 +404,8 @@ TEST_SUITE("io.record_format") {
     std::string_view const key = "dir/\xC3\xA9 \"q\".jpg";
     for (Case const& c :
          {Case{{"b1", "s3://b1/"}, "s3://b1/dir/\xC3\xA9 \"q\".jpg|b1/dir/\xC3\xA9 \"q\".jpg|{x}"},
-          Case{{"g-2", "gs://g-2/"}, "gs://g-2/dir/\xC3\xA9 \"q\".jpg|g-2/dir/\xC3\xA9 \"q\".jpg|{x}"},
+          Case{{"g-2", "gs://g-2/"},
+               "gs://g-2/dir/\xC3\xA9 \"q\".jpg|g-2/dir/\xC3\xA9 \"q\".jpg|{x}"},
           Case{{"cont", "az://acct/cont/"},
                "az://acct/cont/dir/\xC3\xA9 \"q\".jpg|cont/dir/\xC3\xA9 \"q\".jpg|{x}"}}) {
       INFO(c.where.uri_prefix);
@@ -416,7 +429,8 @@ TEST_SUITE("io.record_format") {
                             ObjectLocation{"b", "s3://b/"}};
     CHECK(record(RecordFormatter(Format::kLabelbox, ""), "k.jpg") ==
           "{\"row_data\":\"" + std::string(kUrl) + "\",\"global_key\":\"k.jpg\"}");
-    CHECK(record(RecordFormatter(Format::kCsv, "", o), "k.jpg") == std::string(kUrl) + ",k.jpg\r\n");
+    CHECK(record(RecordFormatter(Format::kCsv, "", o), "k.jpg") ==
+          std::string(kUrl) + ",k.jpg\r\n");
     CHECK(record(RecordFormatter(Format::kNdjson, "x", o), "k.jpg") ==
           "{\"key\":\"k.jpg\",\"url\":\"" + std::string(kUrl) + "\",\"expires_at\":\"x\"}\n");
     CHECK_FALSE(RecordFormatter(Format::kNdjson, "x", o).may_reject());
@@ -424,10 +438,15 @@ TEST_SUITE("io.record_format") {
   }
 
   TEST_CASE("labelbox records carry media_type as Labelbox spells it when one is given") {
-    for (auto const& [typed, written] :
-         {std::pair{"image", "IMAGE"}, {"Video", "VIDEO"}, {"TEXT", "TEXT"}, {"audio", "AUDIO"},
-          {"document", "PDF"}, {"pdf", "PDF"}, {"html", "HTML"}, {"dicom", "DICOM"},
-          {"Conversational", "CONVERSATIONAL"}}) {
+    for (auto const& [typed, written] : {std::pair{"image", "IMAGE"},
+                                         {"Video", "VIDEO"},
+                                         {"TEXT", "TEXT"},
+                                         {"audio", "AUDIO"},
+                                         {"document", "PDF"},
+                                         {"pdf", "PDF"},
+                                         {"html", "HTML"},
+                                         {"dicom", "DICOM"},
+                                         {"Conversational", "CONVERSATIONAL"}}) {
       INFO(typed);
       auto const m = parse_labelbox_media_type(typed);
       REQUIRE(m.has_value());
@@ -461,7 +480,8 @@ TEST_SUITE("io.record_format") {
     std::size_t const room = kLabelboxMaxGlobalKeyChars - 4;
     CHECK(f.reject_reason(ObjectRef{std::string(room, 'x'), {}}).empty());
     std::string const over = f.reject_reason(ObjectRef{std::string(room + 1, 'x'), {}});
-    CHECK(over == "the Labelbox global key would be 201 characters long; Labelbox allows at most 200");
+    CHECK(over ==
+          "the Labelbox global key would be 201 characters long; Labelbox allows at most 200");
     // Characters, not bytes: 196 two-byte characters fit.
     std::string accents;
     for (std::size_t i = 0; i < room; ++i) accents += "\xC3\xA9";
@@ -470,7 +490,7 @@ TEST_SUITE("io.record_format") {
     RecordFormatter const twice(
         Format::kLabelbox, "",
         LabelboxOptions{GlobalKeyTemplate::parse("{uri}#{key}").value(), "", o.location});
-    CHECK(twice.reject_reason(ObjectRef{std::string(95, 'k'), {}}).empty());      // 9+95+1+95
+    CHECK(twice.reject_reason(ObjectRef{std::string(95, 'k'), {}}).empty());  // 9+95+1+95
     CHECK_FALSE(twice.reject_reason(ObjectRef{std::string(96, 'k'), {}}).empty());
   }
 

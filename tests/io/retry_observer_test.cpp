@@ -155,8 +155,8 @@ TEST_SUITE("io.retry.observer") {
     auto opts = RetryOptions::aws_standard();
     opts.max_attempts = 4;
     RetryPolicy policy(opts, r.env(0.0));
-    CHECK_FALSE(run_failing(policy, http_error(500, "InternalError"), 100, "token request")
-                    .has_value());
+    CHECK_FALSE(
+        run_failing(policy, http_error(500, "InternalError"), 100, "token request").has_value());
     REQUIRE(r.heard.size() == 3);
     for (int i = 0; i < 3; ++i) {
       CHECK(r.heard[i].kind == RetryEvent::Kind::kRetry);
@@ -203,7 +203,8 @@ TEST_SUITE("io.retry.observer") {
     CHECK(retry_reason(longer) == std::string(160, 'x') + "...");
   }
 
-  TEST_CASE("retry_reason of a refused signed request has no query no key id and no string to sign") {
+  TEST_CASE(
+      "retry_reason of a refused signed request has no query no key id and no string to sign") {
     HttpResponse resp;
     resp.status = 503;
     resp.body =
@@ -227,8 +228,8 @@ TEST_SUITE("io.retry.observer.listing") {
     FakeS3Options o;
     o.keys = 30;
     // Request 1 is page 1; page 2 fails twice (503 then a reset) and page 3 once (500).
-    o.script = {Fault::kNone,        Fault::kSlowDown503,      Fault::kResetMidHeaders,
-                Fault::kNone,        Fault::kInternalError500, Fault::kNone};
+    o.script = {Fault::kNone, Fault::kSlowDown503,      Fault::kResetMidHeaders,
+                Fault::kNone, Fault::kInternalError500, Fault::kNone};
     FakeS3Server server(o);
     Recorder r;
     S3ListerConfig cfg;

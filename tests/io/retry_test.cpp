@@ -47,8 +47,7 @@ struct FakeTime {
 
   [[nodiscard]] milliseconds slept() const {
     milliseconds total{0};
-    for (auto d : sleeps)
-      total += d;
+    for (auto d : sleeps) total += d;
     return total;
   }
 };
@@ -77,9 +76,7 @@ struct Outcome {
   Result<int> result = 0;
 };
 
-Outcome run_failing(RetryPolicy& policy,
-                    Error const& e,
-                    int failures,
+Outcome run_failing(RetryPolicy& policy, Error const& e, int failures,
                     std::optional<milliseconds> hint = std::nullopt) {
   Outcome o;
   o.result = policy.run([&](AttemptContext& ctx) -> Result<int> {
@@ -113,16 +110,13 @@ std::string element(std::string const& body, std::string const& tag) {
 
 std::size_t count_of(std::string const& hay, std::string const& needle) {
   std::size_t n = 0;
-  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1))
-    ++n;
+  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
   return n;
 }
 
 // Lists the whole fake bucket with send_with_retry, one page at a time, following tokens.
 // Returns the number of keys, or an error.
-Result<std::size_t> list_all(HttpClient& client,
-                             FakeS3Server const& server,
-                             RetryPolicy& policy,
+Result<std::size_t> list_all(HttpClient& client, FakeS3Server const& server, RetryPolicy& policy,
                              int max_keys) {
   std::string token;
   std::size_t keys = 0;
@@ -246,11 +240,9 @@ TEST_SUITE("io.retry") {
     RetryPolicy policy(RetryOptions::aws_standard(), t.env());
     CHECK_FALSE(run_failing(policy, http_error(503), 100).result.has_value());  // -10
     CHECK(policy.quota().available() == 490);
-    for (int i = 0; i < 3; ++i)
-      CHECK(run_failing(policy, http_error(503), 0).result.has_value());
+    for (int i = 0; i < 3; ++i) CHECK(run_failing(policy, http_error(503), 0).result.has_value());
     CHECK(policy.quota().available() == 493);
-    for (int i = 0; i < 20; ++i)
-      (void)run_failing(policy, http_error(503), 0);
+    for (int i = 0; i < 20; ++i) (void)run_failing(policy, http_error(503), 0);
     CHECK(policy.quota().available() == 500);
   }
 

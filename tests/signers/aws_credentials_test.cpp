@@ -87,8 +87,7 @@ TEST_SUITE("signers.aws_credentials") {
 
   TEST_CASE("half of the environment credentials is an error that names the missing variable") {
     {
-      DefaultChainProvider p(
-          env_of({{"HOME", "/nonexistent"}, {"AWS_ACCESS_KEY_ID", "AKIDENV"}}));
+      DefaultChainProvider p(env_of({{"HOME", "/nonexistent"}, {"AWS_ACCESS_KEY_ID", "AKIDENV"}}));
       auto const c = p.credentials();
       REQUIRE_FALSE(c.has_value());
       CHECK(c.error().kind == ErrorKind::kConfig);
@@ -199,14 +198,13 @@ TEST_SUITE("signers.aws_credentials") {
                "[default]\naws_access_key_id = AKIDHOME\naws_secret_access_key = shome\n");
     home.write(".aws/config",
                "[default]\naws_access_key_id = AKIDHOMECONF\naws_secret_access_key = shc\n");
-    std::string const cred =
-        elsewhere.write("creds.ini",
-                        "[default]\naws_access_key_id = AKIDOVR\naws_secret_access_key = sovr\n");
+    std::string const cred = elsewhere.write(
+        "creds.ini", "[default]\naws_access_key_id = AKIDOVR\naws_secret_access_key = sovr\n");
     std::string const conf = elsewhere.write(
         "conf.ini", "[default]\naws_access_key_id = AKIDOVRCONF\naws_secret_access_key = soc\n");
     {
-      DefaultChainProvider p(env_of(
-          {{"HOME", home.path().string()}, {"AWS_SHARED_CREDENTIALS_FILE", cred}}));
+      DefaultChainProvider p(
+          env_of({{"HOME", home.path().string()}, {"AWS_SHARED_CREDENTIALS_FILE", cred}}));
       auto const c = p.credentials();
       REQUIRE(c.has_value());
       CHECK(c->access_key_id == "AKIDOVR");
@@ -214,8 +212,8 @@ TEST_SUITE("signers.aws_credentials") {
     {
       // The override points at a missing file: HOME's credentials file is not consulted; the
       // config file (HOME's, then the override) is.
-      DefaultChainProvider p(env_of({{"HOME", home.path().string()},
-                                     {"AWS_SHARED_CREDENTIALS_FILE", cred + ".missing"}}));
+      DefaultChainProvider p(env_of(
+          {{"HOME", home.path().string()}, {"AWS_SHARED_CREDENTIALS_FILE", cred + ".missing"}}));
       auto const c = p.credentials();
       REQUIRE(c.has_value());
       CHECK(c->access_key_id == "AKIDHOMECONF");
@@ -237,8 +235,9 @@ TEST_SUITE("signers.aws_credentials") {
     TempDir cwd;
     cwd.write(".aws/credentials",
               "[default]\naws_access_key_id = AKIDCWD\naws_secret_access_key = scwd\n");
-    cwd.write(".aws/config", "[default]\nregion = eu-north-1\naws_access_key_id = AKIDCWDCONF\n"
-                             "aws_secret_access_key = scwdconf\n");
+    cwd.write(".aws/config",
+              "[default]\nregion = eu-north-1\naws_access_key_id = AKIDCWDCONF\n"
+              "aws_secret_access_key = scwdconf\n");
     fs::path const before = fs::current_path();
     fs::current_path(cwd.path());
     struct Restore {
@@ -325,9 +324,8 @@ TEST_SUITE("signers.aws_credentials") {
   TEST_CASE("an error never contains a secret value found in a file") {
     TempDir home;
     // Secrets present, but the key ids are missing/empty, so neither profile is usable.
-    home.write(".aws/credentials",
-               "[default]\naws_secret_access_key = " + std::string(kSecret) +
-                   "\naws_session_token = SECRETTOKENVALUE\n");
+    home.write(".aws/credentials", "[default]\naws_secret_access_key = " + std::string(kSecret) +
+                                       "\naws_session_token = SECRETTOKENVALUE\n");
     home.write(".aws/config", "[default]\naws_access_key_id =\naws_secret_access_key = " +
                                   std::string(kOtherSecret) + "\n");
     DefaultChainProvider p(env_of({{"HOME", home.path().string()}}));
@@ -358,10 +356,10 @@ TEST_SUITE("signers.aws_credentials") {
     std::string const h = home.path().string();
     CHECK(resolve_region(env_of({{"HOME", h}, {"AWS_REGION", "us-west-2"}}), "eu-west-3") ==
           "eu-west-3");
-    CHECK(resolve_region(env_of({{"HOME", h},
-                                 {"AWS_REGION", "us-west-2"},
-                                 {"AWS_DEFAULT_REGION", "us-west-1"}}),
-                         "") == "us-west-2");
+    CHECK(
+        resolve_region(
+            env_of({{"HOME", h}, {"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-west-1"}}),
+            "") == "us-west-2");
     CHECK(resolve_region(env_of({{"HOME", h}, {"AWS_DEFAULT_REGION", "us-west-1"}}), "") ==
           "us-west-1");
     CHECK(resolve_region(env_of({{"HOME", h}}), "") == "eu-central-1");
@@ -373,7 +371,8 @@ TEST_SUITE("signers.aws_credentials") {
   }
 
   TEST_CASE("resolve_s3_endpoint prefers the flag, then AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL") {
-    auto const both = env_of({{"AWS_ENDPOINT_URL_S3", "http://s3:1"}, {"AWS_ENDPOINT_URL", "http://all:2"}});
+    auto const both =
+        env_of({{"AWS_ENDPOINT_URL_S3", "http://s3:1"}, {"AWS_ENDPOINT_URL", "http://all:2"}});
     CHECK(resolve_s3_endpoint(both, "http://flag:3") == "http://flag:3");
     CHECK(resolve_s3_endpoint(both, "") == "http://s3:1");
     CHECK(resolve_s3_endpoint(env_of({{"AWS_ENDPOINT_URL", "http://all:2"}}), "") ==

@@ -75,10 +75,20 @@ std::string input(AzVector const& v, char const* name) {
 // an unknown one fails the test instead of being ignored.
 AzureSasConfig config_of(AzVector const& v) {
   for (auto const& [k, val] : v.inputs) {
-    static const char* const kKnown[] = {"permission", "start", "expiry", "ip", "protocol",
-                                         "cache_control", "content_disposition",
-                                         "content_encoding", "content_language", "content_type",
-                                         "snapshot", "version_id", "encryption_scope", "policy_id"};
+    static const char* const kKnown[] = {"permission",
+                                         "start",
+                                         "expiry",
+                                         "ip",
+                                         "protocol",
+                                         "cache_control",
+                                         "content_disposition",
+                                         "content_encoding",
+                                         "content_language",
+                                         "content_type",
+                                         "snapshot",
+                                         "version_id",
+                                         "encryption_scope",
+                                         "policy_id"};
     bool known = false;
     for (auto const* n : kKnown) known = known || k == n;
     REQUIRE_MESSAGE(known, "unmapped vector input " << k);
@@ -106,7 +116,8 @@ AzureSasConfig config_of(AzVector const& v) {
 }
 
 // quote(name, safe='~/') as Python's BlobClient writes the path; the three names of the
-// vectors, computed with /usr/bin/python3 -c "from urllib.parse import quote; print(quote(n, safe='~/'))".
+// vectors, computed with /usr/bin/python3 -c "from urllib.parse import quote; print(quote(n,
+// safe='~/'))".
 std::string quoted_name(std::string const& blob) {
   if (blob == "dir/hello.txt") return "dir/hello.txt";
   if (blob == "sp ace/\xc3\xa9+plus.txt") return "sp%20ace/%C3%A9%2Bplus.txt";
@@ -147,8 +158,8 @@ struct FakeEnv {
 std::string run_presign(std::string const& env, std::string const& keys, std::string const& args,
                         int& rc, std::string* err = nullptr) {
   static int n = 0;
-  std::string const errfile = "/tmp/presign-azure-test-" + std::to_string(::getpid()) + "-" +
-                              std::to_string(++n) + ".err";
+  std::string const errfile =
+      "/tmp/presign-azure-test-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + ".err";
   std::string cmd = "printf '%s\\n' " + test::sh_quote(keys) + " | env -i HOME=/nonexistent " +
                     env + " " + test::presign_binary() + " sign " + args + " 2>" + errfile;
   std::string out = test::run(cmd, rc);
@@ -207,7 +218,8 @@ TEST_SUITE("signers.azure") {
     (void)containers;
   }
 
-  TEST_CASE("the presign program prints the SDK token for every vector the command line can express") {
+  TEST_CASE(
+      "the presign program prints the SDK token for every vector the command line can express") {
     // Vectors with a stored policy or an encryption scope have no command-line option (they
     // are library-only); the container SAS is not a blob URL.
     int checked = 0;
@@ -219,11 +231,13 @@ TEST_SUITE("signers.azure") {
       SUBCASE(v.description.c_str()) {
         auto const expiry = parse_rfc3339(input(v, "expiry")).value();
         auto const signing = parse_rfc3339("2024-01-01T00:00:00Z").value();
-        std::string args = "az://devstoreaccount1/test-container --keys-from - --format urls "
-                           "--endpoint " + std::string(kAzurite) +
-                           " --sas-version 2021-12-02 --signing-time 2024-01-01T00:00:00Z"
-                           " --expires " + std::to_string((expiry - signing).count()) +
-                           " --permissions " + input(v, "permission");
+        std::string args =
+            "az://devstoreaccount1/test-container --keys-from - --format urls "
+            "--endpoint " +
+            std::string(kAzurite) +
+            " --sas-version 2021-12-02 --signing-time 2024-01-01T00:00:00Z"
+            " --expires " +
+            std::to_string((expiry - signing).count()) + " --permissions " + input(v, "permission");
         if (auto s = input(v, "start"); !s.empty()) args += " --start " + s;
         if (auto s = input(v, "ip"); !s.empty()) args += " --ip " + s;
         if (input(v, "protocol") == "https") args += " --https-only";
@@ -235,7 +249,8 @@ TEST_SUITE("signers.azure") {
                  {"content_type", "--response-content-type"},
                  {"snapshot", "--snapshot"},
                  {"version_id", "--version-id"}}) {
-          if (auto s = input(v, in); !s.empty()) args += std::string(" ") + flag + " " + test::sh_quote(s);
+          if (auto s = input(v, in); !s.empty())
+            args += std::string(" ") + flag + " " + test::sh_quote(s);
         }
         std::string token = v.token;
         if (input(v, "protocol") == "https,http") {
@@ -245,15 +260,15 @@ TEST_SUITE("signers.azure") {
         }
         std::string const snap = input(v, "snapshot");
         std::string const ver = input(v, "version_id");
-        std::string const expected =
-            std::string(kAzurite) + "/test-container/" + quoted_name(v.blob) + "?" +
-            (snap.empty() ? "" : "snapshot=" + snap + "&") +
-            (ver.empty() ? "" : "versionid=" + ver + "&") + token + "\n";
+        std::string const expected = std::string(kAzurite) + "/test-container/" +
+                                     quoted_name(v.blob) + "?" +
+                                     (snap.empty() ? "" : "snapshot=" + snap + "&") +
+                                     (ver.empty() ? "" : "versionid=" + ver + "&") + token + "\n";
         int rc = -1;
         std::string err;
         std::string const out = run_presign(
-            "AZURE_STORAGE_ACCOUNT=devstoreaccount1 AZURE_STORAGE_KEY=" + std::string(kKey),
-            v.blob, args, rc, &err);
+            "AZURE_STORAGE_ACCOUNT=devstoreaccount1 AZURE_STORAGE_KEY=" + std::string(kKey), v.blob,
+            args, rc, &err);
         CHECK_MESSAGE(rc == 0, err);
         CHECK(out == expected);
         ++checked;
@@ -267,16 +282,17 @@ TEST_SUITE("signers.azure") {
     CHECK(normalize_ip_range("168.1.5.65").value() == "168.1.5.65");
     CHECK(normalize_ip_range("168.1.5.60-168.1.5.70").value() == "168.1.5.60-168.1.5.70");
     CHECK(normalize_ip_range("10.0.0.0/24").value() == "10.0.0.0-10.0.0.255");
-    CHECK(normalize_ip_range("10.1.2.3/8").value() == "10.0.0.0-10.255.255.255");  // host bits dropped
+    CHECK(normalize_ip_range("10.1.2.3/8").value() ==
+          "10.0.0.0-10.255.255.255");  // host bits dropped
     CHECK(normalize_ip_range("192.168.0.0/16").value() == "192.168.0.0-192.168.255.255");
     CHECK(normalize_ip_range("203.0.113.7/32").value() == "203.0.113.7");
     CHECK(normalize_ip_range("203.0.113.6/31").value() == "203.0.113.6-203.0.113.7");
     CHECK(normalize_ip_range("0.0.0.0/0").value() == "0.0.0.0-255.255.255.255");
     CHECK(normalize_ip_range("1.2.3.4-1.2.3.4").value() == "1.2.3.4-1.2.3.4");
-    for (char const* bad : {"::1", "2001:db8::/32", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
-                            "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/08", "1.2.3.4-1.2.3.3", " 1.2.3.4",
-                            "1.2.3.4 ", "a.b.c.d", "1.2.3.4-", "-1.2.3.4", "0.0.0.0",
-                            "0.0.0.0/32", "1.2.3.4/24/8", "1..3.4"}) {
+    for (char const* bad :
+         {"::1", "2001:db8::/32", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4/33",
+          "1.2.3.4/", "1.2.3.4/08", "1.2.3.4-1.2.3.3", " 1.2.3.4", "1.2.3.4 ", "a.b.c.d",
+          "1.2.3.4-", "-1.2.3.4", "0.0.0.0", "0.0.0.0/32", "1.2.3.4/24/8", "1..3.4"}) {
       CAPTURE(bad);
       auto r = normalize_ip_range(bad);
       REQUIRE_FALSE(r.has_value());
@@ -286,7 +302,9 @@ TEST_SUITE("signers.azure") {
     CHECK(normalize_ip_range("::1").error().detail.find("IPv6") != std::string::npos);
   }
 
-  TEST_CASE("permissions are written in the service's order and unknown or repeated letters are refused") {
+  TEST_CASE(
+      "permissions are written in the service's order and unknown or repeated letters are "
+      "refused") {
     auto c = basic_config();
     c.permissions = "wr";
     CHECK(make_sas_fields(c, SasResource::kBlob).value().permissions == "rw");
@@ -310,8 +328,8 @@ TEST_SUITE("signers.azure") {
     CHECK(is_supported_sas_version("2020-12-06"));
     CHECK(is_supported_sas_version(kDefaultSasVersion));
     CHECK(is_supported_sas_version("2026-10-06"));
-    for (char const* v : {"2020-10-02", "2019-02-02", "2015-04-05", "2021-12-03", "2099-01-01",
-                          "", "latest", "2021-12-02 "}) {
+    for (char const* v : {"2020-10-02", "2019-02-02", "2015-04-05", "2021-12-03", "2099-01-01", "",
+                          "latest", "2021-12-02 "}) {
       CAPTURE(v);
       CHECK_FALSE(is_supported_sas_version(v));
       auto c = basic_config();
@@ -364,11 +382,27 @@ TEST_SUITE("signers.azure") {
     c.content_disposition = "attachment; filename=\"r\xc3\xa9sum\xc3\xa9 ~!*'() +%20.txt\"";
     auto s = AzureSasSigner::create(c).value();
     CHECK(s.url_prefix() == "http://127.0.0.1:10000/devstoreaccount1/test-container/");
-    std::vector<std::string> names = {
-        "a", " ", "a b", "a+b", "100%", "%2F", "a//b", "./x", "../x", "a/./b/../c", "/lead",
-        "trail/", "~!'()*", "q?x=1#f", "\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt",
-        "cafe\xcc\x81", "\x01\x1f\x7f", "back\\slash\\", std::string(1024, 'x'),
-        std::string(1024, '/'), std::string(1024, '\\')};
+    std::vector<std::string> names = {"a",
+                                      " ",
+                                      "a b",
+                                      "a+b",
+                                      "100%",
+                                      "%2F",
+                                      "a//b",
+                                      "./x",
+                                      "../x",
+                                      "a/./b/../c",
+                                      "/lead",
+                                      "trail/",
+                                      "~!'()*",
+                                      "q?x=1#f",
+                                      "\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt",
+                                      "cafe\xcc\x81",
+                                      "\x01\x1f\x7f",
+                                      "back\\slash\\",
+                                      std::string(1024, 'x'),
+                                      std::string(1024, '/'),
+                                      std::string(1024, '\\')};
     std::string u3;  // 1,024 three-byte characters (3,072 bytes) is still a valid name
     for (int i = 0; i < 1024; ++i) u3 += "\xe2\x82\xac";
     names.push_back(u3);
@@ -386,7 +420,8 @@ TEST_SUITE("signers.azure") {
     }
   }
 
-  TEST_CASE("a backslash in a name is signed as '/' as the service reads it and stays %5C in the URL") {
+  TEST_CASE(
+      "a backslash in a name is signed as '/' as the service reads it and stays %5C in the URL") {
     // Azurite 3.37.0 (blobStorageContext.middleware.js) replaces a backslash with '/' in blob names
     // before checking the SAS, as the service does; tests/scripts/azure_live_azurite.sh GETs
     // such a name (the SDK's own token for it gets 403 there).
@@ -408,17 +443,17 @@ TEST_SUITE("signers.azure") {
       std::string name;
       SignError want;
     };
-    for (auto const& [name, want] : std::vector<Case>{
-             {"", SignError::kEmptyKey},
-             {std::string(1025, 'a'), SignError::kKeyTooLong},
-             {u3_over, SignError::kKeyTooLong},
-             {std::string(4097, 'a'), SignError::kKeyTooLong},
-             {"bad\xff", SignError::kInvalidKey},
-             {"\xc0\xaf", SignError::kInvalidKey},          // overlong '/'
-             {"\xed\xa0\x80", SignError::kInvalidKey},      // UTF-16 surrogate
-             {"\xf4\x90\x80\x80", SignError::kInvalidKey},  // above U+10FFFF
-             {"\xe2\x82", SignError::kInvalidKey},          // truncated
-             {"\x80", SignError::kInvalidKey}}) {
+    for (auto const& [name, want] :
+         std::vector<Case>{{"", SignError::kEmptyKey},
+                           {std::string(1025, 'a'), SignError::kKeyTooLong},
+                           {u3_over, SignError::kKeyTooLong},
+                           {std::string(4097, 'a'), SignError::kKeyTooLong},
+                           {"bad\xff", SignError::kInvalidKey},
+                           {"\xc0\xaf", SignError::kInvalidKey},          // overlong '/'
+                           {"\xed\xa0\x80", SignError::kInvalidKey},      // UTF-16 surrogate
+                           {"\xf4\x90\x80\x80", SignError::kInvalidKey},  // above U+10FFFF
+                           {"\xe2\x82", SignError::kInvalidKey},          // truncated
+                           {"\x80", SignError::kInvalidKey}}) {
       CAPTURE(name.size());
       CHECK(s.sign(ObjectRef{name, {}}, scratch, out) == want);
       CHECK(out == "previous\n");
@@ -441,8 +476,7 @@ TEST_SUITE("signers.azure") {
     signers::append_uri_encoded(path, long_name, true);
     CHECK(sign_one(s, long_name) == s.url_prefix() + path + "?" + s.sas_token(long_name));
     auto fits = AzureSasSigner::create(basic_config()).value();
-    CHECK(sign_one(fits, long_name) ==
-          fits.url_prefix() + path + "?" + fits.sas_token(long_name));
+    CHECK(sign_one(fits, long_name) == fits.url_prefix() + path + "?" + fits.sas_token(long_name));
   }
 
   TEST_CASE("sign does not allocate once the output string has grown") {
@@ -459,13 +493,15 @@ TEST_SUITE("signers.azure") {
     CHECK(out.data() == data);
   }
 
-  TEST_CASE("a snapshot or version SAS signs the time and puts it in the URL but not in the token") {
+  TEST_CASE(
+      "a snapshot or version SAS signs the time and puts it in the URL but not in the token") {
     auto c = basic_config();
     c.snapshot = "2024-01-02T03:04:05.0000000Z";
     auto s = AzureSasSigner::create(c).value();
     std::string const url = sign_one(s, "a.txt");
-    CHECK(url.starts_with("https://devstoreaccount1.blob.core.windows.net/test-container/a.txt"
-                          "?snapshot=2024-01-02T03:04:05.0000000Z&st="));
+    CHECK(
+        url.starts_with("https://devstoreaccount1.blob.core.windows.net/test-container/a.txt"
+                        "?snapshot=2024-01-02T03:04:05.0000000Z&st="));
     CHECK(s.sas_token("a.txt").find("snapshot") == std::string::npos);
     CHECK(s.fields().resource == "bs");
     c.snapshot.clear();
@@ -485,7 +521,8 @@ TEST_SUITE("signers.azure") {
     }
   }
 
-  TEST_CASE("create refuses bad names and endpoints and fields and keys with messages free of the key") {
+  TEST_CASE(
+      "create refuses bad names and endpoints and fields and keys with messages free of the key") {
     struct Case {
       char const* what;
       void (*edit)(AzureSasConfig&);
@@ -493,21 +530,32 @@ TEST_SUITE("signers.azure") {
     };
     std::vector<Case> const cases = {
         {"account too short", [](AzureSasConfig& c) { c.account = "ab"; }, ErrorKind::kUsage},
-        {"account upper case", [](AzureSasConfig& c) { c.account = "DevStore"; }, ErrorKind::kUsage},
-        {"container upper case", [](AzureSasConfig& c) { c.container = "Test"; }, ErrorKind::kUsage},
-        {"container double hyphen", [](AzureSasConfig& c) { c.container = "a--b"; }, ErrorKind::kUsage},
+        {"account upper case", [](AzureSasConfig& c) { c.account = "DevStore"; },
+         ErrorKind::kUsage},
+        {"container upper case", [](AzureSasConfig& c) { c.container = "Test"; },
+         ErrorKind::kUsage},
+        {"container double hyphen", [](AzureSasConfig& c) { c.container = "a--b"; },
+         ErrorKind::kUsage},
         {"container empty", [](AzureSasConfig& c) { c.container = ""; }, ErrorKind::kUsage},
-        {"endpoint without scheme", [](AzureSasConfig& c) { c.endpoint = "127.0.0.1:10000"; }, ErrorKind::kUsage},
+        {"endpoint without scheme", [](AzureSasConfig& c) { c.endpoint = "127.0.0.1:10000"; },
+         ErrorKind::kUsage},
         {"endpoint ftp", [](AzureSasConfig& c) { c.endpoint = "ftp://h"; }, ErrorKind::kUsage},
-        {"endpoint with query", [](AzureSasConfig& c) { c.endpoint = "http://h/?x=1"; }, ErrorKind::kUsage},
-        {"endpoint with user info", [](AzureSasConfig& c) { c.endpoint = "http://u@h"; }, ErrorKind::kUsage},
+        {"endpoint with query", [](AzureSasConfig& c) { c.endpoint = "http://h/?x=1"; },
+         ErrorKind::kUsage},
+        {"endpoint with user info", [](AzureSasConfig& c) { c.endpoint = "http://u@h"; },
+         ErrorKind::kUsage},
         {"no expiry", [](AzureSasConfig& c) { c.expiry.reset(); }, ErrorKind::kUsage},
-        {"start after expiry", [](AzureSasConfig& c) { std::swap(c.start, c.expiry); }, ErrorKind::kUsage},
+        {"start after expiry", [](AzureSasConfig& c) { std::swap(c.start, c.expiry); },
+         ErrorKind::kUsage},
         {"protocol http", [](AzureSasConfig& c) { c.protocol = "http"; }, ErrorKind::kUsage},
-        {"rsct with CRLF", [](AzureSasConfig& c) { c.content_type = "text/plain\r\nX: y"; }, ErrorKind::kUsage},
-        {"bad scope", [](AzureSasConfig& c) { c.encryption_scope = "my scope"; }, ErrorKind::kUsage},
-        {"long policy id", [](AzureSasConfig& c) { c.policy_id = std::string(65, 'p'); }, ErrorKind::kUsage},
-        {"key not base64", [](AzureSasConfig& c) { c.account_key = "not*base64!SECRETVALUE"; }, ErrorKind::kConfig},
+        {"rsct with CRLF", [](AzureSasConfig& c) { c.content_type = "text/plain\r\nX: y"; },
+         ErrorKind::kUsage},
+        {"bad scope", [](AzureSasConfig& c) { c.encryption_scope = "my scope"; },
+         ErrorKind::kUsage},
+        {"long policy id", [](AzureSasConfig& c) { c.policy_id = std::string(65, 'p'); },
+         ErrorKind::kUsage},
+        {"key not base64", [](AzureSasConfig& c) { c.account_key = "not*base64!SECRETVALUE"; },
+         ErrorKind::kConfig},
         {"key empty", [](AzureSasConfig& c) { c.account_key = ""; }, ErrorKind::kConfig},
     };
     for (auto const& tc : cases) {
@@ -529,8 +577,8 @@ TEST_SUITE("signers.azure") {
 
   TEST_CASE("connection strings give the account and the key and the blob endpoint") {
     auto a = parse_connection_string(
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + std::string(kKey) +
-        ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +
+        std::string(kKey) + ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
     REQUIRE(a.has_value());
     CHECK(a->account == "devstoreaccount1");
     CHECK(a->account_key == kKey);  // the '=' padding survives: split at the first '='
@@ -543,10 +591,9 @@ TEST_SUITE("signers.azure") {
     REQUIRE(d.has_value());
     CHECK(d->blob_endpoint.empty());  // the signer's default, https://acct1.blob.core.windows.net
 
-    for (char const* bad :
-         {"AccountName=acct1", "AccountKey=SECRETVALUE==",
-          "AccountName=acct1;SharedAccessSignature=sv=2021&sig=SECRETVALUE",
-          "AccountName=acct1;AccountKey=SECRETVALUE;garbage-without-equals"}) {
+    for (char const* bad : {"AccountName=acct1", "AccountKey=SECRETVALUE==",
+                            "AccountName=acct1;SharedAccessSignature=sv=2021&sig=SECRETVALUE",
+                            "AccountName=acct1;AccountKey=SECRETVALUE;garbage-without-equals"}) {
       CAPTURE(bad);
       auto r = parse_connection_string(bad);
       REQUIRE_FALSE(r.has_value());
@@ -555,12 +602,15 @@ TEST_SUITE("signers.azure") {
     }
   }
 
-  TEST_CASE("credentials come from the connection string or else the key variables for the URI's account") {
+  TEST_CASE(
+      "credentials come from the connection string or else the key variables for the URI's "
+      "account") {
     FakeEnv env;
     auto none = resolve_credentials(env.lookup(), "acct1");
     REQUIRE_FALSE(none.has_value());
     CHECK(none.error().kind == ErrorKind::kConfig);
-    for (char const* var : {"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT"}) {
+    for (char const* var :
+         {"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT"}) {
       CHECK(none.error().detail.find(var) != std::string::npos);
     }
 
@@ -605,7 +655,8 @@ TEST_SUITE("signers.azure") {
         {"no container", key_env, "az://devstoreaccount1 --keys-from -", 2, "names no container"},
         {"region", key_env, base + " --region us-east-1", 2, "--region does not apply"},
         {"addressing", key_env, base + " --addressing path", 2, "--addressing does not apply"},
-        {"credentials", key_env, base + " --credentials /x.json", 2, "--credentials does not apply"},
+        {"credentials", key_env, base + " --credentials /x.json", 2,
+         "--credentials does not apply"},
         {"expires 0", key_env, base + " --expires 0", 2, "at least 1 second"},
         {"put with r", key_env, base + " --method PUT", 2, "--method PUT needs"},
         {"head without r", key_env, base + " --method HEAD --permissions w", 2, "needs the read"},
@@ -613,12 +664,18 @@ TEST_SUITE("signers.azure") {
         {"ipv6", key_env, base + " --ip ::1", 2, "IPv6"},
         {"old sv", key_env, base + " --sas-version 2020-10-02", 2, "2020-10-02"},
         {"bad start", key_env, base + " --start tomorrow", 2, "--start"},
-        {"start after expiry", key_env, base + " --start 2099-01-01T00:00:00Z --signing-time 2024-01-01T00:00:00Z", 2, "not before"},
-        {"both snapshot and version", key_env, base + " --snapshot 2024-01-02T03:04:05Z --version-id 2024-01-02T03:04:05Z", 2, "not both"},
+        {"start after expiry", key_env,
+         base + " --start 2099-01-01T00:00:00Z --signing-time 2024-01-01T00:00:00Z", 2,
+         "not before"},
+        {"both snapshot and version", key_env,
+         base + " --snapshot 2024-01-02T03:04:05Z --version-id 2024-01-02T03:04:05Z", 2,
+         "not both"},
         {"bad permissions", key_env, base + " --permissions rq", 2, "'q'"},
         {"no credentials", "", base, 3, "AZURE_STORAGE_CONNECTION_STRING"},
         {"key not base64", "AZURE_STORAGE_KEY=SECRETVALUE*", base, 3, "base64"},
-        {"bad connection string", "AZURE_STORAGE_CONNECTION_STRING='AccountName=devstoreaccount1;AccountKey=SECRETVALUE*'", base, 3, "base64"},
+        {"bad connection string",
+         "AZURE_STORAGE_CONNECTION_STRING='AccountName=devstoreaccount1;AccountKey=SECRETVALUE*'",
+         base, 3, "base64"},
         {"other account", "AZURE_STORAGE_ACCOUNT=someoneelse " + key_env, base, 3, "'someoneelse'"},
     };
     for (auto const& tc : cases) {
@@ -637,9 +694,10 @@ TEST_SUITE("signers.azure") {
   TEST_CASE("the az runner signs with the connection string's endpoint and the default version") {
     int rc = -1;
     std::string err;
-    std::string const cs = "AZURE_STORAGE_CONNECTION_STRING='DefaultEndpointsProtocol=http;"
-                           "AccountName=devstoreaccount1;AccountKey=" + std::string(kKey) +
-                           ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;'";
+    std::string const cs =
+        "AZURE_STORAGE_CONNECTION_STRING='DefaultEndpointsProtocol=http;"
+        "AccountName=devstoreaccount1;AccountKey=" +
+        std::string(kKey) + ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;'";
     std::string const out = run_presign(
         cs, "dir/hello.txt",
         "az://devstoreaccount1/test-container --keys-from - --format urls "

@@ -77,7 +77,8 @@ TEST_SUITE("signers.azure_shared_key") {
     CHECK(sk::canonicalized_headers({{"Content-Length", "5"}}).empty());
   }
 
-  TEST_CASE("the canonicalized resource is the account and the path then sorted decoded query lines") {
+  TEST_CASE(
+      "the canonicalized resource is the account and the path then sorted decoded query lines") {
     sk::Request r;
     r.path = "/devstoreaccount1/my-container";
     r.query = {{"restype", "container"},
@@ -100,23 +101,23 @@ TEST_SUITE("signers.azure_shared_key") {
     sk::Request r;
     r.method = "PUT";
     r.path = "/c/blob";
-    r.headers = {{"Content-Length", "0"},    {"content-type", "text/plain"},
-                 {"If-Match", "\"etag\""},  {"Range", "bytes=0-9"},
+    r.headers = {{"Content-Length", "0"},        {"content-type", "text/plain"},
+                 {"If-Match", "\"etag\""},       {"Range", "bytes=0-9"},
                  {"x-ms-version", "2021-12-02"}, {"x-ms-date", "Mon, 01 Jan 2024 00:00:00 GMT"}};
     r.query = {{"comp", "block"}};
     CHECK(sk::string_to_sign("acct", r) ==
           "PUT\n"
-          "\n"             // Content-Encoding
-          "\n"             // Content-Language
-          "\n"             // Content-Length 0 is empty
-          "\n"             // Content-MD5
-          "text/plain\n"   // Content-Type
-          "\n"             // Date
-          "\n"             // If-Modified-Since
-          "\"etag\"\n"     // If-Match
-          "\n"             // If-None-Match
-          "\n"             // If-Unmodified-Since
-          "bytes=0-9\n"    // Range
+          "\n"            // Content-Encoding
+          "\n"            // Content-Language
+          "\n"            // Content-Length 0 is empty
+          "\n"            // Content-MD5
+          "text/plain\n"  // Content-Type
+          "\n"            // Date
+          "\n"            // If-Modified-Since
+          "\"etag\"\n"    // If-Match
+          "\n"            // If-None-Match
+          "\n"            // If-Unmodified-Since
+          "bytes=0-9\n"   // Range
           "x-ms-date:Mon, 01 Jan 2024 00:00:00 GMT\n"
           "x-ms-version:2021-12-02\n"
           "/acct/c/blob\n"
@@ -128,20 +129,21 @@ TEST_SUITE("signers.azure_shared_key") {
   TEST_CASE("the authorization header is base64 of HMAC-SHA256 over the string to sign") {
     // Expected value from: printf '%s' "GET\n…" | openssl dgst -sha256 -mac HMAC
     //   -macopt hexkey:$(echo KEY | base64 -d | xxd -p -c 256) -binary | base64
-    std::string const sts = "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Mon, 01 Jan 2024 00:00:00 GMT\n"
-                            "x-ms-version:2021-12-02\n/devstoreaccount1/devstoreaccount1/c\n"
-                            "comp:list\nrestype:container";
+    std::string const sts =
+        "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Mon, 01 Jan 2024 00:00:00 GMT\n"
+        "x-ms-version:2021-12-02\n/devstoreaccount1/devstoreaccount1/c\n"
+        "comp:list\nrestype:container";
     std::string const key = decoded_key();
     std::string const auth = sk::authorization("devstoreaccount1", key, sts);
     CHECK(auth.starts_with("SharedKey devstoreaccount1:"));
     CHECK(auth.size() == std::string("SharedKey devstoreaccount1:").size() + 44);
     int rc = -1;
-    std::string const want = run("printf '%s' " + sh_quote(sts) +
-                                     " | openssl dgst -sha256 -mac HMAC -macopt hexkey:" +
-                                     presign::signers::crypto::hex_lower(std::span(
-                                         reinterpret_cast<std::uint8_t const*>(key.data()), key.size())) +
-                                     " -binary | base64 -w0",
-                                 rc);
+    std::string const want =
+        run("printf '%s' " + sh_quote(sts) + " | openssl dgst -sha256 -mac HMAC -macopt hexkey:" +
+                presign::signers::crypto::hex_lower(
+                    std::span(reinterpret_cast<std::uint8_t const*>(key.data()), key.size())) +
+                " -binary | base64 -w0",
+            rc);
     REQUIRE(rc == 0);
     CHECK(auth == "SharedKey devstoreaccount1:" + want);
     sk::Signer const signer("devstoreaccount1", key);
@@ -174,7 +176,8 @@ TEST_SUITE("signers.azure_shared_key") {
     CHECK(*good == decoded_key());
   }
 
-  TEST_CASE("List Blobs requests sign byte-identically to the Python SDK SharedKeyCredentialPolicy") {
+  TEST_CASE(
+      "List Blobs requests sign byte-identically to the Python SDK SharedKeyCredentialPolicy") {
     presign::test::TempDir dir("presign-azsk");
     struct Case {
       std::string endpoint, container, prefix, marker;
@@ -183,16 +186,40 @@ TEST_SUITE("signers.azure_shared_key") {
       sk::NameValues extra;  // more headers
     };
     std::vector<Case> const cases = {
-        {"http://127.0.0.1:10000/devstoreaccount1", "cc1", "", "", 5000, "Mon, 01 Jan 2024 00:00:00 GMT", {}},
-        {"http://127.0.0.1:10000/devstoreaccount1", "my-container", "data/", "", 997,
-         "Tue, 02 Jan 2024 03:04:05 GMT", {}},
-        {"https://devstoreaccount1.blob.core.windows.net", "cc1", "sp ace/a+b%20c%2F&x=y=z#h?q",
-         "2!1!MDAwMDA0IWRhdGEvYSthJTIwIWVuZA--", 1, "Wed, 03 Jan 2024 00:00:00 GMT", {}},
-        {"http://127.0.0.1:10000/devstoreaccount1", "cc1",
+        {"http://127.0.0.1:10000/devstoreaccount1",
+         "cc1",
+         "",
+         "",
+         5000,
+         "Mon, 01 Jan 2024 00:00:00 GMT",
+         {}},
+        {"http://127.0.0.1:10000/devstoreaccount1",
+         "my-container",
+         "data/",
+         "",
+         997,
+         "Tue, 02 Jan 2024 03:04:05 GMT",
+         {}},
+        {"https://devstoreaccount1.blob.core.windows.net",
+         "cc1",
+         "sp ace/a+b%20c%2F&x=y=z#h?q",
+         "2!1!MDAwMDA0IWRhdGEvYSthJTIwIWVuZA--",
+         1,
+         "Wed, 03 Jan 2024 00:00:00 GMT",
+         {}},
+        {"http://127.0.0.1:10000/devstoreaccount1",
+         "cc1",
          "uni/\xc3\xa9t\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 'q' \"dq\" ~!*()$,;:@",
-         "marker with space+plus%25&amp;=eq/\xc3\xa9", 5000, "Thu, 04 Jan 2024 00:00:00 GMT",
+         "marker with space+plus%25&amp;=eq/\xc3\xa9",
+         5000,
+         "Thu, 04 Jan 2024 00:00:00 GMT",
          {{"x-ms-client-request-id", "req-1"}}},
-        {"http://127.0.0.1:10000/devstoreaccount1", "cc1", "..", "+/+", 2, "Fri, 05 Jan 2024 00:00:00 GMT",
+        {"http://127.0.0.1:10000/devstoreaccount1",
+         "cc1",
+         "..",
+         "+/+",
+         2,
+         "Fri, 05 Jan 2024 00:00:00 GMT",
          {{"Content-Type", "application/xml"}, {"Content-Length", "0"}, {"If-None-Match", "*"}}},
     };
     std::string json = "[";
@@ -227,8 +254,9 @@ TEST_SUITE("signers.azure_shared_key") {
     std::string const cases_file = dir.write("cases.json", json);
     int rc = -1;
     std::string const out =
-        run("/usr/bin/python3 " + sh_quote(std::string(PRESIGN_SOURCE_DIR) +
-                                           "/tests/scripts/azure_shared_key_oracle.py") +
+        run("/usr/bin/python3 " +
+                sh_quote(std::string(PRESIGN_SOURCE_DIR) +
+                         "/tests/scripts/azure_shared_key_oracle.py") +
                 " devstoreaccount1 " + sh_quote(kKey) + " " + sh_quote(cases_file) + " 2>&1",
             rc);
     REQUIRE_MESSAGE(rc == 0, out);

@@ -1,5 +1,5 @@
-// One conformance suite for every signer (rclone's fstests idea, the `Signer` concept, signer.hpp): the same
-// properties, written once, run over each `Signer` through the concept's `sign`:
+// One conformance suite for every signer (rclone's fstests idea, the `Signer` concept, signer.hpp):
+// the same properties, written once, run over each `Signer` through the concept's `sign`:
 //   S3Presigner (virtual-hosted on AWS, path style on a custom endpoint), GcsPresigner with a
 //   service-account key (GOOG4-RSA-SHA256) and with an HMAC key (GOOG4-HMAC-SHA256), and
 //   AzureSasSigner (on Azure, and path style on Azurite's endpoint).
@@ -122,13 +122,11 @@ SignError azure_rule(std::string_view key) {
 }
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
-bool is_upper_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
-}
+bool is_upper_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
 /// Every byte of `s` is unreserved, one of `extra`, or starts an upper-case %XX.
 bool only_encoded(std::string_view s, std::string_view extra, std::string& why) {
@@ -274,9 +272,7 @@ std::pair<int, std::string> query_param(ParsedUrl const& p, std::string_view nam
   return {n, value};
 }
 
-SigningTime at(char const* rfc3339) {
-  return parse_rfc3339(rfc3339).value();
-}
+SigningTime at(char const* rfc3339) { return parse_rfc3339(rfc3339).value(); }
 
 /// "2024-01-01T01:00:00Z" as a query value: ':' is %3A.
 std::string encoded_time(SigningTime t) {
@@ -553,7 +549,9 @@ std::vector<std::string> hostile_corpus() {
   // points of each length, a zero-width joiner sequence.
   for (std::string s :
        {"caf\xc3\xa9", "cafe\xcc\x81", "\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80.txt",
-        "\xef\xbb\xbf" "bom", "\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80"
+        "\xef\xbb\xbf"
+        "bom",
+        "\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80"
         "\xf4\x8f\xbf\xbf",
         "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", "sp ace/\xc3\xa9+plus.txt"}) {
     keys.push_back(s);
@@ -564,18 +562,52 @@ std::vector<std::string> hostile_corpus() {
     keys.push_back(s);
   }
   // '/' runs and dot segments: signed as written, never normalised.
-  for (char const* s : {"/", "//", "///a", "a//b", "a/", "/a", "a///", "a/./b", "a/../b", ".",
-                        "..", "...", "./a", "../a", "a/..", "a/.", "/..", "../../etc/passwd",
-                        "%2e%2e/x", ".%2F."}) {
+  for (char const* s :
+       {"/",        "//",   "///a", "a//b", "a/",   "/a",   "a///", "a/./b", "a/../b",
+        ".",        "..",   "...",  "./a",  "../a", "a/..", "a/.",  "/..",   "../../etc/passwd",
+        "%2e%2e/x", ".%2F."}) {
     keys.emplace_back(s);
   }
   // Spaces, '+', '%', '?', '#', '&', '=' and the other reserved characters.
-  for (char const* s :
-       {" ", "  ", " lead", "trail ", "a b", "a+b", "a%20b", "a%2Fb", "%", "%%", "%zz", "%4",
-        "100%=&?#.txt", "?", "#", "?a=b&c=d", "#frag", "a?b#c", "a=b", "a&b", "a;b", "a:b",
-        "a@b", "!$&'()*+,;=", "a!b'(c)*~_-.txt", "~user", "a\\b", "a\\\\b/c\\", "a\tb",
-        "line\r\nbreak", "a\nb", "a\rb", "[ipv6]", "{json}", "<tag>", "`tick`", "a|b", "^",
-        "\"quoted\""}) {
+  for (char const* s : {" ",
+                        "  ",
+                        " lead",
+                        "trail ",
+                        "a b",
+                        "a+b",
+                        "a%20b",
+                        "a%2Fb",
+                        "%",
+                        "%%",
+                        "%zz",
+                        "%4",
+                        "100%=&?#.txt",
+                        "?",
+                        "#",
+                        "?a=b&c=d",
+                        "#frag",
+                        "a?b#c",
+                        "a=b",
+                        "a&b",
+                        "a;b",
+                        "a:b",
+                        "a@b",
+                        "!$&'()*+,;=",
+                        "a!b'(c)*~_-.txt",
+                        "~user",
+                        "a\\b",
+                        "a\\\\b/c\\",
+                        "a\tb",
+                        "line\r\nbreak",
+                        "a\nb",
+                        "a\rb",
+                        "[ipv6]",
+                        "{json}",
+                        "<tag>",
+                        "`tick`",
+                        "a|b",
+                        "^",
+                        "\"quoted\""}) {
     keys.emplace_back(s);
   }
   keys.push_back(std::string("nul\0inside", 10));
@@ -585,9 +617,9 @@ std::vector<std::string> hostile_corpus() {
   keys.push_back(std::string(1024, '/'));
   keys.push_back(std::string(1024, ' '));
   keys.push_back(std::string(1024, '\xff'));
-  keys.push_back(std::string(1023, 'a') + "\xc3");           // invalid only in the last byte
-  keys.push_back(repeat("\xe6\x97\xa5", 341) + "a");         // 1,024 bytes, 342 characters
-  keys.push_back(repeat("\xf0\x9f\x98\x80", 256));           // 1,024 bytes, 256 emoji
+  keys.push_back(std::string(1023, 'a') + "\xc3");    // invalid only in the last byte
+  keys.push_back(repeat("\xe6\x97\xa5", 341) + "a");  // 1,024 bytes, 342 characters
+  keys.push_back(repeat("\xf0\x9f\x98\x80", 256));    // 1,024 bytes, 256 emoji
   keys.push_back(repeat("a/", 512));
   return keys;
 }
@@ -601,7 +633,7 @@ std::vector<std::string> over_limit_keys() {
       std::string(4096, 'a'),
       std::string(4097, 'a'),
       std::string(1 << 20, 'a'),
-      repeat("\xe6\x97\xa5", 342),     // 1,026 bytes but 342 characters: Azure takes it
+      repeat("\xe6\x97\xa5", 342),       // 1,026 bytes but 342 characters: Azure takes it
       repeat("\xf0\x9f\x98\x80", 1024),  // 4,096 bytes and 1,024 characters: Azure takes it
       repeat("\xf0\x9f\x98\x80", 1025),  // over every limit
       std::string(1024, 'a') + "\xc3\xa9",
@@ -624,15 +656,13 @@ std::string rfc3339_of_amz(std::string const& amz) {
          amz.substr(9, 2) + ":" + amz.substr(11, 2) + ":" + amz.substr(13, 2) + "Z";
 }
 
-std::string string_of(simdjson::dom::element e) {
-  return std::string(e.get_string().value());
-}
+std::string string_of(simdjson::dom::element e) { return std::string(e.get_string().value()); }
 
 /// The 11 botocore S3 presign vectors (tests/vectors/aws-sigv4/s3-presign).
 void add_s3_vectors(std::vector<VectorCase>& out) {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.load(
-      test::vectors_dir() + "/aws-sigv4/s3-presign/botocore_s3_presign_vectors.json");
+  simdjson::dom::element doc =
+      parser.load(test::vectors_dir() + "/aws-sigv4/s3-presign/botocore_s3_presign_vectors.json");
   for (auto v : doc["vectors"].get_array()) {
     sig::sigv4::S3PresignConfig c;
     c.credentials = {test::str_or_empty(v, "access_key_id"),
@@ -720,16 +750,26 @@ void add_gcs_vectors(std::vector<VectorCase>& out, int& skipped) {
     GcsRequest r;
     for (auto field : v) {
       std::string_view const k = field.key;
-      if (k == "description") r.description = string_of(field.value);
-      else if (k == "bucket") r.bucket = string_of(field.value);
-      else if (k == "object") r.object = string_of(field.value);
-      else if (k == "method") r.method = string_of(field.value);
-      else if (k == "expiration") r.expires = field.value.get_int64().value();
-      else if (k == "timestamp") r.time = at(string_of(field.value).c_str());
-      else if (k == "expectedUrl") r.url = string_of(field.value);
-      else if (k == "scheme") r.endpoint_fields.scheme = string_of(field.value);
-      else if (k == "hostname") r.endpoint_fields.hostname = string_of(field.value);
-      else if (k == "clientEndpoint") r.endpoint_fields.client_endpoint = string_of(field.value);
+      if (k == "description")
+        r.description = string_of(field.value);
+      else if (k == "bucket")
+        r.bucket = string_of(field.value);
+      else if (k == "object")
+        r.object = string_of(field.value);
+      else if (k == "method")
+        r.method = string_of(field.value);
+      else if (k == "expiration")
+        r.expires = field.value.get_int64().value();
+      else if (k == "timestamp")
+        r.time = at(string_of(field.value).c_str());
+      else if (k == "expectedUrl")
+        r.url = string_of(field.value);
+      else if (k == "scheme")
+        r.endpoint_fields.scheme = string_of(field.value);
+      else if (k == "hostname")
+        r.endpoint_fields.hostname = string_of(field.value);
+      else if (k == "clientEndpoint")
+        r.endpoint_fields.client_endpoint = string_of(field.value);
       else if (k == "emulatorHostname") {
         r.endpoint_fields.emulator_hostname = string_of(field.value);
       } else if (k == "universeDomain") {
@@ -742,9 +782,12 @@ void add_gcs_vectors(std::vector<VectorCase>& out, int& skipped) {
         r.fits = false;
       } else if (k == "queryParameters") {
         for (auto q : field.value.get_object()) {
-          if (q.key == "response-content-disposition") r.disposition = string_of(q.value);
-          else if (q.key == "response-content-type") r.content_type = string_of(q.value);
-          else r.fits = false;
+          if (q.key == "response-content-disposition")
+            r.disposition = string_of(q.value);
+          else if (q.key == "response-content-type")
+            r.content_type = string_of(q.value);
+          else
+            r.fits = false;
         }
       } else if (k != "expectedCanonicalRequest" && k != "expectedStringToSign") {
         FAIL("conformance vector field not handled: " << k);
@@ -766,9 +809,12 @@ void add_gcs_vectors(std::vector<VectorCase>& out, int& skipped) {
     r.url = string_of(v["expectedUrl"]);
     for (auto o : v["options"].get_object()) {
       std::string_view const k = o.key;
-      if (k == "virtualHostedStyle") r.virtual_hosted = o.value.get_bool().value();
-      else if (k == "responseDisposition") r.disposition = string_of(o.value);
-      else if (k == "contentType") r.fits = false;  // a signed header the batch signer lacks
+      if (k == "virtualHostedStyle")
+        r.virtual_hosted = o.value.get_bool().value();
+      else if (k == "responseDisposition")
+        r.disposition = string_of(o.value);
+      else if (k == "contentType")
+        r.fits = false;  // a signed header the batch signer lacks
       else if (k != "version" && k != "action" && k != "expires") {
         FAIL("Node vector option not handled: " << k);
       }
@@ -791,10 +837,20 @@ void add_azure_vectors(std::vector<VectorCase>& out, int& skipped) {
     for (auto f : v["inputs"].get_object()) in[std::string(f.key)] = string_of(f.value);
     auto input = [&in](char const* k) { return in.contains(k) ? in.at(k) : std::string(); };
     for (auto const& [k, val] : in) {
-      static std::set<std::string> const kKnown = {
-          "permission", "start", "expiry", "ip", "protocol", "cache_control",
-          "content_disposition", "content_encoding", "content_language", "content_type",
-          "snapshot", "version_id", "encryption_scope", "policy_id"};
+      static std::set<std::string> const kKnown = {"permission",
+                                                   "start",
+                                                   "expiry",
+                                                   "ip",
+                                                   "protocol",
+                                                   "cache_control",
+                                                   "content_disposition",
+                                                   "content_encoding",
+                                                   "content_language",
+                                                   "content_type",
+                                                   "snapshot",
+                                                   "version_id",
+                                                   "encryption_scope",
+                                                   "policy_id"};
       REQUIRE_MESSAGE(kKnown.contains(k), "unmapped vector input " << k);
     }
     sig::azure::AzureSasConfig c;
@@ -841,7 +897,9 @@ void add_azure_vectors(std::vector<VectorCase>& out, int& skipped) {
 }  // namespace
 
 TEST_SUITE("signers.conformance") {
-  TEST_CASE("every signer either signs a hostile key to a URL whose path decodes to its bytes or refuses it as documented") {
+  TEST_CASE(
+      "every signer either signs a hostile key to a URL whose path decodes to its bytes or refuses "
+      "it as documented") {
     auto const corpus = hostile_corpus();
     MESSAGE("hostile corpus: " << corpus.size() << " keys");
     for (auto const& p : all_providers()) {
@@ -860,8 +918,8 @@ TEST_SUITE("signers.conformance") {
           ++refused[o.error];
         }
       }
-      MESSAGE(p.name << ": " << signed_count << " signed, "
-                     << refused[SignError::kInvalidKey] << " refused as invalid");
+      MESSAGE(p.name << ": " << signed_count << " signed, " << refused[SignError::kInvalidKey]
+                     << " refused as invalid");
       // Only S3 takes every byte string; GCS and Azure refuse what they cannot store.
       CHECK(signed_count + refused[SignError::kInvalidKey] == corpus.size());
       CHECK(signed_count > corpus.size() / 2);
@@ -869,7 +927,9 @@ TEST_SUITE("signers.conformance") {
     }
   }
 
-  TEST_CASE("every signed URL is a valid URI with one query and only unreserved or percent-encoded bytes") {
+  TEST_CASE(
+      "every signed URL is a valid URI with one query and only unreserved or percent-encoded "
+      "bytes") {
     // The URI check itself must be able to fail: each of these breaks one of its rules.
     std::string why;
     for (char const* bad :
@@ -963,8 +1023,9 @@ TEST_SUITE("signers.conformance") {
       // Names a careless encoder or normaliser would merge: all distinct signatures.
       std::set<std::string> sigs;
       std::vector<std::string> const confusable = {
-          "a b", "a+b", "a%20b", "a%2Bb", "a/b", "a%2Fb", "a//b", "a/./b", "caf\xc3\xa9",
-          "cafe\xcc\x81", "A", "a", "a~", "a%7E", "folder", "folder/", "/folder"};
+          "a b",  "a+b",   "a%20b",       "a%2Bb",        "a/b",    "a%2Fb",
+          "a//b", "a/./b", "caf\xc3\xa9", "cafe\xcc\x81", "A",      "a",
+          "a~",   "a%7E",  "folder",      "folder/",      "/folder"};
       for (auto const& key : confusable) {
         Outcome const o = p.sign(key);
         REQUIRE(o.error == SignError::kOk);
@@ -974,7 +1035,8 @@ TEST_SUITE("signers.conformance") {
     }
   }
 
-  TEST_CASE("the empty key and keys over the provider's limit get the documented error and no URL") {
+  TEST_CASE(
+      "the empty key and keys over the provider's limit get the documented error and no URL") {
     for (auto const& p : all_providers()) {
       CAPTURE(p.name);
       Outcome const empty = p.sign("");
@@ -1018,8 +1080,8 @@ TEST_SUITE("signers.conformance") {
   TEST_CASE("the expiry query parameter carries the configured expiry for every key and signer") {
     std::vector<std::string> const keys = {"a", "dir/sub/file.bin", "sp ace/\xc3\xa9+plus.txt",
                                            std::string(1024, 'x')};
-    for (std::int64_t const expires : {std::int64_t{1}, std::int64_t{900}, std::int64_t{3600},
-                                       std::int64_t{604800}}) {
+    for (std::int64_t const expires :
+         {std::int64_t{1}, std::int64_t{900}, std::int64_t{3600}, std::int64_t{604800}}) {
       CAPTURE(expires);
       auto const providers = all_providers(expires);
       REQUIRE(providers.size() == 6);
@@ -1078,11 +1140,11 @@ TEST_SUITE("signers.conformance") {
       check_url(v.provider, v.key, v.url, v.family == "azure-sas" ? "/:" : "/");
       if (o.url == v.url) ++passed[v.family];
     }
-    MESSAGE("vectors passed: aws-sigv4 " << passed["aws-sigv4"] << "/11, gcs " << passed["gcs"]
-                                         << "/23 (" << gcs_skipped
-                                         << " need headers or options the batch signer lacks), "
-                                         << "azure-sas " << passed["azure-sas"] << "/13 ("
-                                         << azure_skipped << " container SAS)");
+    MESSAGE("vectors passed: aws-sigv4 "
+            << passed["aws-sigv4"] << "/11, gcs " << passed["gcs"] << "/23 (" << gcs_skipped
+            << " need headers or options the batch signer lacks), "
+            << "azure-sas " << passed["azure-sas"] << "/13 (" << azure_skipped
+            << " container SAS)");
     // 11 botocore; 15 conformance + 8 Node GCS vectors fit the batch signer; 13 blob SAS.
     CHECK(passed["aws-sigv4"] == 11);
     CHECK(passed["gcs"] == 23);

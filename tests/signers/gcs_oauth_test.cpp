@@ -92,11 +92,13 @@ TEST_SUITE("signers.gcs_oauth") {
   }
 
   TEST_CASE("the claims are iss scope aud iat and exp one hour later in that order") {
-    oauth::ServiceAccountInfo info{"sa@p.iam.gserviceaccount.com", "kid", "https://oauth2.googleapis.com/token"};
+    oauth::ServiceAccountInfo info{"sa@p.iam.gserviceaccount.com", "kid",
+                                   "https://oauth2.googleapis.com/token"};
     auto const c = oauth::make_claims(info, SigningTime{std::chrono::seconds{1700000000}});
-    CHECK(oauth::jwt_claims_json(c) ==
-          R"({"iss":"sa@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/devstorage.read_only",)"
-          R"("aud":"https://oauth2.googleapis.com/token","iat":1700000000,"exp":1700003600})");
+    CHECK(
+        oauth::jwt_claims_json(c) ==
+        R"({"iss":"sa@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/devstorage.read_only",)"
+        R"("aud":"https://oauth2.googleapis.com/token","iat":1700000000,"exp":1700003600})");
     // Quotes, backslashes and controls are escaped: the JSON stays one valid document.
     CHECK(oauth::json_quote("a\"b\\c\x01\n") == R"("a\"b\\c\u0001\u000a")");
   }
@@ -119,12 +121,15 @@ TEST_SUITE("signers.gcs_oauth") {
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().kind == ErrorKind::kConfig);
     CHECK(bad.error().detail.find("token_uri") != std::string::npos);
-    CHECK_FALSE(oauth::parse_service_account_info(R"({"client_email":"a@b","token_uri":"http://a b/"})", "k").has_value());
+    CHECK_FALSE(oauth::parse_service_account_info(
+                    R"({"client_email":"a@b","token_uri":"http://a b/"})", "k")
+                    .has_value());
     CHECK_FALSE(oauth::parse_service_account_info(R"({"token_uri":"http://x/"})", "k").has_value());
     CHECK_FALSE(oauth::parse_service_account_info("not json", "k").has_value());
   }
 
-  TEST_CASE("the assertion is header dot claims dot a signature that verifies with the public key") {
+  TEST_CASE(
+      "the assertion is header dot claims dot a signature that verifies with the public key") {
     std::string const json = test::read_file(key_path());
     auto key = ServiceAccountKey::from_json(json, "test key");
     REQUIRE(key.has_value());
@@ -147,11 +152,11 @@ TEST_SUITE("signers.gcs_oauth") {
     REQUIRE(base64url_decode(std::string_view(*jwt).substr(0, d1), header));
     REQUIRE(base64url_decode(std::string_view(*jwt).substr(d1 + 1, d2 - d1 - 1), claims));
     REQUIRE(base64url_decode(std::string_view(*jwt).substr(d2 + 1), sig));
-    CHECK(header == R"({"alg":"RS256","typ":"JWT","kid":"ffffffffffffffffffffffffffffffffffffffff"})");
-    CHECK(claims ==
-          R"({"iss":"test-iam-credentials@dummy-project-id.iam.gserviceaccount.com",)"
-          R"("scope":"https://www.googleapis.com/auth/devstorage.read_only",)"
-          R"("aud":"http://127.0.0.1:9/token","iat":1714564800,"exp":1714568400})");
+    CHECK(header ==
+          R"({"alg":"RS256","typ":"JWT","kid":"ffffffffffffffffffffffffffffffffffffffff"})");
+    CHECK(claims == R"({"iss":"test-iam-credentials@dummy-project-id.iam.gserviceaccount.com",)"
+                    R"("scope":"https://www.googleapis.com/auth/devstorage.read_only",)"
+                    R"("aud":"http://127.0.0.1:9/token","iat":1714564800,"exp":1714568400})");
     CHECK(sig.size() == key->signature_bytes());
     CHECK(std::string_view(*jwt).substr(0, d2) == oauth::jwt_signing_input(header, claims));
 

@@ -47,9 +47,7 @@ struct GcsVector {
   std::string string_to_sign;
 };
 
-std::string key_file() {
-  return test::vectors_dir() + "/gcs/test_service_account.not-a-test.json";
-}
+std::string key_file() { return test::vectors_dir() + "/gcs/test_service_account.not-a-test.json"; }
 
 Credentials const& service_account() {
   static Credentials const c = load_credentials_file(key_file()).value();
@@ -58,9 +56,7 @@ Credentials const& service_account() {
 
 constexpr char kClientEmail[] = "test-iam-credentials@dummy-project-id.iam.gserviceaccount.com";
 
-std::string string_of(simdjson::dom::element e) {
-  return std::string(e.get_string().value());
-}
+std::string string_of(simdjson::dom::element e) { return std::string(e.get_string().value()); }
 
 UrlStyle url_style_of(std::string_view s) {
   if (s == "VIRTUAL_HOSTED_STYLE") return UrlStyle::kVirtualHostedStyle;
@@ -243,8 +239,7 @@ std::string ossl_sha256_hex(std::string_view msg) {
 
 // The GOOG4 chain written out from the documentation: HMAC("GOOG4" + secret, date) → "auto"
 // → "storage" → "goog4_request", then HMAC over the string to sign.
-std::string ossl_goog4_signature(std::string_view secret_bytes,
-                                 std::string_view day,
+std::string ossl_goog4_signature(std::string_view secret_bytes, std::string_view day,
                                  std::string_view sts) {
   std::string k = ossl_hmac("GOOG4" + std::string(secret_bytes), day);
   k = ossl_hmac(k, "auto");
@@ -262,9 +257,7 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
   return s;
 }
 
-std::string last_line(std::string const& s) {
-  return s.substr(s.rfind('\n') + 1);
-}
+std::string last_line(std::string const& s) { return s.substr(s.rfind('\n') + 1); }
 
 std::string signature_of(std::string const& url) {
   auto const p = url.find("X-Goog-Signature=");
@@ -308,16 +301,11 @@ bool rsa_verify(EVP_PKEY* pkey, std::string_view msg, std::string_view sig_hex) 
   return ok;
 }
 
-std::string rfc3339(SigningTime t) {
-  return format_rfc3339(t);
-}
+std::string rfc3339(SigningTime t) { return format_rfc3339(t); }
 
 // `presign sign gs://...` in a clean environment; stdout and stderr together when `merge`.
-std::string run_presign(std::string const& env,
-                        std::string const& args,
-                        std::string const& keys,
-                        int& rc,
-                        bool merge = false) {
+std::string run_presign(std::string const& env, std::string const& args, std::string const& keys,
+                        int& rc, bool merge = false) {
   std::string cmd = "printf '%s\\n' " + test::sh_quote(keys) + " | env -i HOME=/nonexistent " +
                     env + " " + test::presign_binary() + " sign " + args +
                     (merge ? " 2>&1" : " 2>/dev/null");

@@ -85,7 +85,8 @@ void check_random_call(std::mt19937_64& rng, std::size_t n) {
   // The same lanes again with hex output (64 characters each).
   std::vector<std::array<char, 64>> hex(n);
   std::vector<crypto::Sha256Lane> hex_lanes = lanes;
-  for (std::size_t i = 0; i < n; ++i) hex_lanes[i].out = reinterpret_cast<std::uint8_t*>(hex[i].data());
+  for (std::size_t i = 0; i < n; ++i)
+    hex_lanes[i].out = reinterpret_cast<std::uint8_t*>(hex[i].data());
   crypto::sha256_finish_many(hex_lanes, crypto::DigestFormat::kHexLower);
   for (std::size_t i = 0; i < n; ++i) {
     INFO("lane " << i << " of " << n << ", message " << msgs[i].size() << " bytes, tail "
@@ -99,8 +100,7 @@ void check_random_call(std::mt19937_64& rng, std::size_t n) {
 void check_path(Sha256MultiPath path, std::uint64_t seed) {
   ForcePath force(path);
   if (!force.ok) {
-    MESSAGE("this CPU has no " << name(path)
-                               << " SHA-256 path; it is not tested here");
+    MESSAGE("this CPU has no " << name(path) << " SHA-256 path; it is not tested here");
     return;
   }
   REQUIRE(crypto::sha256_multi_path() == path);
@@ -114,8 +114,8 @@ std::array<std::uint8_t, 32> openssl_hmac(std::vector<std::uint8_t> const& key,
                                           std::vector<std::uint8_t> const& msg) {
   std::array<std::uint8_t, 32> out{};
   unsigned len = 0;
-  ::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(),
-         out.data(), &len);
+  ::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(), out.data(),
+         &len);
   REQUIRE(len == 32);
   return out;
 }
@@ -123,8 +123,7 @@ std::array<std::uint8_t, 32> openssl_hmac(std::vector<std::uint8_t> const& key,
 void check_hmac(Sha256MultiPath path, std::uint64_t seed) {
   ForcePath force(path);
   if (!force.ok) {
-    MESSAGE("this CPU has no " << name(path)
-                               << " SHA-256 path; its HMAC is not tested here");
+    MESSAGE("this CPU has no " << name(path) << " SHA-256 path; its HMAC is not tested here");
     return;
   }
   std::mt19937_64 rng(seed);
@@ -151,7 +150,8 @@ void check_hmac(Sha256MultiPath path, std::uint64_t seed) {
       }
       crypto::hmac_sha256_finish_many(pads.outer, lanes);
       std::vector<std::array<char, 64>> hex(n);
-      for (std::size_t i = 0; i < n; ++i) lanes[i].out = reinterpret_cast<std::uint8_t*>(hex[i].data());
+      for (std::size_t i = 0; i < n; ++i)
+        lanes[i].out = reinterpret_cast<std::uint8_t*>(hex[i].data());
       crypto::hmac_sha256_finish_many(pads.outer, lanes, crypto::DigestFormat::kHexLower);
       // The two-step form: inner digests with sha256_finish_many, then the outer helper
       // (in place).
@@ -192,8 +192,7 @@ TEST_SUITE("signers.crypto") {
 
   TEST_CASE("the automatic multi-buffer path matches OpenSSL for every lane count") {
     crypto::sha256_multi_unforce();
-    MESSAGE("automatic multi-buffer SHA-256 path: "
-            << name(crypto::sha256_multi_path()));
+    MESSAGE("automatic multi-buffer SHA-256 path: " << name(crypto::sha256_multi_path()));
     CHECK_FALSE(crypto::sha256_multi_forced());
     std::mt19937_64 rng(300);
     for (std::size_t n = 1; n <= crypto::kSha256MaxLanes; ++n) check_random_call(rng, n);
@@ -208,7 +207,8 @@ TEST_SUITE("signers.crypto") {
       std::mt19937_64 rng(400);
       for (std::size_t base = 0; base <= 192; base += 64) {
         std::vector<std::vector<std::uint8_t>> msgs;
-        for (std::size_t len = base + 50; len < base + 66; ++len) msgs.push_back(random_bytes(rng, len));
+        for (std::size_t len = base + 50; len < base + 66; ++len)
+          msgs.push_back(random_bytes(rng, len));
         crypto::Sha256Midstate const init = crypto::Sha256Midstate::initial();
         std::vector<crypto::Sha256Lane> lanes;
         std::vector<crypto::Digest> got(msgs.size());

@@ -85,10 +85,18 @@ std::string random_key(std::mt19937_64& rng) {
   if (kind == 1) return std::string(kMaxKeyBytes + 1 + rng() % 64, 'k');
   std::size_t len = 0;
   switch (rng() % 4) {
-    case 0: len = 1 + rng() % 16; break;
-    case 1: len = 1 + rng() % 120; break;
-    case 2: len = 1 + rng() % kMaxKeyBytes; break;
-    default: len = kMaxKeyBytes - rng() % 8; break;
+    case 0:
+      len = 1 + rng() % 16;
+      break;
+    case 1:
+      len = 1 + rng() % 120;
+      break;
+    case 2:
+      len = 1 + rng() % kMaxKeyBytes;
+      break;
+    default:
+      len = kMaxKeyBytes - rng() % 8;
+      break;
   }
   std::string key(len, '\0');
   bool const mostly_plain = rng() % 2 == 0;

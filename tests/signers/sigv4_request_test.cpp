@@ -129,8 +129,7 @@ HeaderCase load_case(std::filesystem::path const& dir) {
 
 std::vector<std::filesystem::path> case_dirs() {
   std::vector<std::filesystem::path> dirs;
-  for (auto const& e :
-       std::filesystem::directory_iterator(test::vectors_dir() + "/aws-sigv4/v4")) {
+  for (auto const& e : std::filesystem::directory_iterator(test::vectors_dir() + "/aws-sigv4/v4")) {
     if (e.is_directory()) dirs.push_back(e.path());
   }
   std::sort(dirs.begin(), dirs.end());
@@ -207,9 +206,11 @@ TEST_SUITE("signers.sigv4_request") {
     CHECK(r->get("x-amz-security-token") == "session/token+==");
     CHECK(r->get("X-AMZ-DATE") == "20240101T000000Z");
     CHECK(r->get("x-amz-content-sha256") == kEmptyPayloadSha256);
-    CHECK(r->get("authorization").starts_with(
-        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/s3/aws4_request, "
-        "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature="));
+    CHECK(r->get("authorization")
+              .starts_with(
+                  "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/s3/aws4_request, "
+                  "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, "
+                  "Signature="));
     // S3 keeps the path as written (no dot-segment normalisation by default) and encodes
     // the query values once.
     CHECK(r->canonical_request.starts_with("GET\n/bucket\nlist-type=2&prefix=a%20b%2Bc\n"));

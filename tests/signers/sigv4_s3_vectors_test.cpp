@@ -32,7 +32,8 @@ constexpr crypto::Sha256MultiPath kMultiPaths[] = {
 
 std::vector<S3Vector> load_vectors() {
   static simdjson::dom::parser parser;
-  auto doc = parser.load(test::vectors_dir() + "/aws-sigv4/s3-presign/botocore_s3_presign_vectors.json");
+  auto doc =
+      parser.load(test::vectors_dir() + "/aws-sigv4/s3-presign/botocore_s3_presign_vectors.json");
   std::vector<S3Vector> out;
   for (auto v : doc["vectors"].get_array()) {
     S3Vector s;
@@ -121,10 +122,9 @@ TEST_SUITE("signers.sigv4") {
                           " AWS_SECRET_ACCESS_KEY=" + test::sh_quote(v.sk) +
                           (v.token.empty() ? "" : " AWS_SESSION_TOKEN=" + test::sh_quote(v.token)) +
                           " " + test::presign_binary() + " sign s3://" + v.bucket +
-                          " --keys-from - --format urls --region " + v.region +
-                          " --addressing " + v.addressing + " --expires " +
-                          std::to_string(v.expires) + " --signing-time " +
-                          rfc3339_of(v.timestamp) +
+                          " --keys-from - --format urls --region " + v.region + " --addressing " +
+                          v.addressing + " --expires " + std::to_string(v.expires) +
+                          " --signing-time " + rfc3339_of(v.timestamp) +
                           (v.endpoint.empty() ? "" : " --endpoint " + v.endpoint);
         int rc = -1;
         std::string out = test::run(cmd, rc);

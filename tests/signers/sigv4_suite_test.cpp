@@ -108,8 +108,7 @@ void parse_request(std::string_view text, SuiteCase& c) {
     }
     auto const colon = line.find(':');
     REQUIRE(colon != std::string_view::npos);
-    c.headers.emplace_back(std::string(line.substr(0, colon)),
-                           std::string(line.substr(colon + 1)));
+    c.headers.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
   }
   c.body = std::string(text);
 }
@@ -143,8 +142,7 @@ SuiteCase load_case(std::filesystem::path const& dir) {
 
 std::vector<std::filesystem::path> case_dirs() {
   std::vector<std::filesystem::path> dirs;
-  for (auto const& e :
-       std::filesystem::directory_iterator(test::vectors_dir() + "/aws-sigv4/v4")) {
+  for (auto const& e : std::filesystem::directory_iterator(test::vectors_dir() + "/aws-sigv4/v4")) {
     if (e.is_directory()) dirs.push_back(e.path());
   }
   std::sort(dirs.begin(), dirs.end());
@@ -174,8 +172,8 @@ std::string sha256_hex(std::string_view data) {
 // The decoded query parameters of the first line of query-signed-request.txt, sorted.
 Params signed_request_params(std::string const& signed_request) {
   std::string method, target;
-  parse_request_line(std::string_view(signed_request).substr(0, signed_request.find('\n')),
-                     method, target);
+  parse_request_line(std::string_view(signed_request).substr(0, signed_request.find('\n')), method,
+                     target);
   auto const qmark = target.find('?');
   REQUIRE(qmark != std::string::npos);
   Params p = parse_query(std::string_view(target).substr(qmark + 1));
@@ -229,8 +227,8 @@ TEST_SUITE("signers.sigv4") {
         std::string const sts = string_to_sign("AWS4-HMAC-SHA256", amz_date, scope, cr);
         CHECK(sts == test::read_file((dir / "query-string-to-sign.txt").string()));
 
-        auto const key = derive_signing_key(c.credentials.secret_access_key, day, c.region,
-                                            c.service);
+        auto const key =
+            derive_signing_key(c.credentials.secret_access_key, day, c.region, c.service);
         std::string const sig = signature(key, sts);
         CHECK(sig == test::read_file((dir / "query-signature.txt").string()));
 
@@ -242,8 +240,8 @@ TEST_SUITE("signers.sigv4") {
           want.emplace_back("X-Amz-Security-Token", c.credentials.session_token);
         }
         std::sort(want.begin(), want.end());
-        CHECK(signed_request_params(
-                  test::read_file((dir / "query-signed-request.txt").string())) == want);
+        CHECK(signed_request_params(test::read_file((dir / "query-signed-request.txt").string())) ==
+              want);
       }
     }
   }
@@ -276,7 +274,8 @@ TEST_SUITE("signers.sigv4") {
     HttpRequestParts req;
     req.method = "GET";
     req.path = "/";
-    req.query = {{"b", "2"}, {"a", "z"}, {"a", "y"}, {"", "e"}, {"\xE1\x88\xB4", ""}, {"a b", "+/"}};
+    req.query = {{"b", "2"}, {"a", "z"},           {"a", "y"},
+                 {"", "e"},  {"\xE1\x88\xB4", ""}, {"a b", "+/"}};
     req.payload_hash = "x";
     std::string const cr = canonical_request(req, PathOptions{});
     CHECK(cr == "GET\n/\n=e&%E1%88%B4=&a=y&a=z&a%20b=%2B%2F&b=2\n\n\nx");

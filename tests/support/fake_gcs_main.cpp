@@ -39,10 +39,11 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_snapshot = 0;
 
 void usage() {
-  std::fputs("usage: fake_gcs_server --names FILE --key SA.json [--bucket B] [--port P]\n"
-             "                       [--token-ttl SECONDS] [--fault too-many-requests=R]\n"
-             "                       [--fault unavailable=R] [--seed S] [--max-in-row N]\n",
-             stderr);
+  std::fputs(
+      "usage: fake_gcs_server --names FILE --key SA.json [--bucket B] [--port P]\n"
+      "                       [--token-ttl SECONDS] [--fault too-many-requests=R]\n"
+      "                       [--fault unavailable=R] [--seed S] [--max-in-row N]\n",
+      stderr);
 }
 
 template <class T>
@@ -143,7 +144,8 @@ int main(int argc, char** argv) {
     if (parser.parse(padded).get(doc) != simdjson::SUCCESS ||
         doc["private_key"].get_string().get(pem) != simdjson::SUCCESS ||
         doc["client_email"].get_string().get(email) != simdjson::SUCCESS) {
-      std::fprintf(stderr, "fake_gcs_server: %s is not a service-account key file\n", key_file.c_str());
+      std::fprintf(stderr, "fake_gcs_server: %s is not a service-account key file\n",
+                   key_file.c_str());
       return 2;
     }
     opts.key_pem = std::string(pem);

@@ -144,8 +144,8 @@ std::string json_escape(std::string_view s) {
 }
 
 std::string gcs_error_json(int code, std::string_view reason, std::string_view message) {
-  return "{\"error\":{\"code\":" + std::to_string(code) + ",\"message\":\"" +
-         json_escape(message) + "\",\"errors\":[{\"message\":\"" + json_escape(message) +
+  return "{\"error\":{\"code\":" + std::to_string(code) + ",\"message\":\"" + json_escape(message) +
+         "\",\"errors\":[{\"message\":\"" + json_escape(message) +
          "\",\"domain\":\"global\",\"reason\":\"" + std::string(reason) + "\"}]}}";
 }
 
@@ -270,7 +270,8 @@ class FakeGcsServer::Impl {
     std::string_view const target = req.target();
     auto const q = target.find('?');
     std::string_view const path = target.substr(0, q);
-    std::string_view const query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    std::string_view const query =
+        q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     std::lock_guard lock(mutex_);
     if (path == "/token" && req.method() == http::verb::post) return token(req.body());
     constexpr std::string_view kList = "/storage/v1/b/";
@@ -301,7 +302,8 @@ class FakeGcsServer::Impl {
     if (form["grant_type"] != kGrantType) {
       ++counters_.token_rejected;
       counters_.last_rejection = "grant_type";
-      return json_reply(400, R"({"error":"unsupported_grant_type","error_description":"Invalid grant_type"})");
+      return json_reply(
+          400, R"({"error":"unsupported_grant_type","error_description":"Invalid grant_type"})");
     }
     std::string const& jwt = form["assertion"];
     auto const d1 = jwt.find('.');
@@ -317,14 +319,16 @@ class FakeGcsServer::Impl {
         !base64url_decode(std::string_view(jwt).substr(d2 + 1), sig)) {
       return reject_token("a part is not base64url without padding");
     }
-    if (!verify(std::string_view(jwt).substr(0, d2), sig)) return reject_token("Invalid JWT Signature.");
+    if (!verify(std::string_view(jwt).substr(0, d2), sig))
+      return reject_token("Invalid JWT Signature.");
 
     simdjson::dom::parser parser;
     simdjson::dom::element h;
     simdjson::padded_string ph(header);
     if (parser.parse(ph).get(h) != simdjson::SUCCESS) return reject_token("header is not JSON");
     std::string_view s;
-    if (h["alg"].get_string().get(s) != simdjson::SUCCESS || s != "RS256") return reject_token("alg");
+    if (h["alg"].get_string().get(s) != simdjson::SUCCESS || s != "RS256")
+      return reject_token("alg");
     if (h["typ"].get_string().get(s) != simdjson::SUCCESS || s != "JWT") return reject_token("typ");
 
     simdjson::dom::parser parser2;
@@ -337,7 +341,8 @@ class FakeGcsServer::Impl {
     if (c["aud"].get_string().get(s) != simdjson::SUCCESS || s != endpoint() + "/token") {
       return reject_token("aud");
     }
-    if (c["scope"].get_string().get(s) != simdjson::SUCCESS || s != kScope) return reject_token("scope");
+    if (c["scope"].get_string().get(s) != simdjson::SUCCESS || s != kScope)
+      return reject_token("scope");
     std::int64_t iat = 0;
     std::int64_t exp = 0;
     if (c["iat"].get_int64().get(iat) != simdjson::SUCCESS ||
@@ -347,16 +352,18 @@ class FakeGcsServer::Impl {
     auto const now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    if (iat > now + 300 || iat < now - 300) return reject_token("iat is not within 5 minutes of now");
+    if (iat > now + 300 || iat < now - 300)
+      return reject_token("iat is not within 5 minutes of now");
     if (exp <= iat || exp - iat > 3600) return reject_token("exp must be iat + 1..3600");
 
     unsigned char raw[24];
     RAND_bytes(raw, sizeof raw);
-    std::string tok = "ya29.fake-" + signers::crypto::hex_lower(std::span<std::uint8_t const>(raw, sizeof raw));
+    std::string tok =
+        "ya29.fake-" + signers::crypto::hex_lower(std::span<std::uint8_t const>(raw, sizeof raw));
     tokens_[tok] = Clock::now() + opts_.token_ttl;
     ++counters_.tokens_issued;
-    return json_reply(200, "{\"access_token\":\"" + tok + "\",\"expires_in\":" +
-                               std::to_string(opts_.token_ttl.count()) +
+    return json_reply(200, "{\"access_token\":\"" + tok +
+                               "\",\"expires_in\":" + std::to_string(opts_.token_ttl.count()) +
                                ",\"token_type\":\"Bearer\"}");
   }
 
@@ -387,13 +394,15 @@ class FakeGcsServer::Impl {
   static std::string page_token(std::size_t index, std::string const& prefix) {
     // Opaque, and base64 with '+', '/' and '=' in it: a client must encode it in the query.
     std::string raw = "\xfb\xef\xbe" + std::to_string(index) + ":" + std::to_string(fnv1a(prefix));
-    return signers::crypto::base64_encode(
-        std::span<std::uint8_t const>(reinterpret_cast<std::uint8_t const*>(raw.data()), raw.size()));
+    return signers::crypto::base64_encode(std::span<std::uint8_t const>(
+        reinterpret_cast<std::uint8_t const*>(raw.data()), raw.size()));
   }
 
-  static bool parse_page_token(std::string const& token, std::string const& prefix, std::size_t& index) {
+  static bool parse_page_token(std::string const& token, std::string const& prefix,
+                               std::size_t& index) {
     std::string raw;
-    if (!signers::crypto::base64_decode(token, raw) || !raw.starts_with("\xfb\xef\xbe")) return false;
+    if (!signers::crypto::base64_decode(token, raw) || !raw.starts_with("\xfb\xef\xbe"))
+      return false;
     raw.erase(0, 3);
     auto const colon = raw.find(':');
     if (colon == std::string::npos) return false;
@@ -415,7 +424,8 @@ class FakeGcsServer::Impl {
       in_row = 0;
       return GcsFault::kNone;
     }
-    double const u = static_cast<double>(splitmix64(opts_.seed * 0x100000001b3ULL + i) >> 11) * 0x1.0p-53;
+    double const u =
+        static_cast<double>(splitmix64(opts_.seed * 0x100000001b3ULL + i) >> 11) * 0x1.0p-53;
     if (u < opts_.rate_429) {
       f = GcsFault::kTooManyRequests429;
     } else if (u < opts_.rate_429 + opts_.rate_503) {
@@ -435,10 +445,12 @@ class FakeGcsServer::Impl {
       return r;
     }
     if (bucket != opts_.bucket) {
-      return json_reply(404, gcs_error_json(404, "notFound", "The specified bucket does not exist."));
+      return json_reply(404,
+                        gcs_error_json(404, "notFound", "The specified bucket does not exist."));
     }
     std::map<std::string, std::string> params;
-    if (!parse_form(query, params)) return json_reply(400, gcs_error_json(400, "invalid", "bad query escape"));
+    if (!parse_form(query, params))
+      return json_reply(400, gcs_error_json(400, "invalid", "bad query escape"));
     std::string const prefix = params["prefix"];
     std::size_t max_results = 1000;
     if (auto it = params.find("maxResults"); it != params.end()) {
@@ -447,7 +459,8 @@ class FakeGcsServer::Impl {
       } catch (...) {
         return json_reply(400, gcs_error_json(400, "invalid", "Invalid maxResults"));
       }
-      if (max_results == 0) return json_reply(400, gcs_error_json(400, "invalid", "Invalid maxResults"));
+      if (max_results == 0)
+        return json_reply(400, gcs_error_json(400, "invalid", "Invalid maxResults"));
       max_results = std::min<std::size_t>(max_results, 5000);
     }
     std::size_t start = static_cast<std::size_t>(
@@ -461,7 +474,8 @@ class FakeGcsServer::Impl {
     switch (draw_fault(prefix + '\n' + std::to_string(start))) {
       case GcsFault::kTooManyRequests429:
         ++counters_.faults_429;
-        return json_reply(429, gcs_error_json(429, "rateLimitExceeded", "The rate of change requests is too high."));
+        return json_reply(429, gcs_error_json(429, "rateLimitExceeded",
+                                              "The rate of change requests is too high."));
       case GcsFault::kUnavailable503:
         ++counters_.faults_503;
         return json_reply(503, gcs_error_json(503, "backendError", "Backend Error"));
@@ -470,7 +484,8 @@ class FakeGcsServer::Impl {
         return json_reply(401, gcs_error_json(401, "authError", "Invalid Credentials"));
       case GcsFault::kMalformed200: {
         ++counters_.faults_malformed;
-        return json_reply(200, R"({"kind":"storage#objects","items":[{"name":"x","size":"1"},{"na)");
+        return json_reply(200,
+                          R"({"kind":"storage#objects","items":[{"name":"x","size":"1"},{"na)");
       }
       case GcsFault::kNone:
         break;
@@ -480,7 +495,8 @@ class FakeGcsServer::Impl {
     std::string items;
     std::size_t i = start;
     std::size_t served = 0;
-    for (; i < opts_.names.size() && served < max_results && opts_.names[i].starts_with(prefix); ++i, ++served) {
+    for (; i < opts_.names.size() && served < max_results && opts_.names[i].starts_with(prefix);
+         ++i, ++served) {
       std::string const& name = opts_.names[i];
       if (!items.empty()) items += ',';
       items += "{\"kind\":\"storage#object\",\"name\":\"" + json_escape(name) + "\",\"size\":\"" +

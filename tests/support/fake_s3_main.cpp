@@ -80,7 +80,8 @@ void usage() {
                "                      [--retry-after V] [--verify-sigv4] [--region R]\n"
                "                      [--tls-cert PEM --tls-key PEM]\n"
                "fault names:");
-  for (auto const& [name, f] : kFaults) std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
+  for (auto const& [name, f] : kFaults)
+    std::fprintf(stderr, " %.*s", static_cast<int>(name.size()), name.data());
   std::fputc('\n', stderr);
 }
 
@@ -122,8 +123,10 @@ int main(int argc, char** argv) {
       char const* id = std::getenv("FAKE_S3_ACCESS_KEY_ID");
       char const* secret = std::getenv("FAKE_S3_SECRET_ACCESS_KEY");
       if (id == nullptr || secret == nullptr) {
-        std::fputs("fake_s3_server: --verify-sigv4 needs FAKE_S3_ACCESS_KEY_ID and "
-                   "FAKE_S3_SECRET_ACCESS_KEY in the environment\n", stderr);
+        std::fputs(
+            "fake_s3_server: --verify-sigv4 needs FAKE_S3_ACCESS_KEY_ID and "
+            "FAKE_S3_SECRET_ACCESS_KEY in the environment\n",
+            stderr);
         return 2;
       }
       opts.verify_sigv4 = true;

@@ -185,9 +185,7 @@ struct Plan {
   bool head_only = false;  // HEAD: Content-Length announced, no body sent
 };
 
-Plan error_plan(int status,
-                std::string_view code,
-                std::string_view message,
+Plan error_plan(int status, std::string_view code, std::string_view message,
                 std::uint64_t request) {
   Plan p;
   p.status = status;
@@ -315,8 +313,7 @@ class FakeS3Server::Impl {
     // Stopping the context abandons every session mid-await; their frames (and sockets)
     // are destroyed with the io_context, which closes the sockets.
     ioc_.stop();
-    for (auto& t : threads_)
-      t.join();
+    for (auto& t : threads_) t.join();
   }
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
@@ -342,8 +339,7 @@ class FakeS3Server::Impl {
     c.keys_served = keys_served_.load();
     c.auth_failures = auth_failures_.load();
     c.bad_requests = bad_requests_.load();
-    for (std::size_t i = 0; i < c.injected.size(); ++i)
-      c.injected[i] = injected_[i].load();
+    for (std::size_t i = 0; i < c.injected.size(); ++i) c.injected[i] = injected_[i].load();
     return c;
   }
 
@@ -461,8 +457,7 @@ class FakeS3Server::Impl {
     bool const announce_close = plan.fault == Fault::kCloseAfterResponse;
     std::string head =
         "HTTP/1.1 " + std::to_string(plan.status) + " " + reason_of(plan.status) + "\r\n";
-    for (auto const& [n, v] : plan.headers)
-      head += n + ": " + v + "\r\n";
+    for (auto const& [n, v] : plan.headers) head += n + ": " + v + "\r\n";
     head += "Server: fake-s3\r\n";
     if (chunked) {
       head += "Transfer-Encoding: chunked\r\n";
@@ -532,8 +527,7 @@ class FakeS3Server::Impl {
 
   // ---- request handling ----
 
-  Plan handle(http::request<http::string_body> const& req,
-              std::uint64_t conn_index,
+  Plan handle(http::request<http::string_body> const& req, std::uint64_t conn_index,
               std::uint64_t on_conn) {
     std::uint64_t const request_index = requests_.fetch_add(1);
     std::string_view const target = req.target();
@@ -728,8 +722,7 @@ class FakeS3Server::Impl {
 
   // Fills `q` from the parameters; returns an error response when the request is invalid.
   std::optional<Plan> parse_list(std::vector<std::pair<std::string, std::string>> const& params,
-                                 ListQuery& q,
-                                 std::uint64_t request_index) const {
+                                 ListQuery& q, std::uint64_t request_index) const {
     auto const* list_type = find(params, "list-type");
     if (list_type == nullptr || *list_type != "2") {
       return error_plan(400, "InvalidArgument", "only ListObjectsV2 (list-type=2) is supported",
@@ -843,8 +836,7 @@ class FakeS3Server::Impl {
       default:
         break;
     }
-    for (std::uint64_t i = start; i < end; ++i)
-      keys.push_back(key(i));
+    for (std::uint64_t i = start; i < end; ++i) keys.push_back(key(i));
     if (fault == Fault::kOutOfOrderKeys && keys.size() >= 2) std::swap(keys[0], keys[1]);
 
     auto enc = [&](std::string const& s) {
@@ -928,8 +920,7 @@ class FakeS3Server::Impl {
       auto const comma = auth.find(',');
       auto item = auth.substr(0, comma);
       auth = comma == std::string_view::npos ? std::string_view{} : auth.substr(comma + 1);
-      while (!item.empty() && item.front() == ' ')
-        item.remove_prefix(1);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
       if (item.substr(0, 11) == "Credential=") credential = item.substr(11);
       if (item.substr(0, 14) == "SignedHeaders=") signed_headers = item.substr(14);
       if (item.substr(0, 10) == "Signature=") sig = item.substr(10);
@@ -1014,33 +1005,23 @@ FakeS3Server::FakeS3Server(FakeS3Options options)
 
 FakeS3Server::~FakeS3Server() = default;
 
-std::uint16_t FakeS3Server::port() const noexcept {
-  return impl_->port();
-}
+std::uint16_t FakeS3Server::port() const noexcept { return impl_->port(); }
 
 std::string FakeS3Server::endpoint() const {
   return std::string(impl_->tls() ? "https" : "http") +
          "://127.0.0.1:" + std::to_string(impl_->port());
 }
 
-std::string FakeS3Server::bucket_url() const {
-  return endpoint() + "/" + impl_->opts().bucket;
-}
+std::string FakeS3Server::bucket_url() const { return endpoint() + "/" + impl_->opts().bucket; }
 
-FakeS3Counters FakeS3Server::counters() const {
-  return impl_->counters();
-}
+FakeS3Counters FakeS3Server::counters() const { return impl_->counters(); }
 
-std::string FakeS3Server::key(std::uint64_t i) const {
-  return impl_->key(i);
-}
+std::string FakeS3Server::key(std::uint64_t i) const { return impl_->key(i); }
 
 std::string FakeS3Server::token_for(std::uint64_t index, std::string const& prefix) {
   return Impl::token_for(index, prefix);
 }
 
-void FakeS3Server::stop() {
-  impl_->stop();
-}
+void FakeS3Server::stop() { impl_->stop(); }
 
 }  // namespace presign::test

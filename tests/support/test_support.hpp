@@ -19,7 +19,8 @@ namespace presign::test {
 class TempDir {
  public:
   explicit TempDir(char const* tag = "presign-test") {
-    std::string pattern = (std::filesystem::temp_directory_path() / (std::string(tag) + "-XXXXXX")).string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / (std::string(tag) + "-XXXXXX")).string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     path_ = pattern;
   }
@@ -43,7 +44,8 @@ class TempDir {
   /// Names of the entries, in directory order.
   [[nodiscard]] std::vector<std::string> entries() const {
     std::vector<std::string> out;
-    for (auto const& e : std::filesystem::directory_iterator(path_)) out.push_back(e.path().filename().string());
+    for (auto const& e : std::filesystem::directory_iterator(path_))
+      out.push_back(e.path().filename().string());
     return out;
   }
 
@@ -81,8 +83,10 @@ inline std::string run(std::string const& cmd, int& rc) {
 inline std::string sh_quote(std::string const& s) {
   std::string q = "'";
   for (char c : s) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
+    if (c == '\'')
+      q += "'\\''";
+    else
+      q += c;
   }
   return q + "'";
 }

@@ -19,9 +19,9 @@ namespace presign::engine {
 
 struct CheckpointState {
   std::uint64_t generation = 0;
-  std::string fingerprint;      ///< hex SHA-256 of the job's parameters; resume must match
-  std::int64_t signing_time = 0;  ///< seconds since the epoch, fixed for the whole job
-  std::string part_path;        ///< the temporary output being built
+  std::string fingerprint;         ///< hex SHA-256 of the job's parameters; resume must match
+  std::int64_t signing_time = 0;   ///< seconds since the epoch, fixed for the whole job
+  std::string part_path;           ///< the temporary output being built
   std::uint64_t output_bytes = 0;  ///< durable length of part_path
   std::uint64_t next_seq = 0;      ///< first batch not yet in the output
   std::uint64_t objects = 0;       ///< objects written so far

@@ -11,7 +11,7 @@ namespace presign::engine {
 
 class LatencyHistogram {
  public:
-  static constexpr int kSubBits = 4;  // 16 sub-buckets per octave
+  static constexpr int kSubBits = 4;   // 16 sub-buckets per octave
   static constexpr int kOctaves = 40;  // 2^40 ns ≈ 18 minutes
 
   void record(std::uint64_t nanos, std::uint64_t count = 1) noexcept {

@@ -79,7 +79,8 @@ class OrderedRing {
       // Same protocol as wait_for_room: announce, re-check, then sleep while still empty
       // (stop() swaps nullptr for the marker, which also ends the sleep).
       consumer_waiting_.store(true, std::memory_order_seq_cst);
-      if (s.item.load(std::memory_order_seq_cst) == nullptr) s.item.wait(nullptr, std::memory_order_acquire);
+      if (s.item.load(std::memory_order_seq_cst) == nullptr)
+        s.item.wait(nullptr, std::memory_order_acquire);
       consumer_waiting_.store(false, std::memory_order_relaxed);
     }
   }

@@ -136,15 +136,15 @@ struct Progress {
   std::uint64_t objects = 0;  ///< objects written
   std::uint64_t errors = 0;
   std::uint64_t bytes = 0;
-  double seconds = 0;         ///< since the job started
-  double fraction = -1;       ///< of the input consumed, or negative when unknown
-  bool final = false;         ///< the last call, after the job ended
+  double seconds = 0;    ///< since the job started
+  double fraction = -1;  ///< of the input consumed, or negative when unknown
+  bool final = false;    ///< the last call, after the job ended
 };
 
 struct RunStats;
 
 struct PipelineOptions {
-  unsigned threads = 0;     ///< signing threads; 0 = all cores
+  unsigned threads = 0;  ///< signing threads; 0 = all cores
   /// Batches alive at once (ring capacity); 0 = 4 per thread, at least 8: enough that every
   /// worker has a batch while the writer drains others.
   std::size_t tokens = 0;
@@ -177,11 +177,12 @@ struct RunStats {
   std::uint64_t errors = 0;   ///< of which failed (error records / left out)
   std::uint64_t bytes = 0;    ///< bytes of output (whole file)
   std::uint64_t batches = 0;  ///< batches written by this run
-  std::uint64_t objects_this_run = 0;  ///< objects written by this run (`objects` minus the resumed ones)
-  bool resumed = false;       ///< the run continued a checkpointed job
+  std::uint64_t objects_this_run =
+      0;                 ///< objects written by this run (`objects` minus the resumed ones)
+  bool resumed = false;  ///< the run continued a checkpointed job
   unsigned threads = 0;
   double wall_seconds = 0;
-  LatencyHistogram latency;   ///< per object: page arrival → its record written
+  LatencyHistogram latency;  ///< per object: page arrival → its record written
 };
 
 /// Runs the whole job: writes the header, every batch in order, the footer, then commits

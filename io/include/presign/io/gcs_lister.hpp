@@ -73,13 +73,14 @@ Result<std::unique_ptr<AccessTokenProvider>> make_fixed_token_provider(std::stri
                                                                        std::string origin);
 
 struct ServiceAccountTokenConfig {
-  ServiceAccountTokenConfig(signers::gcs::ServiceAccountKey k, signers::gcs::oauth::ServiceAccountInfo i)
+  ServiceAccountTokenConfig(signers::gcs::ServiceAccountKey k,
+                            signers::gcs::oauth::ServiceAccountInfo i)
       : key(std::move(k)), info(std::move(i)) {}
 
   signers::gcs::ServiceAccountKey key;
   signers::gcs::oauth::ServiceAccountInfo info;  ///< client_email, kid, token_uri
   std::string scope = std::string(signers::gcs::oauth::kReadOnlyScope);
-  HttpClientOptions http;  ///< timeouts and TLS of the token endpoint
+  HttpClientOptions http;                    ///< timeouts and TLS of the token endpoint
   RetryOptions retry = RetryOptions::gcs();  ///< 429/5xx of the token endpoint
   RetryEnv retry_env;                        ///< empty members: RetryEnv::system()
   /// Refresh this long before expiry (capped at half the token's lifetime).

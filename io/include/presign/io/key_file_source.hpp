@@ -71,8 +71,8 @@ class KeyFileSource final : public ObjectSource {
   std::string name_;
   std::size_t batch_keys_;
   std::size_t read_bytes_;
-  std::string buf_;          // bytes read but not yet handed out
-  std::size_t pos_ = 0;      // start of unconsumed bytes in buf_
+  std::string buf_;      // bytes read but not yet handed out
+  std::size_t pos_ = 0;  // start of unconsumed bytes in buf_
   bool eof_ = false;
   std::uint64_t seq_ = 0;
   std::uint64_t index_ = 0;

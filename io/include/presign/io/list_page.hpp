@@ -67,7 +67,7 @@ struct ListPage {
   std::vector<ListedObject> objects;      ///< in document order
   std::vector<ByteSpan> common_prefixes;  ///< in `text` (S3 CommonPrefixes, Azure BlobPrefix,
                                           ///< GCS prefixes), decoded like keys
-  std::string text;  ///< bytes the non-key spans point into
+  std::string text;                       ///< bytes the non-key spans point into
 
   /// Where the next page starts: S3 NextContinuationToken, Azure NextMarker, GCS
   /// nextPageToken. Empty exactly when `truncated` is false.
@@ -79,15 +79,15 @@ struct ListPage {
   /// What the service echoed back, for the pagination checks of docs/RELIABILITY.md §1.5 (every
   /// page must repeat the request's prefix). `*_echoed` tells "absent" from "empty".
   bool prefix_echoed = false;
-  std::string echoed_prefix;     ///< S3 Prefix (URL-decoded if encoded), Azure Prefix
+  std::string echoed_prefix;  ///< S3 Prefix (URL-decoded if encoded), Azure Prefix
   bool delimiter_echoed = false;
-  std::string echoed_delimiter;  ///< S3/Azure Delimiter
-  std::string echoed_token;      ///< S3 ContinuationToken, Azure Marker; empty when absent
+  std::string echoed_delimiter;    ///< S3/Azure Delimiter
+  std::string echoed_token;        ///< S3 ContinuationToken, Azure Marker; empty when absent
   std::string echoed_start_after;  ///< S3 StartAfter (URL-decoded if encoded)
-  std::string bucket;            ///< S3 Name, Azure ContainerName attribute; GCS: empty
-  std::int64_t max_keys = -1;    ///< S3 MaxKeys, Azure MaxResults; -1 when absent
-  std::int64_t key_count = -1;   ///< S3 KeyCount; -1 when absent
-  bool url_encoded = false;      ///< S3 EncodingType=url was present and has been decoded
+  std::string bucket;              ///< S3 Name, Azure ContainerName attribute; GCS: empty
+  std::int64_t max_keys = -1;      ///< S3 MaxKeys, Azure MaxResults; -1 when absent
+  std::int64_t key_count = -1;     ///< S3 KeyCount; -1 when absent
+  bool url_encoded = false;        ///< S3 EncodingType=url was present and has been decoded
 
   [[nodiscard]] std::string_view text_of(ByteSpan s) const noexcept { return s.in(text); }
 
@@ -164,8 +164,8 @@ namespace detail {
 /// the five predefined entities and character references (to UTF-8). Refuses an unknown
 /// entity, a reference to U+0000, a surrogate or a value above U+10FFFF, and a raw '\r'.
 /// On failure `error`/`error_offset` say why and where; `out` may hold a partial value.
-bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out,
-                     std::string& error, std::size_t& error_offset);
+bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out, std::string& error,
+                     std::size_t& error_offset);
 
 /// Decodes `%XX` escapes (either hex case) and, with `plus_is_space`, '+' as a space, from
 /// `in[0, n)` to `out`. `out` may be `in` or point before it in the same buffer: the write

@@ -31,7 +31,8 @@ struct ListRequest {
   std::string prefix;       ///< only keys starting with these bytes
   std::string token;        ///< continuation token / marker / pageToken; empty: first page
   std::string start_after;  ///< S3 `start-after` (first page only; other providers: ignored)
-  std::uint32_t page_size = 1000;  ///< S3 max-keys (≤1000), Azure maxresults (≤5000), GCS maxResults
+  std::uint32_t page_size =
+      1000;  ///< S3 max-keys (≤1000), Azure maxresults (≤5000), GCS maxResults
   /// 1-based number of the page in the listing, for messages only (a retry is reported as
   /// "page N"); 0 when unknown.
   std::uint64_t page_number = 0;

@@ -60,9 +60,9 @@ Result<std::unique_ptr<OutputSink>> make_in_place_sink(std::string const& path);
 /// is created fresh, or — when `resume_bytes` is set — reopened and truncated to that many
 /// bytes (what the last checkpoint recorded as durable). The temporary file is kept when the
 /// sink is destroyed without commit, so a later `--resume` can continue it.
-Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(std::string const& path,
-                                                             std::string const& part_path,
-                                                             std::optional<std::uint64_t> resume_bytes);
+Result<std::unique_ptr<OutputSink>> make_resumable_file_sink(
+    std::string const& path, std::string const& part_path,
+    std::optional<std::uint64_t> resume_bytes);
 
 /// Publishes a checkpointed job whose checkpoint says it is complete, after a crash between
 /// that checkpoint and the end of the job: renames `part_path` (truncated to `bytes`) onto

@@ -9,10 +9,10 @@
 ///
 /// | format   | record                                                     | failed object        |
 /// |----------|------------------------------------------------------------|----------------------|
-/// | ndjson   | {"key":K,"url":U,"expires_at":"RFC3339"}\n                 | {"key":K,"error":E}\n |
-/// | labelbox | {"row_data":U,"global_key":G[,"media_type":M]} in one array | left out (stderr)    |
-/// | csv      | U,K\r\n under the header url,external_id (RFC 4180)         | left out (stderr)    |
-/// | tsv      | K\tU\n, K with \\ \t \n \r escaped as backslash sequences   | left out (stderr)    |
+/// | ndjson   | {"key":K,"url":U,"expires_at":"RFC3339"}\n                 | {"key":K,"error":E}\n
+/// | | labelbox | {"row_data":U,"global_key":G[,"media_type":M]} in one array | left out (stderr) |
+/// | csv      | U,K\r\n under the header url,external_id (RFC 4180)         | left out (stderr) |
+/// | tsv      | K\tU\n, K with \\ \t \n \r escaped as backslash sequences   | left out (stderr) |
 /// | urls     | U\n                                                        | left out (stderr)    |
 ///
 /// ndjson keys that are not valid UTF-8 carry U+FFFD in "key" and the exact bytes in an extra
@@ -38,8 +38,9 @@ enum class Format : std::uint8_t { kNdjson, kLabelbox, kCsv, kTsv, kUrls };
 Result<Format> parse_format(std::string_view name);
 std::string_view format_name(Format f) noexcept;
 
-/// Labelbox's limits on a data row's global key (https://docs.labelbox.com/reference/data-row-global-keys):
-/// at most this many characters, unique across the whole organisation (not per dataset).
+/// Labelbox's limits on a data row's global key
+/// (https://docs.labelbox.com/reference/data-row-global-keys): at most this many characters, unique
+/// across the whole organisation (not per dataset).
 inline constexpr std::size_t kLabelboxMaxGlobalKeyChars = 200;
 
 /// A --global-key template, parsed once per job: literal text and the placeholders {key}
@@ -125,7 +126,7 @@ class RecordFormatter {
   std::vector<KeyPiece> global_key_;
   std::size_t global_key_fixed_chars_ = 0;  ///< characters of the global key besides keys
   std::size_t global_key_key_uses_ = 1;     ///< how many times the key appears in it
-  std::string labelbox_tail_;               ///< what follows the global key: '"}' or with media_type
+  std::string labelbox_tail_;  ///< what follows the global key: '"}' or with media_type
 };
 
 /// Appends `s` as the inside of a JSON string (no quotes). Invalid UTF-8 sequences become

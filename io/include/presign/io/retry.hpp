@@ -194,8 +194,7 @@ class RetryPolicy {
   /// Decides after a failed attempt. Returns the delay before the next attempt, or the
   /// error to return: `last` itself when it is not retryable, else `last` with its detail
   /// prefixed "gave up after N attempts (<reason>): ".
-  Result<std::chrono::milliseconds> on_failure(Call& call,
-                                               Error const& last,
+  Result<std::chrono::milliseconds> on_failure(Call& call, Error const& last,
                                                std::optional<std::chrono::milliseconds> hint);
   void on_success(Call const& call);
 
@@ -271,16 +270,14 @@ std::string provider_error_code(HttpResponse const& response);
 /// Turns a non-2xx response into an `Error`: kAuth for 401/403, kProtocol otherwise;
 /// `http_status` and `provider_code` set; the detail names the request (no query) and
 /// quotes at most 200 bytes of the provider's `<Message>`, nothing else from the body.
-Error error_from_response(HttpResponse const& response,
-                          std::string_view method,
+Error error_from_response(HttpResponse const& response, std::string_view method,
                           std::string_view url);
 
 /// `client.send` under `policy`: a 2xx response is success; any other status becomes
 /// `error_from_response` with the response's delay hint; transport errors are classified
 /// as they are. For callers that must inspect a 2xx body before accepting it (a list page
 /// whose XML may be malformed), write the attempt function yourself and use `run`.
-Result<HttpResponse> send_with_retry(HttpClient& client,
-                                     HttpRequest const& request,
+Result<HttpResponse> send_with_retry(HttpClient& client, HttpRequest const& request,
                                      RetryPolicy& policy);
 
 }  // namespace presign::io

@@ -19,14 +19,14 @@ namespace presign {
 
 /// The class of a failure; the program maps it to an exit code (see engine/app/exit_codes.hpp).
 enum class ErrorKind : std::uint8_t {
-  kUsage,     ///< the command line or an option value is wrong
-  kConfig,    ///< credentials or configuration missing or unreadable
-  kAuth,      ///< the provider refused the credentials
-  kIo,        ///< a local file could not be read or written
-  kNetwork,   ///< a connection failed or timed out
-  kProtocol,  ///< a peer answered with something we cannot use
-  kInternal,  ///< a bug
-  kCancelled, ///< stopped on request (SIGINT/SIGTERM); the program exits with 128 + signal
+  kUsage,      ///< the command line or an option value is wrong
+  kConfig,     ///< credentials or configuration missing or unreadable
+  kAuth,       ///< the provider refused the credentials
+  kIo,         ///< a local file could not be read or written
+  kNetwork,    ///< a connection failed or timed out
+  kProtocol,   ///< a peer answered with something we cannot use
+  kInternal,   ///< a bug
+  kCancelled,  ///< stopped on request (SIGINT/SIGTERM); the program exits with 128 + signal
 };
 
 /// One failure, with enough context to act on it.

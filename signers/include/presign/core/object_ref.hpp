@@ -15,22 +15,27 @@ struct ObjectRef {
 };
 
 /// Per-object outcome of the hot path. `kOk` is zero so `if (err != SignError::kOk)` reads plainly.
-enum class [[nodiscard]] SignError : std::uint8_t {
-  kOk = 0,
-  kEmptyKey,      ///< a zero-length object name cannot be addressed
-  kKeyTooLong,    ///< over the provider's limit (1,024 bytes for S3, GCS and Azure)
-  kInvalidKey,    ///< bytes the provider can never store (e.g. invalid UTF-8 where required)
-  kCryptoFailed,  ///< the crypto library reported an error (e.g. RSA signing)
+enum class [[nodiscard]] SignError : std::uint8_t{
+    kOk = 0,
+    kEmptyKey,      ///< a zero-length object name cannot be addressed
+    kKeyTooLong,    ///< over the provider's limit (1,024 bytes for S3, GCS and Azure)
+    kInvalidKey,    ///< bytes the provider can never store (e.g. invalid UTF-8 where required)
+    kCryptoFailed,  ///< the crypto library reported an error (e.g. RSA signing)
 };
 
 /// A short, stable message for an error record (no object data in it).
 constexpr std::string_view describe(SignError e) noexcept {
   switch (e) {
-    case SignError::kOk: return "ok";
-    case SignError::kEmptyKey: return "empty object key";
-    case SignError::kKeyTooLong: return "object key longer than 1024 bytes";
-    case SignError::kInvalidKey: return "object key is not valid for this provider";
-    case SignError::kCryptoFailed: return "signing failed in the crypto library";
+    case SignError::kOk:
+      return "ok";
+    case SignError::kEmptyKey:
+      return "empty object key";
+    case SignError::kKeyTooLong:
+      return "object key longer than 1024 bytes";
+    case SignError::kInvalidKey:
+      return "object key is not valid for this provider";
+    case SignError::kCryptoFailed:
+      return "signing failed in the crypto library";
   }
   return "unknown error";
 }

@@ -46,7 +46,8 @@ namespace presign::signers::azure {
 /// The default `sv`: the newest service version that Azurite 3.37.0 (the live verifier)
 /// accepts; its shared-key service-SAS layout is the 16-field one above.
 inline constexpr std::string_view kDefaultSasVersion = "2026-06-06";
-/// The Python SDK's (azure-storage-blob 12.15.0b1) `sv`, which the published vectors (tests/vectors/azure-sas) use.
+/// The Python SDK's (azure-storage-blob 12.15.0b1) `sv`, which the published vectors
+/// (tests/vectors/azure-sas) use.
 inline constexpr std::string_view kPythonSdkSasVersion = "2021-12-02";
 
 /// Azure limits blob names to 1,024 characters (not bytes). A name is UTF-8, so at most
@@ -84,11 +85,11 @@ struct AzureSasConfig {
   std::string ip;
   std::string protocol;  ///< spr: "" (omitted: the service allows both), "https" or "https,http"
   std::string version = std::string(kDefaultSasVersion);  ///< sv, see is_supported_sas_version
-  std::string cache_control;        ///< rscc: Cache-Control of the response
-  std::string content_disposition;  ///< rscd
-  std::string content_encoding;     ///< rsce
-  std::string content_language;     ///< rscl
-  std::string content_type;         ///< rsct
+  std::string cache_control;                              ///< rscc: Cache-Control of the response
+  std::string content_disposition;                        ///< rscd
+  std::string content_encoding;                           ///< rsce
+  std::string content_language;                           ///< rscl
+  std::string content_type;                               ///< rsct
   /// sr=bs: a snapshot time `YYYY-MM-DDTHH:MM:SS[.fffffff]Z`; URLs get `snapshot=T`.
   std::string snapshot;
   /// sr=bv: a version id (same format as a snapshot time); URLs get `versionid=T`.
@@ -104,12 +105,11 @@ enum class SasResource : std::uint8_t { kBlob, kContainer };
 /// Empty means absent.
 struct SasFields {
   std::string permissions, start, expiry, identifier, ip, protocol, version;
-  std::string resource;       ///< sr: "b", "bs", "bv" or "c"
-  std::string snapshot_time;  ///< the snapshot time or version id (field 10), never in the token
-  std::string snapshot_param; ///< "snapshot", "versionid" or "" (the URL parameter for it)
+  std::string resource;        ///< sr: "b", "bs", "bv" or "c"
+  std::string snapshot_time;   ///< the snapshot time or version id (field 10), never in the token
+  std::string snapshot_param;  ///< "snapshot", "versionid" or "" (the URL parameter for it)
   std::string encryption_scope;
-  std::string cache_control, content_disposition, content_encoding, content_language,
-      content_type;
+  std::string cache_control, content_disposition, content_encoding, content_language, content_type;
 };
 
 /// Validates every SAS field of `config` (not the account, key, container or endpoint) and
@@ -220,10 +220,10 @@ class AzureSasSigner {
   std::string account_;
   std::string container_;
   SasFields fields_;
-  std::string url_prefix_;  // "https://acct.blob.core.windows.net/container/"
-  std::string query_head_;  // "?[snapshot=T&]st=...&sr=b[&rsc..][&ses=..]&sig="
-  std::string sts_tail_;    // "\nsi\nsip\nspr\nsv\nsr\nsnapshot\nses\nrscc\n...\nrsct"
-  crypto::HmacSha256 key_;  // keyed with the decoded account key
+  std::string url_prefix_;   // "https://acct.blob.core.windows.net/container/"
+  std::string query_head_;   // "?[snapshot=T&]st=...&sr=b[&rsc..][&ses=..]&sig="
+  std::string sts_tail_;     // "\nsi\nsip\nspr\nsv\nsr\nsnapshot\nses\nrscc\n...\nrsct"
+  crypto::HmacSha256 key_;   // keyed with the decoded account key
   crypto::Sha256 sts_head_;  // key_.inner() after "sp\nst\nse\n/blob/ACCOUNT/CONTAINER/"
   bool https_ = true;
   bool assemble_ = true;  // the constant URL pieces fit in Scratch::url beside the name

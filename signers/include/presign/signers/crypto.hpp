@@ -37,8 +37,8 @@ class Sha256 {
 
  private:
   std::uint32_t h_[8];
-  std::uint64_t total_ = 0;     // bytes absorbed
-  std::uint8_t buf_[64];        // partial block
+  std::uint64_t total_ = 0;  // bytes absorbed
+  std::uint8_t buf_[64];     // partial block
 };
 
 /// Which compression function `Sha256` uses on this machine ("sha-ni" or "portable").

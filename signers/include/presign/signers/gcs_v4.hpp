@@ -52,8 +52,7 @@ class ServiceAccountKey {
   /// never quote key material.
   static Result<ServiceAccountKey> from_json(std::string_view json, std::string_view origin);
   /// The same from an e-mail and a PEM private key (unencrypted).
-  static Result<ServiceAccountKey> from_pem(std::string client_email,
-                                            std::string_view pem,
+  static Result<ServiceAccountKey> from_pem(std::string client_email, std::string_view pem,
                                             std::string_view origin);
 
   [[nodiscard]] std::string const& client_email() const noexcept;
@@ -201,16 +200,13 @@ std::string credential_scope(SigningTime t);
 /// Stages 1 and 2 for a key of kind `algorithm` whose credential id is `credential_id`.
 /// Errors (kUsage): bad method, expiry outside 1..604800, empty bucket, bad endpoint fields,
 /// an extra query parameter that repeats an X-Goog-* signature parameter.
-Result<CanonicalParts> canonicalize(SignedUrlRequest const& req,
-                                    Algorithm algorithm,
+Result<CanonicalParts> canonicalize(SignedUrlRequest const& req, Algorithm algorithm,
                                     std::string_view credential_id);
 
 /// The canonical request alone (stage 1) and the string to sign alone (stage 2).
-Result<std::string> canonical_request(SignedUrlRequest const& req,
-                                      Algorithm algorithm,
+Result<std::string> canonical_request(SignedUrlRequest const& req, Algorithm algorithm,
                                       std::string_view credential_id);
-Result<std::string> string_to_sign(SignedUrlRequest const& req,
-                                   Algorithm algorithm,
+Result<std::string> string_to_sign(SignedUrlRequest const& req, Algorithm algorithm,
                                    std::string_view credential_id);
 
 /// Stage 3 for HMAC keys: hex HMAC-SHA256 of `sts` under the key derived from the secret
@@ -288,8 +284,7 @@ class GcsPresigner {
   /// once `out` has capacity and the scratch is warm (OpenSSL's RSA allocates its own
   /// temporaries internally). On error `out` is unchanged: kEmptyKey, kKeyTooLong, kInvalidKey
   /// (see is_valid_object_name), kCryptoFailed (OpenSSL refused to sign).
-  [[nodiscard]] SignError sign(ObjectRef const& object,
-                               Scratch& scratch,
+  [[nodiscard]] SignError sign(ObjectRef const& object, Scratch& scratch,
                                std::string& out) const noexcept;
 
   /// Stage outputs for tests (allocate; not for the hot path).
@@ -309,8 +304,7 @@ class GcsPresigner {
  private:
   GcsPresigner() = default;
   void canonical_digest_hex(std::string_view encoded_key, char* out64) const noexcept;
-  [[nodiscard]] bool rsa_sign(Scratch& scratch,
-                              std::uint8_t const* digest32,
+  [[nodiscard]] bool rsa_sign(Scratch& scratch, std::uint8_t const* digest32,
                               std::size_t& sig_len) const noexcept;
 
   Algorithm algorithm_ = Algorithm::kHmacSha256;

@@ -47,15 +47,14 @@ inline constexpr std::size_t kMaxSignGroup = 16;
 /// The keys' bytes must stay alive until then. Both are noexcept and allocation-free once the
 /// scratch has been used once (it sizes itself on first use) and `out` has capacity.
 template <class S>
-concept GroupSigner =
-    Signer<S> && requires(S const& signer, typename S::Scratch& scratch,
-                          typename S::Scratch const& done, std::span<ObjectRef const> objects,
-                          std::span<SignError, kMaxSignGroup> errors, std::size_t i,
-                          std::string& out) {
-      { signer.sign_group(objects, scratch, errors) } -> std::same_as<std::size_t>;
-      requires noexcept(signer.sign_group(objects, scratch, errors));
-      { signer.append_group_url(done, i, out) } -> std::same_as<void>;
-      requires noexcept(signer.append_group_url(done, i, out));
-    };
+concept GroupSigner = Signer<S> &&
+    requires(S const& signer, typename S::Scratch& scratch, typename S::Scratch const& done,
+             std::span<ObjectRef const> objects, std::span<SignError, kMaxSignGroup> errors,
+             std::size_t i, std::string& out) {
+  { signer.sign_group(objects, scratch, errors) } -> std::same_as<std::size_t>;
+  requires noexcept(signer.sign_group(objects, scratch, errors));
+  { signer.append_group_url(done, i, out) } -> std::same_as<void>;
+  requires noexcept(signer.append_group_url(done, i, out));
+};
 
 }  // namespace presign::signers

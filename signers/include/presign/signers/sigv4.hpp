@@ -125,7 +125,7 @@ class S3Presigner {
     /// lane's last one finds the suffix already in place.
     std::uint64_t lanes_owner = 0;
     std::size_t suffix_at[kMaxSignGroup] = {};
-    char const* key[kMaxSignGroup] = {};          ///< encoded key of each signed object
+    char const* key[kMaxSignGroup] = {};  ///< encoded key of each signed object
     std::size_t key_size[kMaxSignGroup] = {};
     SignError error[kMaxSignGroup] = {};
     alignas(64) char sts[kMaxSignGroup][128] = {};  ///< string-to-sign tails (rest + 64 hex)
@@ -174,15 +174,15 @@ class S3Presigner {
   void signature_hex(std::string_view encoded_key, char* out64) const noexcept;
 
   S3PresignConfig config_;
-  std::string host_;          // signed host (default port stripped)
-  std::string url_prefix_;    // "https://host/" or "https://host/bucket/"
-  std::string path_prefix_;   // "/" or "/bucket/" (canonical URI head)
-  std::string cr_suffix_;     // "\n<canonical query>\nhost:<host>\n\nhost\nUNSIGNED-PAYLOAD"
-  std::string query_;         // "?...&X-Amz-Signature=" in botocore's order
-  std::string sts_prefix_;    // "AWS4-HMAC-SHA256\n<date>\n<scope>\n"
-  crypto::Sha256 cr_head_;    // midstate after "<METHOD>\n<path_prefix>"
-  crypto::HmacSha256 key_;    // HMAC keyed with the derived signing key
-  crypto::Sha256 sts_head_;   // key_.inner() after absorbing sts_prefix_
+  std::string host_;         // signed host (default port stripped)
+  std::string url_prefix_;   // "https://host/" or "https://host/bucket/"
+  std::string path_prefix_;  // "/" or "/bucket/" (canonical URI head)
+  std::string cr_suffix_;    // "\n<canonical query>\nhost:<host>\n\nhost\nUNSIGNED-PAYLOAD"
+  std::string query_;        // "?...&X-Amz-Signature=" in botocore's order
+  std::string sts_prefix_;   // "AWS4-HMAC-SHA256\n<date>\n<scope>\n"
+  crypto::Sha256 cr_head_;   // midstate after "<METHOD>\n<path_prefix>"
+  crypto::HmacSha256 key_;   // HMAC keyed with the derived signing key
+  crypto::Sha256 sts_head_;  // key_.inner() after absorbing sts_prefix_
 
   // The same constants as whole-block midstates for the multi-buffer path (sign_group). A
   // lane's message is then "<*_rest_><per-object bytes>" resumed from the midstate.

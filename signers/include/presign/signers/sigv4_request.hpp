@@ -61,8 +61,7 @@ struct SignedHeaders {
 /// payload hash, region or service).
 Result<SignedHeaders> sign_request_headers(HttpRequestParts const& request,
                                            Credentials const& credentials,
-                                           HeaderSigningOptions const& options,
-                                           SigningTime when);
+                                           HeaderSigningOptions const& options, SigningTime when);
 
 /// Hex SHA-256 of `body` (the payload hash of a request with that body).
 std::string payload_sha256_hex(std::string_view body);
