@@ -19,14 +19,18 @@ enum ExitCode : int {
 constexpr int exit_code_for(ErrorKind k) noexcept {
   switch (k) {
     case ErrorKind::kUsage:
+    case ErrorKind::kInvalidInput:
       return kUsage;
     case ErrorKind::kConfig:
     case ErrorKind::kAuth:
+    case ErrorKind::kPermissionDenied:
       return kAuthOrConfig;
     case ErrorKind::kIo:
       return kIo;
     case ErrorKind::kNetwork:
     case ErrorKind::kProtocol:
+    case ErrorKind::kNotFound:
+    case ErrorKind::kUnavailable:
       return kListingFailed;
     case ErrorKind::kInternal:
       return kInternal;

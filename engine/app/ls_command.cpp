@@ -21,6 +21,7 @@
 #include "exit_codes.hpp"
 #include "progress.hpp"
 #include "run_job.hpp"
+#include "presign/core/base64.hpp"
 #include "presign/io/listing.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
@@ -98,28 +99,6 @@ class MetadataTap final : public io::PageFetcher {
   std::unique_ptr<io::PageFetcher> inner_;
   std::shared_ptr<MetaQueue> queue_;
 };
-
-void append_base64(std::string& out, std::string_view in) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    auto const v = (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
-                   (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) |
-                   static_cast<unsigned char>(in[i + 2]);
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (std::size_t const rest = in.size() - i; rest > 0) {
-    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-    if (rest == 2) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += rest == 2 ? kB64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-}
 
 }  // namespace
 

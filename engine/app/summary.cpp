@@ -34,6 +34,14 @@ char const* kind_name(ErrorKind k) {
       return "internal";
     case ErrorKind::kCancelled:
       return "cancelled";
+    case ErrorKind::kNotFound:
+      return "not_found";
+    case ErrorKind::kPermissionDenied:
+      return "permission_denied";
+    case ErrorKind::kUnavailable:
+      return "unavailable";
+    case ErrorKind::kInvalidInput:
+      return "invalid_input";
   }
   return "internal";
 }

@@ -5,6 +5,7 @@
 // half a document is a transient fault and is retried, never turned into a short page
 // (docs/RELIABILITY.md §1.5).
 #include "presign/io/azure_lister.hpp"
+#include "presign/core/text.hpp"
 
 #include "fetch_cancel.hpp"
 #include "presign/io/list_page.hpp"
@@ -20,14 +21,6 @@ namespace {
 namespace sk = signers::azure::shared_key;
 
 Error usage(std::string m) { return make_error(ErrorKind::kUsage, std::move(m)); }
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -156,7 +149,7 @@ Result<AzureListTarget> resolve_azure_list_target(AzureListerConfig const& c) {
     if (sep == std::string_view::npos) {
       return usage("endpoint '" + c.endpoint + "' needs a scheme (http:// or https://)");
     }
-    std::string const scheme = to_lower(ep.substr(0, sep));
+    std::string const scheme = ascii_to_lower(ep.substr(0, sep));
     if (scheme != "http" && scheme != "https") {
       return usage("endpoint scheme must be http or https: '" + c.endpoint + "'");
     }
@@ -175,7 +168,7 @@ Result<AzureListTarget> resolve_azure_list_target(AzureListerConfig const& c) {
           "'/': '" +
           c.endpoint + "'");
     }
-    base = scheme + "://" + to_lower(authority) + std::string(path);
+    base = scheme + "://" + ascii_to_lower(authority) + std::string(path);
   }
   AzureListTarget t;
   t.base_url = base + "/" + c.container;

@@ -30,9 +30,10 @@ class FetchCancel {
     return cancelled_.load(std::memory_order_acquire);
   }
 
-  /// The error an attempt returns once cancelled (kInternal: never retried).
+  /// The error an attempt returns once cancelled (kCancelled carries no transport code and
+  /// no HTTP status, so the retry policy classes it fatal: never retried).
   [[nodiscard]] static Error cancelled_error() {
-    return make_error(ErrorKind::kInternal, "listing cancelled");
+    return make_error(ErrorKind::kCancelled, "listing cancelled");
   }
 
   /// `env` with its sleeper wrapped: nothing is slept once cancelled; an injected sleeper is

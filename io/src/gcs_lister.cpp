@@ -11,6 +11,7 @@
 // under the page's policy would multiply the attempts. The attempt therefore records it aside
 // and hands the policy a fatal marker.
 #include "presign/io/gcs_lister.hpp"
+#include "presign/core/text.hpp"
 
 #include "fetch_cancel.hpp"
 #include "presign/io/list_page.hpp"
@@ -52,14 +53,6 @@ void wipe(std::string& s) noexcept {
   s.clear();
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // `scheme://authority` of an endpoint, validated like the S3 lister's.
 Result<std::string> normalise_endpoint(std::string const& endpoint) {
   std::string_view ep = endpoint;
@@ -67,7 +60,7 @@ Result<std::string> normalise_endpoint(std::string const& endpoint) {
   if (sep == std::string_view::npos) {
     return usage("endpoint '" + endpoint + "' needs a scheme (http:// or https://)");
   }
-  std::string const scheme = to_lower(ep.substr(0, sep));
+  std::string const scheme = ascii_to_lower(ep.substr(0, sep));
   if (scheme != "http" && scheme != "https") {
     return usage("endpoint scheme must be http or https: '" + endpoint + "'");
   }
@@ -76,7 +69,7 @@ Result<std::string> normalise_endpoint(std::string const& endpoint) {
   if (ep.empty() || ep.find_first_of("/?#@ \t\r\n") != std::string_view::npos) {
     return usage("endpoint must be scheme://host[:port] without a path: '" + endpoint + "'");
   }
-  return scheme + "://" + to_lower(ep);
+  return scheme + "://" + ascii_to_lower(ep);
 }
 
 // ---- Access tokens ------------------------------------------------------------------------

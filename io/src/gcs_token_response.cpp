@@ -3,6 +3,7 @@
 // HTTP client. The body is untrusted: anything but the documented shape is kProtocol, and the
 // token is never quoted.
 #include "presign/io/gcs_lister.hpp"
+#include "presign/core/text.hpp"
 
 #include <openssl/crypto.h>
 #include <simdjson.h>
@@ -13,17 +14,7 @@
 #include <string_view>
 
 namespace presign::io {
-namespace {
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool is_header_safe_token(std::string_view t) noexcept {
   return !t.empty() && t.size() <= 8192 && std::all_of(t.begin(), t.end(), [](char c) {
@@ -73,7 +64,7 @@ Result<AccessTokenResponse> parse_token_response(std::string_view body) {
   }
   std::string_view type;
   if (obj["token_type"].get(e) == simdjson::SUCCESS) {
-    if (e.get_string().get(type) != simdjson::SUCCESS || to_lower(type) != "bearer") {
+    if (e.get_string().get(type) != simdjson::SUCCESS || ascii_to_lower(type) != "bearer") {
       return bad("\"token_type\" is not Bearer");
     }
   }

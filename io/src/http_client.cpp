@@ -13,6 +13,7 @@
 // counters are atomics because `stats()` is read from other threads.
 
 #include "presign/io/http_client.hpp"
+#include "presign/core/text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -54,21 +55,6 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return out;
-}
 
 Error net_error(ErrorKind kind, std::string_view code, std::string detail) {
   Error e;
@@ -151,10 +137,10 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   auto const sep = url.find("://");
   if (sep == std::string_view::npos) return bad("expected http:// or https://");
   auto const scheme = url.substr(0, sep);
-  if (iequals(scheme, "https")) {
+  if (ascii_iequals(scheme, "https")) {
     out.tls = true;
     out.port = 443;
-  } else if (iequals(scheme, "http")) {
+  } else if (ascii_iequals(scheme, "http")) {
     out.port = 80;
   } else {
     return bad("unsupported scheme (http and https only)");
@@ -240,14 +226,14 @@ std::string describe_request(std::string_view method, std::string_view url) {
 
 std::string_view HttpResponse::header(std::string_view name) const noexcept {
   for (auto const& [n, v] : headers) {
-    if (iequals(n, name)) return v;
+    if (ascii_iequals(n, name)) return v;
   }
   return {};
 }
 
 bool HttpResponse::has_header(std::string_view name) const noexcept {
   return std::any_of(headers.begin(), headers.end(),
-                     [&](auto const& h) { return iequals(h.first, name); });
+                     [&](auto const& h) { return ascii_iequals(h.first, name); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,8 +332,8 @@ class HttpClient::Impl {
                           "bad HTTP method for " + what);
     }
     auto const deadline = Clock::now() + options_.total_timeout;
-    std::string const key =
-        lower((url->tls ? "https://" : "http://") + url->host) + ":" + std::to_string(url->port);
+    std::string const key = ascii_to_lower((url->tls ? "https://" : "http://") + url->host) + ":" +
+                            std::to_string(url->port);
 
     // At most two passes: the second only after a keep-alive race on a pooled connection.
     for (int pass = 0; pass < 2; ++pass) {
@@ -553,10 +539,10 @@ class HttpClient::Impl {
     bool has_agent = false;
     bool has_length = false;
     for (auto const& [name, value] : request.headers) {
-      has_host = has_host || iequals(name, "host");
-      has_agent = has_agent || iequals(name, "user-agent");
-      has_length =
-          has_length || iequals(name, "content-length") || iequals(name, "transfer-encoding");
+      has_host = has_host || ascii_iequals(name, "host");
+      has_agent = has_agent || ascii_iequals(name, "user-agent");
+      has_length = has_length || ascii_iequals(name, "content-length") ||
+                   ascii_iequals(name, "transfer-encoding");
       msg.insert(name, value);
     }
     if (!has_host) msg.set(http::field::host, url.host_header);

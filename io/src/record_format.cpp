@@ -1,4 +1,5 @@
 #include "presign/io/record_format.hpp"
+#include "presign/core/base64.hpp"
 
 #include <array>
 #include <utility>
@@ -54,29 +55,6 @@ std::size_t utf8_len(std::string_view s, std::size_t i) noexcept {
   if (c >= 0xF1 && c <= 0xF3) return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
   if (c == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
   return 0;
-}
-
-void append_base64(std::string& out, std::string_view in) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  auto u = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k]));
-  };
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (std::size_t rest = in.size() - i; rest) {
-    std::uint32_t v = u(i) << 16;
-    if (rest == 2) v |= u(i + 1) << 8;
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += rest == 2 ? kB64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
 }
 
 // Writes `<open><escaped key>` and `<close>`, with `,"key_base64":"..."` between them for keys

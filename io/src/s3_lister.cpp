@@ -6,6 +6,7 @@
 // retried rather than turned into a short page (docs/RELIABILITY.md §1.5, "silent truncation is
 // the worst failure").
 #include "presign/io/s3_lister.hpp"
+#include "presign/core/text.hpp"
 
 #include "fetch_cancel.hpp"
 #include "presign/io/list_page.hpp"
@@ -27,14 +28,6 @@ bool valid_region(std::string_view r) {
   return std::all_of(r.begin(), r.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   });
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // The text of the first <name>…</name> of an XML error body (no entities expected in the
@@ -163,7 +156,7 @@ Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& c) {
     if (sep == std::string_view::npos) {
       return usage("endpoint '" + c.endpoint + "' needs a scheme (http:// or https://)");
     }
-    scheme = to_lower(ep.substr(0, sep));
+    scheme = ascii_to_lower(ep.substr(0, sep));
     if (scheme != "http" && scheme != "https") {
       return usage("endpoint scheme must be http or https: '" + c.endpoint + "'");
     }
@@ -172,7 +165,7 @@ Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& c) {
     if (ep.empty() || ep.find_first_of("/?#@ \t\r\n") != std::string_view::npos) {
       return usage("endpoint must be scheme://host[:port] without a path: '" + c.endpoint + "'");
     }
-    authority = to_lower(ep);
+    authority = ascii_to_lower(ep);
   }
   bool const custom = !authority.empty();
 

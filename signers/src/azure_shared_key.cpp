@@ -4,6 +4,7 @@
 // against the Python SDK's SharedKeyCredentialPolicy (tests/scripts/azure_shared_key_oracle.py)
 // and live against Azurite's BlobSharedKeyAuthenticator (tests/scripts/azure_list_azurite.sh).
 #include "presign/signers/azure_shared_key.hpp"
+#include "presign/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,14 +15,6 @@
 namespace presign::signers::azure::shared_key {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -31,7 +24,7 @@ std::string_view trim(std::string_view s) {
 // The value of the first header named `name` (lower-case), or empty.
 std::string_view header_value(NameValues const& headers, std::string_view name) {
   for (auto const& [n, v] : headers) {
-    if (n.size() == name.size() && lower(n) == name) return v;
+    if (n.size() == name.size() && ascii_to_lower(n) == name) return v;
   }
   return {};
 }
@@ -63,7 +56,7 @@ NameValues group(NameValues items, bool sort_values) {
 std::string canonicalized_headers(NameValues const& headers) {
   NameValues ms;
   for (auto const& [n, v] : headers) {
-    std::string name = lower(trim(n));
+    std::string name = ascii_to_lower(trim(n));
     if (name.starts_with("x-ms-")) ms.emplace_back(std::move(name), std::string(trim(v)));
   }
   std::string out;
@@ -82,7 +75,7 @@ std::string canonicalized_resource(std::string_view account, Request const& requ
   out += request.path.empty() ? std::string_view("/") : std::string_view(request.path);
   NameValues q;
   q.reserve(request.query.size());
-  for (auto const& [n, v] : request.query) q.emplace_back(lower(n), v);
+  for (auto const& [n, v] : request.query) q.emplace_back(ascii_to_lower(n), v);
   for (auto const& [n, v] : group(std::move(q), /*sort_values=*/true)) {
     out += '\n';
     out += n;

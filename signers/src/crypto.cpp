@@ -1,5 +1,6 @@
 // HMAC-SHA256 (RFC 2104) over our Sha256, hex and base64.
 #include "presign/signers/crypto.hpp"
+#include "presign/core/base64.hpp"
 
 #include <openssl/crypto.h>
 
@@ -67,69 +68,10 @@ std::string hex_lower(std::span<std::uint8_t const> in) {
 }
 
 std::string base64_encode(std::span<std::uint8_t const> in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (std::size_t rest = in.size() - i; rest != 0) {
-    std::uint32_t v = std::uint32_t{in[i]} << 16;
-    if (rest == 2) v |= std::uint32_t{in[i + 1]} << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
+  append_base64(out, std::string_view(reinterpret_cast<char const*>(in.data()), in.size()));
   return out;
-}
-
-bool base64_decode(std::string_view in, std::string& out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out.clear();
-  if (in.size() % 4 != 0) return false;
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pads = 0;
-    for (int j = 0; j < 4; ++j) {
-      char c = in[i + static_cast<std::size_t>(j)];
-      if (c == '=') {
-        // Padding only in the last group, only in its last two places, and contiguous.
-        if (i + 4 != in.size() || j < 2) return false;
-        ++pads;
-        v[j] = 0;
-      } else {
-        if (pads != 0) return false;
-        v[j] = value(c);
-        if (v[j] < 0) return false;
-      }
-    }
-    std::uint32_t w = (static_cast<std::uint32_t>(v[0]) << 18) |
-                      (static_cast<std::uint32_t>(v[1]) << 12) |
-                      (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
-    // RFC 4648 §3.5: the bits a padded group carries past its last byte must be zero. A
-    // canonical encoder never sets them, so "Zh==" encodes no byte string; strict decoders
-    // (Go's StdEncoding.Strict(), Rust's base64 crate by default) refuse it, and so does this
-    // one, so each byte string has exactly one accepted spelling.
-    if ((pads == 2 && (w & 0xFFFFu) != 0) || (pads == 1 && (w & 0xFFu) != 0)) return false;
-    out += static_cast<char>((w >> 16) & 0xFF);
-    if (pads < 2) out += static_cast<char>((w >> 8) & 0xFF);
-    if (pads < 1) out += static_cast<char>(w & 0xFF);
-  }
-  return true;
 }
 
 }  // namespace presign::signers::crypto

@@ -7,6 +7,7 @@
 // batch presigner reproduces. Nothing here is copied from them; where we follow one of them
 // on a detail the comment says which.
 #include "presign/signers/gcs_v4.hpp"
+#include "presign/core/text.hpp"
 
 #include "presign/signers/sigv4.hpp"
 #include "presign/signers/uri.hpp"
@@ -43,26 +44,6 @@ constexpr std::size_t kMaxRsaBytes = 512;
 Error usage_error(std::string m) { return make_error(ErrorKind::kUsage, std::move(m)); }
 
 Error config_error(std::string m) { return make_error(ErrorKind::kConfig, std::move(m)); }
-
-char lower_char(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = lower_char(c);
-  }
-  return out;
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower_char(a[i]) != lower_char(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_js_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
@@ -107,7 +88,7 @@ Result<Endpoint> parse_endpoint(std::string_view text, std::string_view what, bo
   std::string_view rest = text;
   auto const sep = rest.find("://");
   if (sep != std::string_view::npos) {
-    e.scheme = to_lower(rest.substr(0, sep));
+    e.scheme = ascii_to_lower(rest.substr(0, sep));
     if (e.scheme != "http" && e.scheme != "https") {
       return usage_error(std::string(what) + " scheme must be http or https: '" +
                          std::string(text) + "'");
@@ -130,7 +111,7 @@ Result<Endpoint> parse_endpoint(std::string_view text, std::string_view what, bo
     return usage_error(std::string(what) + " must be [scheme://]host[:port] without a path: '" +
                        std::string(text) + "'");
   }
-  e.authority = to_lower(rest);
+  e.authority = ascii_to_lower(rest);
   return e;
 }
 
@@ -533,7 +514,7 @@ Result<Target> resolve_target(SignedUrlRequest const& req) {
   if (!ep.scheme.empty()) {
     t.scheme = ep.scheme;
   } else if (!req.scheme.empty()) {
-    t.scheme = to_lower(req.scheme);
+    t.scheme = ascii_to_lower(req.scheme);
     if (t.scheme != "http" && t.scheme != "https") {
       return usage_error("scheme must be http or https, not '" + req.scheme + "'");
     }
@@ -575,7 +556,7 @@ Result<CanonicalParts> canonicalize(SignedUrlRequest const& req, Algorithm algor
   std::vector<std::pair<std::string, std::string>> headers;
   headers.reserve(req.headers.size() + 1);
   for (auto const& [name, value] : req.headers) {
-    std::string lname = to_lower(name);
+    std::string lname = ascii_to_lower(name);
     if (lname.empty() || lname.find_first_of(":\r\n") != std::string::npos) {
       return usage_error("header name '" + name + "' is empty or contains ':' or a line break");
     }
@@ -613,7 +594,7 @@ Result<CanonicalParts> canonicalize(SignedUrlRequest const& req, Algorithm algor
   // (RFC 3986 unreserved kept, '/' encoded), sorted by encoded name, then value.
   for (auto const& [name, value] : req.query_parameters) {
     for (std::string_view r : kReservedParams) {
-      if (equals_ignore_case(name, r)) {
+      if (ascii_iequals(name, r)) {
         return usage_error("query parameter '" + name + "' is set by the signature itself");
       }
     }

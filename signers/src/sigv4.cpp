@@ -1,4 +1,5 @@
 #include "presign/signers/sigv4.hpp"
+#include "presign/core/text.hpp"
 
 #include "presign/signers/uri.hpp"
 
@@ -9,14 +10,6 @@
 
 namespace presign::signers::sigv4 {
 namespace {
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // SigV4 header value canonical form: trim both ends, fold each run of spaces to one.
 std::string trim_fold(std::string_view v) {
@@ -105,7 +98,7 @@ std::string canonical_request(HttpRequestParts const& req, PathOptions options,
   // Headers: lower-case names, canonical values, duplicates joined with ',' in request order.
   std::vector<std::pair<std::string, std::string>> h;
   for (auto const& [k, v] : req.headers) {
-    std::string name = to_lower(k);
+    std::string name = ascii_to_lower(k);
     std::string value = trim_fold(v);
     auto it = std::find_if(h.begin(), h.end(), [&](auto const& e) { return e.first == name; });
     if (it == h.end()) {
@@ -213,7 +206,7 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
     auto sep = ep.find("://");
     if (sep == std::string_view::npos)
       return usage("endpoint '" + config.endpoint + "' needs a scheme (http:// or https://)");
-    scheme = to_lower(ep.substr(0, sep));
+    scheme = ascii_to_lower(ep.substr(0, sep));
     if (scheme != "http" && scheme != "https") {
       return usage("endpoint scheme must be http or https: '" + config.endpoint + "'");
     }
@@ -223,7 +216,7 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
       return usage("endpoint must be scheme://host[:port] without a path: '" + config.endpoint +
                    "'");
     }
-    authority = to_lower(ep);
+    authority = ascii_to_lower(ep);
   }
   bool const custom = !authority.empty();
   bool virtual_host = false;

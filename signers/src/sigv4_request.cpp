@@ -1,23 +1,13 @@
 // SigV4 header auth (see sigv4_request.hpp): the staged functions of sigv4.cpp composed,
 // with the input checks a request builder needs before anything goes on the wire.
 #include "presign/signers/sigv4_request.hpp"
+#include "presign/core/text.hpp"
 
 #include <algorithm>
 #include <cstddef>
 
 namespace presign::signers::sigv4 {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool has_crlf(std::string_view s) noexcept {
   return s.find_first_of("\r\n") != std::string_view::npos;
@@ -50,10 +40,10 @@ Result<SignedHeaders> sign_impl(HttpRequestParts const& request, Credentials con
       return usage("header '" + (has_crlf(name) ? std::string("?") : name) +
                    "' has an empty or invalid name or a line break in its value");
     }
-    if (iequals(name, "host")) host = true;
+    if (ascii_iequals(name, "host")) host = true;
     for (std::string_view added :
          {"authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}) {
-      if (iequals(name, added)) {
+      if (ascii_iequals(name, added)) {
         return usage("header '" + name + "' is added by the signer; do not set it");
       }
     }
@@ -98,7 +88,7 @@ Result<SignedHeaders> sign_impl(HttpRequestParts const& request, Credentials con
 
 std::string_view SignedHeaders::get(std::string_view name) const noexcept {
   for (auto const& [n, v] : headers) {
-    if (iequals(n, name)) return v;
+    if (ascii_iequals(n, name)) return v;
   }
   return {};
 }

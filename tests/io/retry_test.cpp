@@ -317,6 +317,17 @@ TEST_SUITE("io.retry") {
     CHECK(aws.classify(http_error(503, "ServerBusy")) == FailureClass::kThrottle);
   }
 
+  TEST_CASE("a cancelled attempt is never retried, whatever the profile") {
+    FakeTime t;
+    for (auto const& options :
+         {RetryOptions::aws_standard(), RetryOptions::gcs(), RetryOptions::azure()}) {
+      RetryPolicy policy(options, t.env());
+      Error const e = make_error(ErrorKind::kCancelled, "listing cancelled");
+      CHECK(policy.classify(e) == FailureClass::kFatal);
+      CHECK(run_failing(policy, e, 1).attempts == 1);
+    }
+  }
+
   TEST_CASE("a server hint longer than the backoff is used up to max_server_delay") {
     FakeTime t;
     RetryPolicy policy(RetryOptions::aws_standard(), t.env());

@@ -17,16 +17,23 @@
 
 namespace presign {
 
-/// The class of a failure; the program maps it to an exit code (see engine/app/exit_codes.hpp).
+/// The class of a failure; the program maps it to an exit code (see engine/app/exit_codes.hpp),
+/// and a service will map it to an HTTP status. The last four are the kinds a service needs
+/// beyond the batch program's (a request naming what does not exist, a caller without the
+/// right, a dependency down for now, a request body or parameter that is wrong).
 enum class ErrorKind : std::uint8_t {
-  kUsage,      ///< the command line or an option value is wrong
-  kConfig,     ///< credentials or configuration missing or unreadable
-  kAuth,       ///< the provider refused the credentials
-  kIo,         ///< a local file could not be read or written
-  kNetwork,    ///< a connection failed or timed out
-  kProtocol,   ///< a peer answered with something we cannot use
-  kInternal,   ///< a bug
-  kCancelled,  ///< stopped on request (SIGINT/SIGTERM); the program exits with 128 + signal
+  kUsage,             ///< the command line or an option value is wrong
+  kConfig,            ///< credentials or configuration missing or unreadable
+  kAuth,              ///< the provider refused the credentials
+  kIo,                ///< a local file could not be read or written
+  kNetwork,           ///< a connection failed or timed out
+  kProtocol,          ///< a peer answered with something we cannot use
+  kInternal,          ///< a bug
+  kCancelled,         ///< stopped on request (SIGINT/SIGTERM, a cancelled listing)
+  kNotFound,          ///< what was asked for does not exist (a bucket, an integration, a key)
+  kPermissionDenied,  ///< authenticated, but not allowed to do this
+  kUnavailable,       ///< a dependency is down or throttling and retries ran out; try later
+  kInvalidInput,      ///< input data (not the command line) is malformed or out of range
 };
 
 /// One failure, with enough context to act on it.

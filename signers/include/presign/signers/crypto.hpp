@@ -7,6 +7,8 @@
 /// copy, ~112 bytes) then resumes from that point for each URL. All functions are noexcept
 /// and allocation-free.
 
+#include "presign/core/base64.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -81,6 +83,6 @@ std::string hex_lower(std::span<std::uint8_t const> in);
 std::string base64_encode(std::span<std::uint8_t const> in);
 /// Returns false on any character outside the alphabet, bad padding, or non-zero pad bits
 /// in the last group (RFC 4648 §3.5: "Zh==" is refused, "Zg==" gives "f").
-bool base64_decode(std::string_view in, std::string& out);
+using ::presign::base64_decode;  // presign/core/base64.hpp
 
 }  // namespace presign::signers::crypto
