@@ -17,9 +17,15 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
 
 if [ "$which" = both ] || [ "$which" = asan ]; then
+  t=$SECONDS
   if scripts/build.sh -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DPRESIGN_SANITIZE=address,undefined -DPRESIGN_BUILD_BENCH=OFF; then
-    summary_ctest asan build-asan -j2 -LE 'live|oracle'
+    echo "sanitize: ASan build took $((SECONDS - t)) s"
+    t=$SECONDS
+    # crash_resume.sh's 2,000,000-object job at 250,000 here: the same kills and resumes,
+    # a fraction of the time (the release run keeps the full size).
+    PRESIGN_CRASH_OBJECTS=250000 summary_ctest asan build-asan -j2 -LE 'live|oracle'
+    echo "sanitize: ASan ctest took $((SECONDS - t)) s"
   else
     echo "sanitize: the ASan build failed" >&2
     SUMMARY_FAILED=$((SUMMARY_FAILED + 1))
@@ -39,10 +45,13 @@ tsan_job() {
 
 if [ "$which" = both ] || [ "$which" = tsan ]; then
   # Only what the TSan runs use (the signers' suites are single-threaded: ASan covers them).
+  t=$SECONDS
   if scripts/build.sh -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESIGN_SANITIZE=thread \
       -DPRESIGN_BUILD_BENCH=OFF --target presign --target engine_tests --target io_tests; then
     # The engine executable whole (every engine.* and stress.* suite), run directly rather
     # than case by case through ctest (one process, the suites' threads together).
+    echo "sanitize: TSan build took $((SECONDS - t)) s"
+    t=$SECONDS
     summary_run "tsan engine_tests" build-tsan/tests/engine_tests
     # The HTTP client (its I/O thread and pool against many caller threads), the retry quota
     # and the listing source (its prefetch thread, cancel from the destructor).
@@ -50,8 +59,9 @@ if [ "$which" = both ] || [ "$which" = tsan ]; then
       build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*'
     summary_run "tsan job" tsan_job
     # SIGINT/SIGTERM mid-job: the signal thread, the pipeline's cancel flag and the writer's
-    # last checkpoint under TSan (the same script as crash.sigint_sigterm).
-    summary_run "tsan interrupt" bash tests/scripts/interrupt.sh build-tsan/presign
+    # last checkpoint under TSan (the same script as crash.sigint_sigterm, on a smaller job).
+    PRESIGN_INTERRUPT_OBJECTS=600000 summary_run "tsan interrupt" bash tests/scripts/interrupt.sh build-tsan/presign
+    echo "sanitize: TSan runs took $((SECONDS - t)) s"
   else
     echo "sanitize: the TSan build failed" >&2
     SUMMARY_FAILED=$((SUMMARY_FAILED + 1))

@@ -5,7 +5,7 @@
 # the suites, TSan over the concurrent engine).
 #   scripts/test.sh                 everything
 #   scripts/test.sh --quick [ARGS]  release build and ctest only; ARGS go to ctest (e.g. -L signers)
-# Tests are labelled by group (signers, io, engine, stress, smoke, cli, oracle, live, crash,
+# Tests are labelled by group (core, signers, io, engine, stress, smoke, cli, oracle, live, crash,
 # meta); `--quick -L GROUP` runs one group.
 # Every phase keeps going after a failure. The last line is the summary, counting the format
 # check, the ctest entries of every phase, each fuzz target and each TSan command as one entry:
@@ -19,8 +19,12 @@ if [ "${1:-}" = --quick ]; then quick=1; shift; fi
 scripts/install-deps.sh
 # Unformatted C++ fails the test command (scripts/format.sh fixes it).
 summary_run "format --check" scripts/format.sh --check
+t=$SECONDS
 if scripts/build.sh; then
+  echo "test.sh: release build took $((SECONDS - t)) s"
+  t=$SECONDS
   summary_ctest release build -j2 "$@"
+  echo "test.sh: release ctest took $((SECONDS - t)) s"
 else
   echo "test.sh: the release build failed" >&2
   SUMMARY_FAILED=$((SUMMARY_FAILED + 1))
@@ -31,7 +35,10 @@ if [ "$quick" = 0 ]; then
   scripts/fuzz.sh "${PRESIGN_FUZZ_SECONDS:-25}" 2>&1 | tee build/fuzz-phase.log || true
   echo "test.sh: fuzz phase took $((SECONDS - start)) s"
   summary_add_from fuzz build/fuzz-phase.log
+  start=$SECONDS
   scripts/sanitize.sh 2>&1 | tee build/sanitize-phase.log || true
+  echo "test.sh: sanitizer phase took $((SECONDS - start)) s"
   summary_add_from sanitize build/sanitize-phase.log
 fi
+echo "test.sh: $SECONDS s in all"
 summary_line test.sh

@@ -6,15 +6,13 @@
 target_sources(signers_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/signers/gcs_oauth_test.cpp)
 
 # The fetcher and token providers against the fake server, in process (suite io.gcs_lister).
-target_sources(io_tests PRIVATE
-  ${CMAKE_CURRENT_SOURCE_DIR}/io/gcs_lister_test.cpp
-  ${CMAKE_CURRENT_SOURCE_DIR}/support/fake_gcs_server.cpp)
+# (The server itself is in presign_fake_servers, tests/CMakeLists.txt.)
+target_sources(io_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/io/gcs_lister_test.cpp)
 
 # The fake Cloud Storage JSON API (token endpoint verifying RS256 assertions + objects.list)
 # as a program, for tests/scripts/gcs_list_fake.sh.
-add_executable(fake_gcs_server support/fake_gcs_main.cpp support/fake_gcs_server.cpp)
-target_link_libraries(fake_gcs_server PRIVATE presign::signers simdjson::simdjson OpenSSL::Crypto
-                                              Threads::Threads presign_warnings)
+add_executable(fake_gcs_server support/fake_gcs_main.cpp)
+target_link_libraries(fake_gcs_server PRIVATE presign_fake_servers presign_warnings)
 
 # 10,000 hostile names listed by `presign sign gs://…` and `presign ls gs://…` through the
 # fake server; every URL checked against Google's Node client (gcs_oracle.js).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kill -9 at 20+ random points of a 2,000,000-object job, each followed by --resume (every
+# kill -9 at 20+ random points of a 2,000,000-object job (PRESIGN_CRASH_OBJECTS overrides the
+# size: scripts/sanitize.sh runs it smaller under ASan, where each run is several times slower), each followed by --resume (every
 # third round killed twice: once more while resuming): every final file must be byte-identical
 # to a clean run, the checkpoint must be gone, and no partial file may be left. Rounds go on
 # until at least KILLS kills landed mid-run (a kill after the job ended does not count).
@@ -15,7 +16,8 @@ base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-crash.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDCRASHTEST AWS_SECRET_ACCESS_KEY=crash-secret
-seq -f 'crash/objects/%010.0f.bin' 1 2000000 > "$work/keys.txt"
+OBJECTS=${PRESIGN_CRASH_OBJECTS:-2000000}
+seq -f 'crash/objects/%010.0f.bin' 1 "$OBJECTS" > "$work/keys.txt"
 common=(sign s3://crash-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --expires 7d --threads 2 --format ndjson --quiet)
 
@@ -49,8 +51,8 @@ while [ "$killed" -lt "$KILLS" ] && [ "$round" -lt $((KILLS * 2)) ]; do
   skipped=1
   if [ "$had_ck" -eq 1 ] && grep -Eq 'resuming from .*: [1-9][0-9]* objects already written' "$work/resume.err"; then
     # The resumed run signed only what was left: fewer objects than the job holds.
-    /usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["resumed"] and s["objects"] == 2000000 and s["objects_this_run"] < s["objects"] else 1)' \
-      "$work/sum.json" || skipped=0
+    /usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["resumed"] and s["objects"] == int(sys.argv[2]) and s["objects_this_run"] < s["objects"] else 1)' \
+      "$work/sum.json" "$OBJECTS" || skipped=0
     resumed_work=$((resumed_work + 1))
   fi
   if [ "$got" = "$want" ] && [ ! -e "$ck" ] && ! ls "$work"/.out-"$round".ndjson.presign-part >/dev/null 2>&1 \

@@ -20,7 +20,10 @@ base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-interrupt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDINTERRUPT AWS_SECRET_ACCESS_KEY=interrupt-secret
-seq -f 'int/objects/%09.0f.bin' 1 3000000 > "$work/keys.txt"
+# PRESIGN_INTERRUPT_OBJECTS: the job's size (default 3,000,000; scripts/sanitize.sh runs
+# 600,000 under TSan). Each signal lands once 20 MB (~100,000 URLs) are written.
+OBJECTS=${PRESIGN_INTERRUPT_OBJECTS:-3000000}
+seq -f 'int/objects/%09.0f.bin' 1 "$OBJECTS" > "$work/keys.txt"
 common=(sign s3://int-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --threads 1 --quiet --format urls)
 want=$("$PRESIGN" "${common[@]}" | sha256sum)
@@ -61,7 +64,7 @@ for sig in INT TERM; do
       && [ ! -e "$work/d/out.txt" ] && grep -q "interrupted (SIG$sig); progress saved in .*out.ck" "$work/err"; then
     rc=0; "$PRESIGN" "${common[@]}" "${ck[@]}" --resume --summary "$work/sum.json" 2>"$work/err" || rc=$?
     if [ "$rc" -eq 0 ] && [ "$(sha256sum < "$work/d/out.txt")" = "$want" ] && [ "$(ls -A "$work/d")" = out.txt ] \
-        && "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["resumed"] and 0 < s["objects_this_run"] < s["objects"] == 3000000 else 1)' "$work/sum.json"
+        && "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["resumed"] and 0 < s["objects_this_run"] < s["objects"] == int(sys.argv[2]) else 1)' "$work/sum.json" "$OBJECTS"
     then ok; else bad "resume after SIG$sig (rc $rc)"; cat "$work/err"; ls -la "$work/d"; fi
   else bad "SIG$sig with checkpoint (signalled $killed, rc $rc)"; cat "$work/err"; ls -la "$work/d"; fi
 done
