@@ -10,11 +10,10 @@
 namespace presign::app::interrupt {
 namespace {
 
-std::atomic<bool> g_flag{false};
+CancelSource g_cancel;
 std::atomic<int> g_signal{0};
-std::mutex g_mutex;  // guards the three below
+std::mutex g_mutex;  // guards the two below
 int g_graceful = 0;
-std::function<void()> g_hook;
 std::string g_cleanup;
 
 sigset_t g_handled;  // set once by install(), before the signal thread starts
@@ -50,8 +49,7 @@ void signal_loop() {
       }
       ::_exit(128 + g_signal.load());
     }
-    g_flag.store(true, std::memory_order_release);
-    if (g_hook) g_hook();
+    g_cancel.request();  // sets the flag the job polls and runs the cancel hooks
   }
 }
 
@@ -64,7 +62,9 @@ void install() {
   std::thread(signal_loop).detach();
 }
 
-std::atomic<bool> const& flag() { return g_flag; }
+std::atomic<bool> const& flag() { return g_cancel.flag(); }
+
+CancelSource& cancel_source() { return g_cancel; }
 int signal_number() { return g_signal.load(); }
 int exit_code() { return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT); }
 char const* signal_name() { return g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT"; }
@@ -76,16 +76,6 @@ Graceful::Graceful() {
 Graceful::~Graceful() {
   std::lock_guard lock(g_mutex);
   --g_graceful;
-}
-
-CancelHook::CancelHook(std::function<void()> hook) {
-  std::lock_guard lock(g_mutex);
-  g_hook = std::move(hook);
-  if (g_flag.load() && g_hook) g_hook();
-}
-CancelHook::~CancelHook() {
-  std::lock_guard lock(g_mutex);
-  g_hook = nullptr;
 }
 
 void set_cleanup_file(std::string path) {

@@ -8,6 +8,8 @@
 /// request); the job then stops at a safe point, cleans up and exits with `exit_code()`. A
 /// second signal removes the registered partial file, if any, and exits at once.
 
+#include "presign/core/cancel.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -44,14 +46,18 @@ class Graceful {
   Graceful& operator=(Graceful const&) = delete;
 };
 
+/// The cancellation the signal thread requests on the first signal inside a Graceful scope;
+/// a job (engine::run_job) and a listing (`presign ls`) take it.
+CancelSource& cancel_source();
+
 /// While alive, the first signal calls `hook` (from the signal thread: it must be thread-safe
 /// and return quickly). A hook registered while a signal was already taken runs at once.
 class CancelHook {
  public:
-  explicit CancelHook(std::function<void()> hook);
-  ~CancelHook();
-  CancelHook(CancelHook const&) = delete;
-  CancelHook& operator=(CancelHook const&) = delete;
+  explicit CancelHook(std::function<void()> hook) : hook_(cancel_source(), std::move(hook)) {}
+
+ private:
+  CancelSource::Hook hook_;
 };
 
 /// The file a second signal removes before exiting (a partial output no resume needs); ""

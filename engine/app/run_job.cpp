@@ -50,93 +50,12 @@ Result<void> check_listing_flags(BucketUri const& uri, ListingFlags const& f) {
   return {};
 }
 
-// A source whose first batch was fetched before the job opened its output (see
-// open_job_source). The pipeline then seeks it to the position it was primed at (a no-op)
-// and takes that batch first.
-class PrimedSource final : public io::ObjectSource {
- public:
-  explicit PrimedSource(std::unique_ptr<io::ObjectSource> inner) : inner_(std::move(inner)) {}
-
-  Result<void> prime(std::string const& position) {
-    if (!position.empty()) {
-      if (auto r = inner_->seek(position); !r) return r.error();
-    }
-    position_ = position;
-    auto got = inner_->next(first_);
-    if (!got) return got.error();
-    pending_ = *got;
-    exhausted_ = !*got;
-    return {};
-  }
-
-  Result<bool> next(io::Batch& batch) override {
-    if (pending_) {
-      pending_ = false;
-      take_first(batch);
-      return true;
-    }
-    if (exhausted_) {
-      batch.reset();
-      return false;
-    }
-    return inner_->next(batch);
-  }
-
-  Result<void> seek(std::string const& position) override {
-    if (position != position_) {
-      return make_error(ErrorKind::kInternal,
-                        "the listing was primed at another position than "
-                        "the one the job resumes from");
-    }
-    return {};
-  }
-
-  [[nodiscard]] double fraction_done() const override { return inner_->fraction_done(); }
-  void cancel() noexcept override { inner_->cancel(); }
-  bool stop(std::chrono::milliseconds grace) noexcept override { return inner_->stop(grace); }
-
- private:
-  // Copies the first batch into the engine's pooled one. The keys are views into `data`, so
-  // they are rebuilt from their offsets (a moved short string would leave them dangling).
-  void take_first(io::Batch& batch) {
-    batch.reset();
-    batch.seq = first_.seq;
-    batch.first_index = first_.first_index;
-    batch.source_position = first_.source_position;
-    batch.arrived_ns = first_.arrived_ns;
-    batch.data = first_.data;
-    batch.objects.reserve(first_.objects.size());
-    char const* const base = first_.data.data();
-    std::string_view const data = batch.data;
-    for (ObjectRef const& o : first_.objects) {
-      ObjectRef r;
-      r.key = data.substr(static_cast<std::size_t>(o.key.data() - base), o.key.size());
-      r.version = o.version;  // never a view into `data` (listings carry no versions yet)
-      batch.objects.push_back(r);
-    }
-    first_.reset();
-  }
-
-  std::unique_ptr<io::ObjectSource> inner_;
-  io::Batch first_;
-  std::string position_;
-  bool pending_ = false;
-  bool exhausted_ = false;
-};
-
 }  // namespace
 
 std::string listing_prefix(BucketUri const& uri) {
   if (uri.scheme != "az") return uri.prefix;
   auto const slash = uri.prefix.find('/');
   return slash == std::string::npos ? std::string() : uri.prefix.substr(slash + 1);
-}
-
-Error as_listing_failure(Error e) {
-  // The service's "no such bucket" / "wrong region" arrive as kConfig; while listing they
-  // mean the listing failed (exit 5). Everything else keeps its kind.
-  if (e.kind == ErrorKind::kConfig) e.kind = ErrorKind::kProtocol;
-  return e;
 }
 
 Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f) {
@@ -206,49 +125,6 @@ Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
   return {};
 }
 
-Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position,
-                                  bool prime) {
-  JobSource js;
-  if (!o.keys_from.empty()) {
-    auto source = io::KeyFileSource::open(o.keys_from);
-    if (!source) return source.error();
-    (*source)->set_strip_cr(o.strip_cr);
-    (*source)->set_check_repeats(!o.no_repeat_check);
-    js.key_file = source->get();
-    js.source = std::move(*source);
-    return js;
-  }
-  auto uri = parse_bucket_uri(o.uri);
-  if (!uri) return uri.error();
-  auto setup = prepare_listing(*uri, listing_flags(o));
-  if (!setup) return setup.error();
-  js.listing = true;
-  auto listing = io::make_listing_source(std::move(setup->fetcher), std::move(setup->options));
-  if (!prime) {
-    js.source = std::move(listing);
-    return js;
-  }
-  auto primed = std::make_unique<PrimedSource>(std::move(listing));
-  Result<void> r;
-  {
-    // SIGINT/SIGTERM while the first page is fetched (or its retries back off) stops it.
-    interrupt::CancelHook const hook([p = primed.get()] { p->cancel(); });
-    r = primed->prime(resume_position);
-  }
-  if (!r) {
-    if (interrupt::requested()) {
-      io::let_go(std::move(primed),
-                 interrupt::kStopGrace);  // a request on the wire is not waited for
-      return make_error(
-          ErrorKind::kCancelled,
-          std::string("interrupted (") + interrupt::signal_name() + "); no output written");
-    }
-    return as_listing_failure(r.error());
-  }
-  js.source = std::move(primed);
-  return js;
-}
-
 std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at) {
   // Every option that changes output bytes, each length-prefixed so fields cannot run together.
   signers::crypto::Sha256 h;
@@ -303,10 +179,79 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
   return signers::crypto::hex_lower(h.final());
 }
 
-void print_key_file_warnings(JobSource const& js) {
-  if (js.key_file == nullptr) return;
-  for (auto const& w : js.key_file->warnings())
-    std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, SigningTime expires_at) {
+  engine::JobSpec spec;
+  if (!o.keys_from.empty()) {
+    spec.input = engine::KeyFileInput{o.keys_from, o.strip_cr, !o.no_repeat_check};
+  } else {
+    auto uri = parse_bucket_uri(o.uri);
+    if (!uri) return uri.error();
+    auto setup = prepare_listing(*uri, listing_flags(o));
+    if (!setup) return setup.error();
+    spec.input = engine::ListingInput{std::move(setup->fetcher), std::move(setup->options)};
+  }
+  spec.output = o.output;
+  spec.checkpoint = o.checkpoint;
+  spec.resume = o.resume_state;
+  spec.format = format;
+  spec.labelbox = o.labelbox;
+  spec.threads = o.threads;
+  if (!o.compress.empty()) {
+    spec.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
+  }
+  spec.fingerprint = job_fingerprint(o, format, expires_at);
+  spec.signing_time = o.when;
+  spec.expires_at = expires_at;
+  spec.stop_grace = interrupt::kStopGrace;
+  return spec;
+}
+
+ProgramObserver::ProgramObserver(bool quiet) : progress_(!quiet && ::isatty(STDERR_FILENO)) {}
+
+void ProgramObserver::on_progress(engine::Progress const& p) { print_progress(p); }
+
+void ProgramObserver::on_resuming(std::string const& checkpoint, std::uint64_t objects) {
+  std::fprintf(stderr, "presign: resuming from %s: %llu objects already written\n",
+               checkpoint.c_str(), static_cast<unsigned long long>(objects));
+}
+
+void ProgramObserver::on_partial_file(std::string const& path) {
+  interrupt::set_cleanup_file(path);
+}
+
+int report_job(engine::JobResult const& r, SignOptions const& o, SigningTime expires_at) {
+  JobReport scratch;
+  JobReport& report = o.report ? *o.report : scratch;
+  report.expires_at = expires_at;
+  report.stats = r.stats;
+  for (auto const& w : r.warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+  auto const count = [](std::uint64_t n) { return static_cast<unsigned long long>(n); };
+  if (r.error && r.error->kind == ErrorKind::kCancelled) {
+    if (!r.started) return fail(interrupted_error("no output written"));
+    if (!o.checkpoint.empty()) {
+      return fail(interrupted_error("progress saved in " + o.checkpoint + " (" +
+                                    std::to_string(r.stats.objects) +
+                                    " objects written); rerun the same command with --resume "
+                                    "to continue"));
+    }
+    return fail(
+        interrupted_error(r.output_streamed ? "the output is incomplete" : "no output written"));
+  }
+  if (r.error) {
+    if (r.started && !o.checkpoint.empty()) {
+      end_progress_line();
+      std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",
+                   o.checkpoint.c_str());
+    }
+    return fail(*r.error);
+  }
+  if (r.stats.errors > 0) {
+    std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (%s)\n",
+                 count(r.stats.errors), count(r.stats.objects),
+                 r.publish_only ? "reported by the interrupted run" : "listed above");
+    return kPartial;
+  }
+  return kOk;
 }
 
 }  // namespace presign::app

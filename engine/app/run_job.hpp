@@ -7,6 +7,7 @@
 #include "sign_command.hpp"
 #include "summary.hpp"
 #include "presign/core/time.hpp"
+#include "presign/engine/job.hpp"
 #include "presign/engine/pipeline.hpp"
 #include "presign/io/key_file_source.hpp"
 #include "presign/io/listing.hpp"
@@ -65,16 +66,8 @@ inline Error interrupted_error(std::string const& what) {
                     std::string("interrupted (") + interrupt::signal_name() + "); " + what);
 }
 
-/// The sink for `--output PATH` without a checkpoint: standard output for "" or "-"; a
-/// character device, FIFO or socket (or a symlink to one) written in place; otherwise the
-/// atomic file sink, at a symlink's target when PATH is a symlink to a regular file.
-inline Result<std::unique_ptr<io::OutputSink>> open_output(std::string const& path) {
-  if (path.empty() || path == "-") return io::make_fd_sink(STDOUT_FILENO, "standard output");
-  auto target = io::resolve_output_target(path);
-  if (!target) return target.error();
-  if (target->in_place) return io::make_in_place_sink(target->path);
-  return io::make_atomic_file_sink(target->path);
-}
+using engine::as_listing_failure;
+using engine::open_output;
 
 /// The options of a bucket listing, shared by `presign sign` (without --keys-from) and
 /// `presign ls`. Both commands hold them as same-named members, registered and read by the
@@ -146,168 +139,46 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
 /// container (az://ACCOUNT/CONTAINER/PREFIX).
 std::string listing_prefix(BucketUri const& uri);
 
-/// A failure that happened while listing, as the program reports it: a missing bucket or a
-/// wrong region (kConfig, the service's answer) is a listing failure (exit 5) like a network
-/// or protocol failure; refused credentials stay kAuth (3), local I/O kIo (4).
-Error as_listing_failure(Error e);
-
 /// Checks, before any credentials are looked up, that the source options fit together:
 /// with --keys-from, no URI prefix (keys are full names) and no listing-only flag; without
 /// it, the listing flags are valid for the URI's provider.
 Result<void> check_source_options(BucketUri const& uri, SignOptions const& o);
 
-/// The job's source and whether it lists. With --keys-from: the key file (opened, not read).
-/// Without: the bucket listing, whose first page (after `resume_position`, when resuming) is
-/// fetched before this returns, so that a missing bucket, refused credentials or an
-/// unreachable endpoint are reported before any output file or checkpoint is created.
-/// `prime` false: build the listing but fetch nothing (a resume that only has to publish).
-struct JobSource {
-  std::unique_ptr<io::ObjectSource> source;
-  bool listing = false;
-  io::KeyFileSource* key_file = nullptr;  ///< `source`, when it is a key file (for its warnings)
-};
-Result<JobSource> open_job_source(SignOptions const& o, std::string const& resume_position,
-                                  bool prime);
-
 /// SHA-256 (hex) of everything that determines the output bytes; a resume must match it.
 std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime expires_at);
 
-/// The key file's warnings (CRLF, URIs, `aws s3 ls` lines, repeats, no keys), one line each.
-void print_key_file_warnings(JobSource const& js);
+/// The job `o` describes, for engine::run_job: its source (the key file, or the bucket
+/// listing with the provider's fetcher), output, checkpoint and resume state.
+Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, SigningTime expires_at);
 
-/// Signs every object of the job's source (the key file, or the bucket listing; see
-/// open_job_source) and writes the records. Returns the process exit code.
+/// What the program shows of a job's progress: the progress line (a terminal, not --quiet),
+/// "resuming from ...", and the partial file a second signal removes.
+class ProgramObserver final : public engine::JobObserver {
+ public:
+  explicit ProgramObserver(bool quiet);
+  [[nodiscard]] bool wants_progress() const override { return progress_; }
+  void on_progress(engine::Progress const& p) override;
+  void on_resuming(std::string const& checkpoint, std::uint64_t objects) override;
+  void on_partial_file(std::string const& path) override;
+
+ private:
+  bool progress_;
+};
+
+/// Reports a finished job on stderr (warnings, failures, what became of the output), records
+/// it for --summary, and returns the exit code.
+int report_job(engine::JobResult const& result, SignOptions const& o, SigningTime expires_at);
+
+/// Signs every object of the job's source (the key file, or the bucket listing) and writes the
+/// records (engine::run_job). Returns the process exit code.
 template <signers::Signer S>
 int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
-  std::string const fingerprint = job_fingerprint(o, format, expires_at);
-  JobReport scratch_report;
-  JobReport& report = o.report ? *o.report : scratch_report;
-  report.expires_at = expires_at;
-  // Before the source is opened: a checkpoint of another job must not steer its seek.
-  if (o.resume_state && o.resume_state->fingerprint != fingerprint) {
-    return fail(
-        make_error(ErrorKind::kUsage,
-                   "checkpoint " + o.checkpoint +
-                       " belongs to a job with other "
-                       "parameters (bucket, prefix, keys, format, expiry, ...); cannot resume"));
-  }
-  // Open the input before the output: an unreadable key file, a missing bucket or an
-  // unreachable endpoint must not create an output file.
-  bool const publish_only = o.resume_state && o.resume_state->complete;
-  auto opened = open_job_source(o, o.resume_state ? o.resume_state->source_position : std::string(),
-                                !publish_only);
-  if (!opened) return fail(opened.error());
-  auto& source = opened->source;
-  bool const listing = opened->listing;
-  // The first SIGINT/SIGTERM cuts a listing's wait or backoff short; the pipeline then stops.
-  interrupt::CancelHook const cancel_listing([src = source.get()] { src->cancel(); });
-  if (interrupt::requested()) {
-    if (listing) (void)source.release();  // a prefetch may be on the wire: do not wait for it
-    return fail(interrupted_error("no output written"));
-  }
-
-  engine::PipelineOptions popts;
-  popts.threads = o.threads;
-  if (!o.compress.empty())
-    popts.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
-  popts.start.fingerprint = fingerprint;
-  popts.start.signing_time = o.when.time_since_epoch().count();
-  std::optional<engine::CheckpointWriter> checkpoint;
-  std::unique_ptr<io::OutputSink> sink;
-  if (o.checkpoint.empty()) {
-    auto s = open_output(o.output);
-    if (!s) return fail(s.error());
-    sink = std::move(*s);
-  } else {
-    // Lock the job before touching its partial output: a second process must not truncate
-    // or append to the file the first one is writing.
-    // A symlink to a regular file is published at its target (run_sign refused anything
-    // that is not a regular file or a new path).
-    auto target = io::resolve_output_target(o.output);
-    if (!target) return fail(target.error());
-    std::string const& out_path = target->path;
-    auto ck = engine::CheckpointWriter::open(o.checkpoint);
-    if (!ck) return fail(ck.error());
-    checkpoint.emplace(std::move(*ck));
-    popts.checkpoint = &*checkpoint;
-    if (o.resume_state) {
-      popts.start = *o.resume_state;
-      popts.resuming = true;
-      if (!o.resume_state->complete) {
-        std::fprintf(stderr, "presign: resuming from %s: %llu objects already written\n",
-                     o.checkpoint.c_str(),
-                     static_cast<unsigned long long>(o.resume_state->objects));
-      }
-      if (o.resume_state->complete) {
-        // Killed while publishing: nothing is left to sign, only the rename to finish.
-        auto const& st = *o.resume_state;
-        report.stats.objects = st.objects;
-        report.stats.errors = st.errors;
-        report.stats.bytes = st.output_bytes;
-        report.stats.resumed = true;
-        if (auto r = io::finish_resumable_output(out_path, st.part_path, st.output_bytes); !r) {
-          return fail(r.error());
-        }
-        if (auto r = checkpoint->remove(); !r) return fail(r.error());
-        if (st.errors > 0) {
-          std::fprintf(stderr,
-                       "presign: %llu of %llu objects could not be signed (reported by the "
-                       "interrupted run)\n",
-                       static_cast<unsigned long long>(st.errors),
-                       static_cast<unsigned long long>(st.objects));
-          return kPartial;
-        }
-        return kOk;
-      }
-    }
-    std::string const part =
-        o.resume_state ? o.resume_state->part_path : io::resumable_part_path(out_path);
-    popts.start.part_path = part;
-    auto s = io::make_resumable_file_sink(
-        out_path, part,
-        o.resume_state ? std::optional<std::uint64_t>(o.resume_state->output_bytes) : std::nullopt);
-    if (!s) return fail(s.error());
-    sink = std::move(*s);
-  }
-  // A second signal exits at once; without a checkpoint it takes the partial file with it.
-  if (!checkpoint) interrupt::set_cleanup_file(sink->part_path());
-  struct ClearCleanup {
-    ~ClearCleanup() { interrupt::set_cleanup_file({}); }
-  } const clear_cleanup;
-  popts.cancel = &interrupt::flag();
-  io::RecordFormatter formatter(format, format_rfc3339(expires_at), o.labelbox);
-  engine::FormattingBatchSigner<S> batch_signer(signer, formatter);
-  if (!o.quiet && ::isatty(STDERR_FILENO)) popts.on_progress = print_progress;
-  popts.failure_stats = &report.stats;
-  auto stats = engine::run_pipeline(*source, batch_signer, formatter, *sink, popts);
-  print_key_file_warnings(*opened);
-  if (!stats) {
-    if (stats.error().kind == ErrorKind::kCancelled) {
-      // A listing request may still be on the wire: do not wait for it to time out.
-      if (listing) (void)source.release();
-      if (checkpoint) {
-        return fail(interrupted_error(
-            "progress saved in " + o.checkpoint + " (" + std::to_string(report.stats.objects) +
-            " objects written); rerun the same command with --resume to continue"));
-      }
-      return fail(interrupted_error(sink->part_path().empty() ? "the output is incomplete"
-                                                              : "no output written"));
-    }
-    if (checkpoint) {
-      std::fprintf(stderr, "presign: progress is saved in %s; rerun with --resume to continue\n",
-                   o.checkpoint.c_str());
-    }
-    return fail(listing ? as_listing_failure(stats.error()) : stats.error());
-  }
-  report.stats = std::move(*stats);
-  auto const& done = report.stats;
-  if (done.errors > 0) {
-    std::fprintf(stderr, "presign: %llu of %llu objects could not be signed (listed above)\n",
-                 static_cast<unsigned long long>(done.errors),
-                 static_cast<unsigned long long>(done.objects));
-    return kPartial;
-  }
-  return kOk;
+  auto spec = job_spec(o, format, expires_at);
+  if (!spec) return fail(spec.error());
+  ProgramObserver observer(o.quiet);
+  auto const result =
+      engine::run_job(signer, std::move(*spec), interrupt::cancel_source(), observer);
+  return report_job(result, o, expires_at);
 }
 
 }  // namespace presign::app

@@ -16,6 +16,12 @@
 set -m
 PRESIGN=${1:?usage: interrupt.sh PATH/TO/presign}
 PY=/usr/bin/python3
+# wait_until SECONDS CMD...: polls CMD every 20 ms until it succeeds or SECONDS pass.
+wait_until() {
+  local limit=$(( $1 * 50 )) i; shift
+  for ((i = 0; i < limit; i++)); do "$@" && return 0; sleep 0.02; done
+  return 1
+}
 base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-interrupt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -76,10 +82,13 @@ for cmd in ls sign; do
   for sig in INT TERM; do
     code=130; [ "$sig" = TERM ] && code=143
     echo "presign $cmd stuck in listing retries stops on SIG$sig with $code"
-    extra=(); [ "$cmd" = sign ] && extra=(--summary "$work/list.json" --quiet)
+    extra=(); [ "$cmd" = sign ] && extra=(--summary "$work/list.json")
     "$PRESIGN" "$cmd" s3://int-bucket/p/ "${listing[@]}" --output "$work/d/list.txt" "${extra[@]}" 2>"$work/err" &
     pid=$!
-    sleep 1
+    # Signal once the command reports its first retry (it is then backing off for minutes),
+    # not after a fixed sleep: a slow start (a sanitizer, a loaded machine) would otherwise
+    # be signalled before it handles signals gracefully.
+    wait_until 60 grep -q '; retry 1/' "$work/err"
     t0=$(date +%s%N)
     kill -s "$sig" "$pid"
     rc=0; wait "$pid" || rc=$?
@@ -104,16 +113,19 @@ print(s.getsockname()[1], flush=True)
 conns = []
 while True:
     c, _ = s.accept(); conns.append(c)
-' > "$work/mute.port" &
+    with open(sys.argv[1], "a") as f: f.write("accepted\n")
+' "$work/mute.accepted" > "$work/mute.port" &
 mute=$!
 for _ in $(seq 1 100); do [ -s "$work/mute.port" ] && break; sleep 0.05; done
 mport=$(cat "$work/mute.port")
 for cmd in ls sign; do
   echo "presign $cmd waiting for an answer that never comes stops on SIGINT with 130"
+  rm -f "$work/mute.accepted"
   "$PRESIGN" "$cmd" s3://int-bucket/p/ --endpoint "http://127.0.0.1:$mport" --addressing path \
     --output "$work/d/list.txt" 2>"$work/err" &
   pid=$!
-  sleep 1
+  # Signal once the request is on the wire (the server accepted its connection).
+  wait_until 60 test -s "$work/mute.accepted"
   t0=$(date +%s%N)
   kill -s INT "$pid"
   rc=0; wait "$pid" || rc=$?
