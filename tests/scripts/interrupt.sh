@@ -16,6 +16,17 @@
 set -m
 PRESIGN=${1:?usage: interrupt.sh PATH/TO/presign}
 PY=/usr/bin/python3
+# with_signals PROGRAM ARGS... &: runs PROGRAM with SIGINT and SIGTERM at their defaults, in
+# the background job's own process (exec, so that $! is PROGRAM's pid). A signal the caller
+# of this script ignores (a background job of a non-interactive shell gets SIGINT ignored)
+# stays ignored across exec, and presign rightly respects that; the cases below are about a
+# signal that reaches it. Only ever called with `&`: it replaces the shell it runs in.
+with_signals() {
+  exec "$PY" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$@"
+}
 # wait_until SECONDS CMD...: polls CMD every 20 ms until it succeeds or SECONDS pass.
 wait_until() {
   local limit=$(( $1 * 50 )) i; shift
@@ -39,7 +50,7 @@ want=$("$PRESIGN" "${common[@]}" | sha256sum)
 # signal landed mid-run).
 start_and_signal() {
   local sig=$1 glob=$2; shift 2
-  "$PRESIGN" "$@" 2>"$work/err" &
+  with_signals "$PRESIGN" "$@" 2>"$work/err" &
   local pid=$! f
   killed=0
   for _ in $(seq 1 2000); do
@@ -83,7 +94,7 @@ for cmd in ls sign; do
     code=130; [ "$sig" = TERM ] && code=143
     echo "presign $cmd stuck in listing retries stops on SIG$sig with $code"
     extra=(); [ "$cmd" = sign ] && extra=(--summary "$work/list.json")
-    "$PRESIGN" "$cmd" s3://int-bucket/p/ "${listing[@]}" --output "$work/d/list.txt" "${extra[@]}" 2>"$work/err" &
+    with_signals "$PRESIGN" "$cmd" s3://int-bucket/p/ "${listing[@]}" --output "$work/d/list.txt" "${extra[@]}" 2>"$work/err" &
     pid=$!
     # Signal once the command reports its first retry (it is then backing off for minutes),
     # not after a fixed sleep: a slow start (a sanitizer, a loaded machine) would otherwise
@@ -121,7 +132,7 @@ mport=$(cat "$work/mute.port")
 for cmd in ls sign; do
   echo "presign $cmd waiting for an answer that never comes stops on SIGINT with 130"
   rm -f "$work/mute.accepted"
-  "$PRESIGN" "$cmd" s3://int-bucket/p/ --endpoint "http://127.0.0.1:$mport" --addressing path \
+  with_signals "$PRESIGN" "$cmd" s3://int-bucket/p/ --endpoint "http://127.0.0.1:$mport" --addressing path \
     --output "$work/d/list.txt" 2>"$work/err" &
   pid=$!
   # Signal once the request is on the wire (the server accepted its connection).
