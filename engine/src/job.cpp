@@ -50,7 +50,13 @@ class PrimedSource final : public io::ObjectSource {
 
   [[nodiscard]] double fraction_done() const override { return inner_->fraction_done(); }
   void cancel() noexcept override { inner_->cancel(); }
-  bool stop(std::chrono::milliseconds grace) noexcept override { return inner_->stop(grace); }
+  // When the listing's thread cannot be stopped (a request on the wire), only the listing is
+  // left behind, held by its own detached thread; this wrapper lets go of it and may itself be
+  // destroyed (so it is not reported as a leak: nothing refers to it any more).
+  bool stop(std::chrono::milliseconds grace) noexcept override {
+    if (!inner_->stop(grace)) (void)inner_.release();
+    return true;
+  }
 
  private:
   // Copies the first batch into the engine's pooled one. The keys are views into `data`, so
