@@ -6,6 +6,7 @@
 
 #include "presign/signers/sigv4.hpp"
 
+#include "example_s3_signer.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -27,14 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-signers::sigv4::S3Presigner make_s3() {
-  signers::sigv4::S3PresignConfig c;
-  c.credentials = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
-  c.bucket = "examplebucket";
-  c.expires_seconds = 900;
-  c.signing_time = parse_rfc3339("2024-01-01T00:00:00Z").value();
-  return signers::sigv4::S3Presigner::create(c).value();
-}
+signers::sigv4::S3Presigner make_s3() { return test::example_s3_signer(); }
 
 std::string key_name(int i) {
   char buf[32];

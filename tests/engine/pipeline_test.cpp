@@ -9,6 +9,7 @@
 #include "presign/io/output_file.hpp"
 #include "presign/signers/sigv4.hpp"
 
+#include "example_s3_signer.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -188,14 +189,7 @@ std::string expected_output(S const& signer, io::RecordFormatter const& f,
   return out;
 }
 
-signers::sigv4::S3Presigner make_s3() {
-  signers::sigv4::S3PresignConfig c;
-  c.credentials = {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
-  c.bucket = "examplebucket";
-  c.expires_seconds = 900;
-  c.signing_time = parse_rfc3339("2024-01-01T00:00:00Z").value();
-  return signers::sigv4::S3Presigner::create(c).value();
-}
+signers::sigv4::S3Presigner make_s3() { return test::example_s3_signer(); }
 
 PipelineOptions quiet_options(unsigned threads, std::size_t tokens,
                               std::string* errors_out = nullptr) {
