@@ -5,7 +5,7 @@
 ///
 /// Nothing here prints, exits or knows a command line: what a user should see arrives through
 /// a JobObserver, and the outcome is a JobResult the caller turns into messages and an exit
-/// status (the program: engine/app/run_job.hpp). A CancelSource stops the job at a safe point;
+/// status (the program: app/run_job.hpp). A CancelSource stops the job at a safe point;
 /// with a checkpoint, the work written so far is kept for a resume.
 
 #include "presign/core/cancel.hpp"

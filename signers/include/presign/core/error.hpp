@@ -17,7 +17,7 @@
 
 namespace presign {
 
-/// The class of a failure; the program maps it to an exit code (see engine/app/exit_codes.hpp),
+/// The class of a failure; the program maps it to an exit code (see app/exit_codes.hpp),
 /// and a service will map it to an HTTP status. The last four are the kinds a service needs
 /// beyond the batch program's (a request naming what does not exist, a caller without the
 /// right, a dependency down for now, a request body or parameter that is wrong).
