@@ -138,10 +138,7 @@ Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/conf
 int run_ls(LsOptions const& o) {
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
-  if (uri->scheme != "s3" && uri->scheme != "gs" && uri->scheme != "az") {
-    return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
-                                                  "://' (supported: s3://, gs://, az://)"));
-  }
+  if (auto p = providers::provider_for(uri->scheme); !p) return fail(p.error());
   bool const ndjson = o.format == "ndjson";
   auto setup = prepare_listing(*uri, listing_flags(o));
   if (!setup) return fail(setup.error());

@@ -1,6 +1,5 @@
 #include "run_job.hpp"
 
-#include "providers.hpp"
 #include "presign/signers/crypto.hpp"
 
 #include <charconv>
@@ -27,57 +26,35 @@ Result<std::chrono::milliseconds> parse_delay(std::string_view text) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(n * scale));
 }
 
-// The largest page each provider serves (S3 max-keys, GCS maxResults, Azure maxresults).
-std::uint32_t max_page_size(std::string const& scheme) { return scheme == "az" ? 5000 : 1000; }
-
-// Checks the listing flags against the provider (no request, no credentials).
-Result<void> check_listing_flags(BucketUri const& uri, ListingFlags const& f) {
-  std::uint32_t const max = max_page_size(uri.scheme);
-  if (f.page_size > max) {
-    return make_error(ErrorKind::kUsage, "--page-size " + std::to_string(f.page_size) +
-                                             " is out of range: " + uri.scheme + ":// lists 1 to " +
-                                             std::to_string(max) + " keys a request");
-  }
-  if (!f.start_after.empty() && uri.scheme != "s3") {
-    return make_error(ErrorKind::kUsage, "--start-after applies to s3:// only");
-  }
-  if (!f.ca_bundle.empty() && f.no_verify_ssl) {
-    return make_error(ErrorKind::kUsage, "--ca-bundle and --no-verify-ssl contradict each other");
-  }
-  if (!f.retry_base_delay.empty()) {
-    if (auto d = parse_delay(f.retry_base_delay); !d) return d.error();
-  }
-  return {};
-}
-
 }  // namespace
 
-std::string listing_prefix(BucketUri const& uri) {
-  if (uri.scheme != "az") return uri.prefix;
-  auto const slash = uri.prefix.find('/');
-  return slash == std::string::npos ? std::string() : uri.prefix.substr(slash + 1);
+Result<providers::ListSettings> list_settings(providers::Provider const& p, ListingFlags const& f) {
+  providers::ListSettings s;
+  s.endpoint = f.endpoint;
+  s.region = f.region;
+  s.addressing = f.addressing;
+  s.credentials_file = f.credentials;
+  s.access_token = f.access_token;
+  s.ca_bundle = f.ca_bundle;
+  s.no_verify_ssl = f.no_verify_ssl;
+  s.start_after = f.start_after;
+  s.page_size = f.page_size != 0 ? f.page_size : p.max_page_size();
+  s.max_attempts = f.retry_max_attempts;
+  if (!f.retry_base_delay.empty()) {
+    auto d = parse_delay(f.retry_base_delay);
+    if (!d) return d.error();
+    s.retry_base = *d;
+  }
+  s.on_retry = make_retry_reporter(f.quiet);
+  return s;
 }
 
 Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f) {
-  if (auto r = check_listing_flags(uri, f); !r) return r.error();
-  ListerOptions lo;
-  lo.endpoint = f.endpoint;
-  lo.region = f.region;
-  lo.addressing = f.addressing;
-  lo.credentials = f.credentials;
-  lo.access_token = f.access_token;
-  lo.ca_bundle = f.ca_bundle;
-  lo.no_verify_ssl = f.no_verify_ssl;
-  lo.page_size = f.page_size != 0 ? f.page_size : max_page_size(uri.scheme);
-  lo.max_attempts = f.retry_max_attempts;
-  if (!f.retry_base_delay.empty()) lo.retry_base = *parse_delay(f.retry_base_delay);
-  lo.on_retry = make_retry_reporter(f.quiet);
-  Result<std::unique_ptr<io::PageFetcher>> fetcher =
-      uri.scheme == "s3"   ? make_s3_lister(uri, lo)
-      : uri.scheme == "gs" ? make_gcs_lister(uri, lo)
-      : uri.scheme == "az" ? make_azure_lister(uri, lo)
-                           : Result<std::unique_ptr<io::PageFetcher>>(make_error(
-                                 ErrorKind::kUsage, "unsupported scheme '" + uri.scheme + "://'"));
+  auto provider = providers::provider_for(uri.scheme);
+  if (!provider) return provider.error();
+  auto settings = list_settings(**provider, f);
+  if (!settings) return settings.error();
+  auto fetcher = (*provider)->make_page_fetcher(uri, *settings, providers::process_env());
   if (!fetcher) return fetcher.error();
   if (f.no_verify_ssl) {
     std::fputs(
@@ -87,9 +64,9 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
   }
   ListingSetup setup;
   setup.fetcher = std::move(*fetcher);
-  setup.options.prefix = listing_prefix(uri);
+  setup.options.prefix = (*provider)->listing_prefix(uri);
   setup.options.start_after = f.start_after;
-  setup.options.page_size = lo.page_size;
+  setup.options.page_size = settings->page_size;
   return setup;
 }
 
@@ -99,11 +76,17 @@ Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
     if (o.no_repeat_check) {
       return make_error(ErrorKind::kUsage, "--no-repeat-check applies to --keys-from only");
     }
-    return check_listing_flags(uri, listing_flags(o));
+    auto provider = providers::provider_for(uri.scheme);
+    if (!provider) return provider.error();
+    auto settings = list_settings(**provider, listing_flags(o));
+    if (!settings) return settings.error();
+    return (*provider)->check_list(uri, *settings);
   }
   // --keys-from: keys are full object names; a prefix in the URI would be ignored or
   // prepended, and either would surprise someone, so it is refused.
-  if (!listing_prefix(uri).empty()) {
+  auto provider = providers::provider_for(uri.scheme);
+  if (!provider) return provider.error();
+  if (!(*provider)->listing_prefix(uri).empty()) {
     return make_error(ErrorKind::kUsage,
                       "'" + o.uri +
                           "' has a prefix, but --keys-from takes full object keys: "

@@ -13,6 +13,7 @@
 #include "presign/io/listing.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
+#include "presign/providers/provider.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -24,27 +25,8 @@
 
 namespace presign::app {
 
-struct BucketUri {
-  std::string scheme;
-  std::string bucket;
-  std::string prefix;
-};
-
-inline Result<BucketUri> parse_bucket_uri(std::string const& uri) {
-  auto sep = uri.find("://");
-  if (sep == std::string::npos) {
-    return make_error(ErrorKind::kUsage,
-                      "'" + uri + "' is not a bucket URI (e.g. s3://bucket/prefix)");
-  }
-  BucketUri u;
-  u.scheme = uri.substr(0, sep);
-  std::string rest = uri.substr(sep + 3);
-  auto slash = rest.find('/');
-  u.bucket = rest.substr(0, slash);
-  if (slash != std::string::npos) u.prefix = rest.substr(slash + 1);
-  if (u.bucket.empty()) return make_error(ErrorKind::kUsage, "'" + uri + "' names no bucket");
-  return u;
-}
+using providers::BucketUri;
+using providers::parse_bucket_uri;
 
 /// The last failure `fail` reported (for the run summary); empty when none was.
 inline std::optional<Error>& last_failure() {
@@ -130,14 +112,15 @@ struct ListingSetup {
   io::ListingOptions options;
 };
 
-/// Validates the flags for `uri`'s provider (page-size range, s3-only --start-after, the
-/// retry delay) and builds the provider's fetcher. Warns on stderr about --no-verify-ssl.
-/// Makes no request. Errors keep their kind (usage 2, configuration/credentials 3).
-Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& flags);
+/// The listing flags as the provider's settings: the retry delay parsed, the page size
+/// defaulted to the provider's maximum, retries reported unless --quiet. Usage errors.
+Result<providers::ListSettings> list_settings(providers::Provider const& p,
+                                              ListingFlags const& flags);
 
-/// The prefix a listing of `uri` asks for: the URI's prefix, or for az:// what follows the
-/// container (az://ACCOUNT/CONTAINER/PREFIX).
-std::string listing_prefix(BucketUri const& uri);
+/// Validates the flags for `uri`'s provider (providers::Provider::check_list) and builds the
+/// provider's fetcher with its credentials. Warns on stderr about --no-verify-ssl. Makes no
+/// request. Errors keep their kind (usage 2, configuration/credentials 3).
+Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& flags);
 
 /// Checks, before any credentials are looked up, that the source options fit together:
 /// with --keys-from, no URI prefix (keys are full names) and no listing-only flag; without

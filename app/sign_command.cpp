@@ -6,70 +6,23 @@
 #include "presign/io/key_file_source.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
-#include "presign/signers/aws_credentials.hpp"
-#include "presign/signers/sigv4.hpp"
+#include "presign/providers/provider.hpp"
 
-#include "providers.hpp"
 #include "run_job.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <variant>
 
 namespace presign::app {
-
-int run_s3(BucketUri const& uri, SignOptions const& o, io::Format format,
-           std::int64_t expires_seconds, SigningTime when) {
-  auto env = signers::aws::process_env();
-  signers::sigv4::S3PresignConfig cfg;
-  cfg.bucket = uri.bucket;
-  cfg.region = signers::aws::resolve_region(env, o.region);
-  cfg.endpoint = signers::aws::resolve_s3_endpoint(env, o.endpoint);
-  cfg.addressing = o.addressing == "virtual" ? signers::sigv4::Addressing::kVirtual
-                   : o.addressing == "path"  ? signers::sigv4::Addressing::kPath
-                                             : signers::sigv4::Addressing::kAuto;
-  cfg.method = o.method;
-  cfg.expires_seconds = expires_seconds;
-  cfg.signing_time = when;
-  cfg.response_content_disposition = o.response_content_disposition;
-  cfg.response_content_type = o.response_content_type;
-  for (auto const& [flag, value] : {std::pair{"--ip", o.ip},
-                                    {"--start", o.start},
-                                    {"--sas-version", o.sas_version},
-                                    {"--response-cache-control", o.response_cache_control},
-                                    {"--response-content-encoding", o.response_content_encoding},
-                                    {"--response-content-language", o.response_content_language},
-                                    {"--snapshot", o.snapshot},
-                                    {"--version-id", o.version_id},
-                                    {"--credentials", o.credentials}}) {
-    if (!value.empty()) {
-      return fail(make_error(ErrorKind::kUsage, std::string(flag) + " does not apply to s3://"));
-    }
-  }
-  if (o.https_only || o.permissions != "r") {
-    return fail(
-        make_error(ErrorKind::kUsage, "--https-only and --permissions apply to az:// only"));
-  }
-  // Validate everything that does not need credentials first, so a usage error is reported
-  // as such even on a machine without credentials.
-  if (expires_seconds < 1 || expires_seconds > signers::sigv4::kS3MaxExpiresSeconds) {
-    return fail(make_error(ErrorKind::kUsage, "--expires " + o.expires +
-                                                  " is out of range: S3 presigned URLs live "
-                                                  "1 to 604800 seconds (7 days)"));
-  }
-  auto creds = signers::aws::DefaultChainProvider(env).credentials();
-  if (!creds) return fail(creds.error());
-  cfg.credentials = std::move(*creds);
-  auto signer = signers::sigv4::S3Presigner::create(std::move(cfg));
-  if (!signer) return fail(signer.error());
-  return run_job(*signer, signer->expires_at(), o, format);
-}
 
 namespace {
 
 // --global-key and --media-type: checked and resolved (template parsed, bucket and URI prefix
 // taken from the URI, media type spelled as Labelbox does) into o.labelbox, before any work.
-Result<void> labelbox_options(BucketUri const& uri, io::Format format, SignOptions& o) {
+Result<void> labelbox_options(providers::Provider const& provider, BucketUri const& uri,
+                              io::Format format, SignOptions& o) {
   if (format != io::Format::kLabelbox) {
     if (o.global_key || !o.media_type.empty()) {
       return make_error(ErrorKind::kUsage,
@@ -90,10 +43,9 @@ Result<void> labelbox_options(BucketUri const& uri, io::Format format, SignOptio
     o.labelbox.media_type = std::move(*m);
   }
   // Keys are full object names; for az:// the URI's first path segment is the container.
-  std::string container = uri.prefix.substr(0, uri.prefix.find('/'));
-  o.labelbox.location.bucket = uri.scheme == "az" ? container : uri.bucket;
-  o.labelbox.location.uri_prefix = uri.scheme + "://" + uri.bucket + "/" +
-                                   (uri.scheme == "az" ? container + "/" : std::string());
+  auto location = provider.location(uri);
+  o.labelbox.location.bucket = std::move(location.bucket);
+  o.labelbox.location.uri_prefix = std::move(location.uri_prefix);
   return io::check_labelbox_options(o.labelbox);
 }
 
@@ -200,16 +152,45 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
 
 namespace {
 
+// What to sign, as the provider's settings (no secrets).
+providers::SignSettings sign_settings(SignOptions const& o, std::int64_t expires_seconds,
+                                      SigningTime when) {
+  providers::SignSettings s;
+  s.method = o.method;
+  s.expires_seconds = expires_seconds;
+  s.expires_text = o.expires;
+  s.when = when;
+  s.endpoint = o.endpoint;
+  s.region = o.region;
+  s.addressing = o.addressing;
+  s.credentials_file = o.credentials;
+  s.response_content_disposition = o.response_content_disposition;
+  s.response_content_type = o.response_content_type;
+  s.permissions = o.permissions;
+  s.start = o.start;
+  s.ip = o.ip;
+  s.https_only = o.https_only;
+  s.sas_version = o.sas_version;
+  s.response_cache_control = o.response_cache_control;
+  s.response_content_encoding = o.response_content_encoding;
+  s.response_content_language = o.response_content_language;
+  s.snapshot = o.snapshot;
+  s.version_id = o.version_id;
+  return s;
+}
+
 int run_sign_job(SignOptions const& o, JobReport& report) {
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
   auto format = io::parse_format(o.format);
   if (!format) return fail(format.error());
+  auto provider = providers::provider_for(uri->scheme);
+  if (!provider) return fail(provider.error());
   if (auto r = check_source_options(*uri, o); !r) return fail(r.error());
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
   SignOptions opts = o;
-  if (auto r = labelbox_options(*uri, *format, opts); !r) return fail(r.error());
+  if (auto r = labelbox_options(**provider, *uri, *format, opts); !r) return fail(r.error());
   opts.report = &report;
   if (!o.compress.empty() && o.compress != "zstd" &&
       !(o.compress.starts_with("zstd:") && o.compress.size() <= 7 &&
@@ -279,11 +260,13 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
     return fail(
         make_error(ErrorKind::kUsage, "signing time plus expiry must fall between 1970 and 9999"));
   }
-  if (uri->scheme == "s3") return run_s3(*uri, opts, *format, *expires, when);
-  if (uri->scheme == "gs") return run_gcs(*uri, opts, *format, *expires, when);
-  if (uri->scheme == "az") return run_azure(*uri, opts, *format, *expires, when);
-  return fail(make_error(ErrorKind::kUsage, "unsupported scheme '" + uri->scheme +
-                                                "://' (supported: s3://, gs://, az://)"));
+  auto setup =
+      (*provider)->make_signer(*uri, sign_settings(opts, *expires, when), providers::process_env());
+  if (!setup) return fail(setup.error());
+  for (auto const& w : setup->warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+  return std::visit(
+      [&](auto const& signer) { return run_job(signer, setup->expires_at, opts, *format); },
+      setup->signer);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 # Azure listing (List Blobs with Shared Key: signers/azure_shared_key, io/azure_lister,
-# app/provider_azure.cpp make_azure_lister): unit tests and the Azurite script test.
+# providers/azure/provider.cpp make_page_fetcher): unit tests and the Azurite script test.
 
 # Shared Key stages, and whole List Blobs requests compared with the Python SDK's
 # SharedKeyCredentialPolicy (scripts/azure_shared_key_oracle.py): suite signers.azure_shared_key.

@@ -1,5 +1,5 @@
 # GCS listing through the JSON API with OAuth2 (signers/gcs_oauth, io/gcs_lister,
-# app/provider_gcs.cpp make_gcs_lister): unit tests, the fake JSON-API server and the
+# providers/gcs/provider.cpp make_page_fetcher): unit tests, the fake JSON-API server and the
 # end-to-end script test.
 
 # The JWT assertion stages (doctest suite signers.gcs_oauth).

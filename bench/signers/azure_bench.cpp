@@ -40,6 +40,7 @@
 // with state.SkipWithError.
 #include "presign/core/time.hpp"
 #include "presign/signers/azure_sas.hpp"
+#include "support/sign_harness.hpp"
 
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
@@ -57,8 +58,9 @@ namespace {
 namespace azure = presign::signers::azure;
 using presign::ObjectRef;
 using presign::SignError;
-
-constexpr std::size_t kNames = 4096;  // a power of two: the loops index with `& (kNames - 1)`
+using presign::bench::KeySet;
+using presign::bench::make_keys;
+using presign::bench::sign_one;
 
 // Azurite's published well-known key for devstoreaccount1 (not a secret).
 constexpr char const* kKey =
@@ -94,32 +96,6 @@ azure::AzureSasConfig bench_config() {
 }
 
 // ---- Name sets ------------------------------------------------------------------------------
-
-struct NameSet {
-  std::string data;                     // all names back to back, as a batch holds them
-  std::vector<std::string_view> names;  // views into data
-};
-
-// kNames distinct names of exactly `name_bytes` bytes (>= 13): a directory path cut to length,
-// then an 8-digit file number and ".jpg".
-NameSet make_names(std::size_t name_bytes) {
-  static constexpr std::string_view kSegments[] = {"shard-0017/", "camera-front/", "run-0042/",
-                                                   "frames/",     "left/",         "raw/"};
-  std::string dir = "datasets/images/2024/";
-  for (std::size_t s = 0; dir.size() + 12 < name_bytes; ++s) dir += kSegments[s % 6];
-  dir.resize(name_bytes - 12);
-  NameSet ns;
-  ns.data.reserve(kNames * name_bytes);
-  for (std::size_t i = 0; i < kNames; ++i) {
-    char file[16];
-    std::snprintf(file, sizeof file, "%08zu.jpg", (i * 7919 + 1234) % 100000000);
-    ns.data += dir + file;
-  }
-  for (std::size_t i = 0; i < kNames; ++i) {
-    ns.names.push_back(std::string_view(ns.data).substr(i * name_bytes, name_bytes));
-  }
-  return ns;
-}
 
 // ---- The naive baseline ---------------------------------------------------------------------
 // What the SDKs' GenerateSasToken does on every call: decode the key, concatenate the string
@@ -197,21 +173,12 @@ std::string naive_sas_url(NaiveParams const& p, std::string const& blob) {
 // ---- Checks before timing ---------------------------------------------------------------
 
 std::optional<azure::AzureSasSigner> make_signer(azure::AzureSasConfig config) {
-  auto s = azure::AzureSasSigner::create(std::move(config));
-  if (!s) return std::nullopt;
-  return std::move(*s);
-}
-
-std::string sign_one(azure::AzureSasSigner const& signer, std::string_view blob) {
-  azure::AzureSasSigner::Scratch scratch;
-  std::string url;
-  if (signer.sign(ObjectRef{blob, {}}, scratch, url) != SignError::kOk) return {};
-  return url;
+  return presign::bench::make_signer<azure::AzureSasSigner>(std::move(config));
 }
 
 // The SDK vector through both implementations, then the first names of `names` through
 // both: nullptr when all agree, else what went wrong.
-char const* check_urls(NameSet const& names) {
+char const* check_urls(KeySet const& names) {
   auto vec = make_signer(vector_config());
   if (!vec) return "AzureSasSigner::create failed for the SDK vector";
   if (sign_one(*vec, kVectorBlob) != kVectorUrl) return "AzureSasSigner: SDK vector URL mismatch";
@@ -222,8 +189,8 @@ char const* check_urls(NameSet const& names) {
   if (!bench) return "AzureSasSigner::create failed for the bench configuration";
   NaiveParams const params = naive_params(bench_config());
   for (std::size_t i = 0; i < 64; ++i) {
-    std::string const fast = sign_one(*bench, names.names[i]);
-    if (fast.empty() || fast != naive_sas_url(params, std::string(names.names[i]))) {
+    std::string const fast = sign_one(*bench, names.keys[i]);
+    if (fast.empty() || fast != naive_sas_url(params, std::string(names.keys[i]))) {
       return "AzureSasSigner and the naive baseline disagree on a bench name";
     }
   }
@@ -233,50 +200,25 @@ char const* check_urls(NameSet const& names) {
 // ---- Benchmarks -------------------------------------------------------------------------
 
 void BM_AzureSas_Sign(benchmark::State& state) {
-  NameSet const ns = make_names(static_cast<std::size_t>(state.range(0)));
+  KeySet const ns = make_keys(static_cast<std::size_t>(state.range(0)));
   if (char const* why = check_urls(ns)) {
     state.SkipWithError(why);
     return;
   }
   auto const signer = make_signer(bench_config());
-  azure::AzureSasSigner::Scratch scratch;
-  std::string out;
-  out.reserve(16384);
-  std::size_t i = 0;
-  std::uint64_t bytes = 0;
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    out.clear();
-    SignError const err = signer->sign(ObjectRef{ns.names[i], {}}, scratch, out);
-    failures += err != SignError::kOk;
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-    bytes += out.size();
-    i = (i + 1) & (kNames - 1);
-  }
-  if (failures != 0) state.SkipWithError("sign() failed during the timed loop");
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  presign::bench::time_sign(state, *signer, ns, 16384);
 }
 BENCHMARK(BM_AzureSas_Sign)->ArgName("name_bytes")->Arg(16)->Arg(40)->Arg(64)->Arg(256)->Arg(1024);
 
 void BM_AzureSas_Naive(benchmark::State& state) {
-  NameSet const ns = make_names(static_cast<std::size_t>(state.range(0)));
+  KeySet const ns = make_keys(static_cast<std::size_t>(state.range(0)));
   if (char const* why = check_urls(ns)) {
     state.SkipWithError(why);
     return;
   }
   NaiveParams const params = naive_params(bench_config());
-  std::size_t i = 0;
-  std::uint64_t bytes = 0;
-  for (auto _ : state) {
-    std::string const url = naive_sas_url(params, std::string(ns.names[i]));
-    benchmark::DoNotOptimize(url.data());
-    bytes += url.size();
-    i = (i + 1) & (kNames - 1);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  presign::bench::time_naive(state, ns,
+                             [&](std::string const& blob) { return naive_sas_url(params, blob); });
 }
 BENCHMARK(BM_AzureSas_Naive)->ArgName("name_bytes")->Arg(16)->Arg(40)->Arg(64)->Arg(256)->Arg(1024);
 

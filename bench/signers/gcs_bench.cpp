@@ -38,6 +38,7 @@
 // computed here with OpenSSL's one-shot HMAC(). A mismatch is reported with SkipWithError.
 #include "presign/core/time.hpp"
 #include "presign/signers/gcs_v4.hpp"
+#include "support/sign_harness.hpp"
 
 #include <benchmark/benchmark.h>
 #include <openssl/bio.h>
@@ -60,8 +61,10 @@ namespace {
 namespace gcs = presign::signers::gcs;
 using presign::ObjectRef;
 using presign::SignError;
-
-constexpr std::size_t kKeys = 4096;  // a power of two: the loops index with `& (kKeys - 1)`
+using presign::bench::KeySet;
+using presign::bench::kKeys;
+using presign::bench::make_keys;
+using presign::bench::sign_one;
 
 // Conformance vector "Simple GET" (tests/vectors/gcs/v4_signatures.json, first entry).
 constexpr std::string_view kSimpleGetUrl =
@@ -98,39 +101,8 @@ gcs::GcsPresignConfig bench_config(gcs::Credentials creds) {
   return c;
 }
 
-struct KeySet {
-  std::string data;
-  std::vector<std::string_view> keys;
-};
-
-// kKeys distinct keys of exactly `key_bytes` bytes (>= 13), shaped like dataset paths (as
-// sigv4_bench, so the two benches compare).
-KeySet make_keys(std::size_t key_bytes) {
-  std::string dir = "datasets/images/2024/shard-0017/camera-front/run-0042/frames/";
-  dir.resize(key_bytes - 12);
-  KeySet ks;
-  for (std::size_t i = 0; i < kKeys; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "%08zu.jpg", (i * 7919 + 1234) % 100000000);
-    ks.data += dir + name;
-  }
-  for (std::size_t i = 0; i < kKeys; ++i) {
-    ks.keys.push_back(std::string_view(ks.data).substr(i * key_bytes, key_bytes));
-  }
-  return ks;
-}
-
 std::optional<gcs::GcsPresigner> make_presigner(gcs::GcsPresignConfig c) {
-  auto s = gcs::GcsPresigner::create(std::move(c));
-  if (!s) return std::nullopt;
-  return std::move(*s);
-}
-
-std::string presign_one(gcs::GcsPresigner const& s, std::string_view key) {
-  gcs::GcsPresigner::Scratch scratch;
-  std::string url;
-  if (s.sign(ObjectRef{key, {}}, scratch, url) != SignError::kOk) return {};
-  return url;
+  return presign::bench::make_signer<gcs::GcsPresigner>(std::move(c));
 }
 
 gcs::SignedUrlRequest staged_request(gcs::GcsPresignConfig const& c, std::string_view key) {
@@ -150,7 +122,7 @@ char const* check_rsa(KeySet const& ks) {
   cfg.expires_seconds = 10;
   cfg.signing_time = presign::parse_rfc3339("2019-02-01T09:00:00Z").value();
   auto vec = make_presigner(cfg);
-  if (!vec || presign_one(*vec, "test-object") != kSimpleGetUrl) {
+  if (!vec || sign_one(*vec, "test-object") != kSimpleGetUrl) {
     return "GcsPresigner: conformance vector \"Simple GET\" mismatch";
   }
   auto const bc = bench_config(*creds);
@@ -158,7 +130,7 @@ char const* check_rsa(KeySet const& ks) {
   if (!s) return "GcsPresigner::create failed for the bench configuration";
   for (std::size_t i = 0; i < 8; ++i) {
     auto staged = gcs::signed_url(staged_request(bc, ks.keys[i]), *creds);
-    if (!staged || presign_one(*s, ks.keys[i]) != *staged) {
+    if (!staged || sign_one(*s, ks.keys[i]) != *staged) {
       return "GcsPresigner and the staged API disagree on a bench key";
     }
   }
@@ -186,7 +158,7 @@ char const* check_hmac(KeySet const& ks) {
     k = ossl_hmac(k, part);
   }
   for (std::size_t i = 0; i < 8; ++i) {
-    std::string const url = presign_one(*s, ks.keys[i]);
+    std::string const url = sign_one(*s, ks.keys[i]);
     auto staged = gcs::signed_url(staged_request(cfg, ks.keys[i]),
                                   gcs::Credentials{gcs::HmacKey{kHmacAccessId, kHmacSecret}});
     std::string const mac = ossl_hmac(k, s->string_to_sign(ks.keys[i]));
@@ -203,27 +175,6 @@ char const* check_hmac(KeySet const& ks) {
   return nullptr;
 }
 
-void run_sign(benchmark::State& state, gcs::GcsPresigner const& signer, KeySet const& ks) {
-  gcs::GcsPresigner::Scratch scratch;
-  std::string out;
-  out.reserve(8192);
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 977;
-  std::uint64_t bytes = 0;
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    out.clear();
-    SignError const err = signer.sign(ObjectRef{ks.keys[i & (kKeys - 1)], {}}, scratch, out);
-    failures += err != SignError::kOk;
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-    bytes += out.size();
-    ++i;
-  }
-  if (failures != 0) state.SkipWithError("sign() failed during the timed loop");
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-}
-
 void BM_GcsRsa_Sign(benchmark::State& state) {
   KeySet const ks = make_keys(static_cast<std::size_t>(state.range(0)));
   if (char const* why = check_rsa(ks)) {
@@ -231,7 +182,7 @@ void BM_GcsRsa_Sign(benchmark::State& state) {
     return;
   }
   auto const signer = make_presigner(bench_config(*service_account()));
-  run_sign(state, *signer, ks);
+  presign::bench::time_sign(state, *signer, ks);
 }
 
 BENCHMARK(BM_GcsRsa_Sign)->ArgName("key_bytes")->Arg(40);
@@ -328,7 +279,7 @@ void BM_GcsHmac_Sign(benchmark::State& state) {
     return;
   }
   auto const signer = make_presigner(bench_config(gcs::HmacKey{kHmacAccessId, kHmacSecret}));
-  run_sign(state, *signer, ks);
+  presign::bench::time_sign(state, *signer, ks);
 }
 
 BENCHMARK(BM_GcsHmac_Sign)->ArgName("key_bytes")->Arg(40);

@@ -49,6 +49,7 @@
 #include "presign/signers/sha256_multi.hpp"
 #include "presign/signers/sigv4.hpp"
 #include "presign/signers/uri.hpp"
+#include "support/sign_harness.hpp"
 
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
@@ -69,8 +70,10 @@ namespace {
 namespace sigv4 = presign::signers::sigv4;
 using presign::ObjectRef;
 using presign::SignError;
-
-constexpr std::size_t kKeys = 4096;  // a power of two: the loops index with `& (kKeys - 1)`
+using presign::bench::KeySet;
+using presign::bench::kKeys;
+using presign::bench::make_keys;
+using presign::bench::sign_one;
 
 // ---- The AWS documentation vector -------------------------------------------------------
 // S3 API reference, "Authenticating Requests: Using Query Parameters (AWS Signature Version
@@ -101,42 +104,6 @@ sigv4::S3PresignConfig bench_config() {
   c.expires_seconds = 3600;
   c.signing_time = presign::parse_rfc3339("2024-01-01T00:00:00Z").value();
   return c;
-}
-
-// ---- Key sets ---------------------------------------------------------------------------
-
-struct KeySet {
-  std::string data;                    // all keys back to back, as a batch holds them
-  std::vector<std::string_view> keys;  // views into data
-};
-
-// kKeys distinct keys of exactly `key_bytes` bytes (>= 13): a directory path cut to length,
-// then an 8-digit file number and ".jpg". With `escaped`, every 4th byte outside '/' is one
-// the URI encoder must escape.
-KeySet make_keys(std::size_t key_bytes, bool escaped) {
-  static constexpr std::string_view kSegments[] = {"shard-0017/", "camera-front/", "run-0042/",
-                                                   "frames/",     "left/",         "raw/"};
-  std::string dir = "datasets/images/2024/";
-  for (std::size_t s = 0; dir.size() + 12 < key_bytes; ++s) dir += kSegments[s % 6];
-  dir.resize(key_bytes - 12);
-  static constexpr char kEscaped[] = {' ', '(', ')', ','};
-  KeySet ks;
-  ks.data.reserve(kKeys * key_bytes);
-  for (std::size_t i = 0; i < kKeys; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "%08zu.jpg", (i * 7919 + 1234) % 100000000);
-    std::string key = dir + name;
-    if (escaped) {
-      for (std::size_t p = i % 4; p < key.size(); p += 4) {
-        if (key[p] != '/') key[p] = kEscaped[(i + p) % 4];
-      }
-    }
-    ks.data += key;
-  }
-  for (std::size_t i = 0; i < kKeys; ++i) {
-    ks.keys.push_back(std::string_view(ks.data).substr(i * key_bytes, key_bytes));
-  }
-  return ks;
 }
 
 // ---- The naive baseline ---------------------------------------------------------------------
@@ -229,16 +196,7 @@ std::string naive_presign(NaiveParams const& p, std::string const& key) {
 // ---- Checks before timing ---------------------------------------------------------------
 
 std::optional<sigv4::S3Presigner> make_presigner(sigv4::S3PresignConfig config) {
-  auto s = sigv4::S3Presigner::create(std::move(config));
-  if (!s) return std::nullopt;
-  return std::move(*s);
-}
-
-std::string presign_one(sigv4::S3Presigner const& signer, std::string_view key) {
-  sigv4::S3Presigner::Scratch scratch;
-  std::string url;
-  if (signer.sign(ObjectRef{key, {}}, scratch, url) != SignError::kOk) return {};
-  return url;
+  return presign::bench::make_signer<sigv4::S3Presigner>(std::move(config));
 }
 
 bool ends_with_signature(std::string const& url, std::string_view sig) {
@@ -250,7 +208,7 @@ bool ends_with_signature(std::string const& url, std::string_view sig) {
 char const* check_urls(KeySet const& keys) {
   auto docs = make_presigner(docs_config());
   if (!docs) return "S3Presigner::create failed for the AWS docs vector";
-  if (!ends_with_signature(presign_one(*docs, kDocsKey), kDocsSignature)) {
+  if (!ends_with_signature(sign_one(*docs, kDocsKey), kDocsSignature)) {
     return "S3Presigner: AWS docs vector signature mismatch";
   }
   if (!ends_with_signature(naive_presign(naive_params(docs_config()), std::string(kDocsKey)),
@@ -261,7 +219,7 @@ char const* check_urls(KeySet const& keys) {
   if (!bench) return "S3Presigner::create failed for the bench configuration";
   NaiveParams const params = naive_params(bench_config());
   for (std::size_t i = 0; i < 64; ++i) {
-    std::string const fast = presign_one(*bench, keys.keys[i]);
+    std::string const fast = sign_one(*bench, keys.keys[i]);
     if (fast.empty() || fast != naive_presign(params, std::string(keys.keys[i]))) {
       return "S3Presigner and the naive baseline disagree on a bench key";
     }
@@ -278,24 +236,7 @@ void BM_SigV4_Sign(benchmark::State& state) {
     return;
   }
   auto const signer = make_presigner(bench_config());
-  sigv4::S3Presigner::Scratch scratch;
-  std::string out;
-  out.reserve(8192);
-  std::size_t i = 0;
-  std::uint64_t bytes = 0;
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    out.clear();
-    SignError const err = signer->sign(ObjectRef{ks.keys[i], {}}, scratch, out);
-    failures += err != SignError::kOk;
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-    bytes += out.size();
-    i = (i + 1) & (kKeys - 1);
-  }
-  if (failures != 0) state.SkipWithError("sign() failed during the timed loop");
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  presign::bench::time_sign(state, *signer, ks);
 }
 BENCHMARK(BM_SigV4_Sign)->ArgName("key_bytes")->Arg(16)->Arg(40)->Arg(64)->Arg(256)->Arg(1024);
 
@@ -317,7 +258,7 @@ char const* check_group_urls(sigv4::S3Presigner const& signer, KeySet const& key
     for (std::size_t k = 0; k < 16; ++k) {
       std::string url;
       signer.append_group_url(scratch, k, url);
-      if (errors[k] != SignError::kOk || url.empty() || url != presign_one(signer, group[k].key)) {
+      if (errors[k] != SignError::kOk || url.empty() || url != sign_one(signer, group[k].key)) {
         return "sign_group and sign disagree on a bench key";
       }
     }
@@ -393,17 +334,8 @@ void BM_SigV4_Naive(benchmark::State& state) {
     return;
   }
   NaiveParams const params = naive_params(bench_config());
-  // An SDK takes the key as a std::string; converting is part of its cost.
-  std::size_t i = 0;
-  std::uint64_t bytes = 0;
-  for (auto _ : state) {
-    std::string const url = naive_presign(params, std::string(ks.keys[i]));
-    benchmark::DoNotOptimize(url.data());
-    bytes += url.size();
-    i = (i + 1) & (kKeys - 1);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  presign::bench::time_naive(state, ks,
+                             [&](std::string const& key) { return naive_presign(params, key); });
 }
 BENCHMARK(BM_SigV4_Naive)->ArgName("key_bytes")->Arg(16)->Arg(40)->Arg(64)->Arg(256)->Arg(1024);
 

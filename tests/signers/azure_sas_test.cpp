@@ -1,4 +1,4 @@
-// Azure Blob service SAS (azure_sas.hpp) and the az:// runner (app/provider_azure.cpp).
+// Azure Blob service SAS (azure_sas.hpp) and the az:// runner (providers/azure/provider.cpp).
 //
 // External reference: the 14 vectors in tests/vectors/azure-sas/azure_sdk_blob_sas_vectors.json,
 // made by Debian's azure-storage-blob 12.15.0b1 generate_blob_sas / generate_container_sas

@@ -1,0 +1,184 @@
+// az://ACCOUNT/CONTAINER[/PREFIX]: Azure Blob service SAS URLs signed with the account key.
+//
+// Option semantics (README):
+//   --permissions   sp letters from "racwdxytmei", any order, no repeats (default r); written
+//                   in the service's canonical order.
+//   --start         st, RFC 3339; omitted by default (the SAS is valid at once; Microsoft
+//                   suggests omitting st or back-dating it against clock skew).
+//   --expires       se = signing time + expires (at least 1 s; Azure sets no maximum for a
+//                   service SAS signed with the account key).
+//   --ip            sip: A.B.C.D, A.B.C.D-E.F.G.H or a CIDR block (written as its range).
+//   --https-only    spr=https (default: spr omitted, the service then allows both).
+//   --sas-version   sv (default kDefaultSasVersion); 2020-12-06 and later only.
+//   --response-{cache-control,content-disposition,content-encoding,content-language,
+//               content-type}  rscc, rscd, rsce, rscl, rsct.
+//   --snapshot / --version-id  sr=bs / sr=bv for every blob; URLs carry snapshot= / versionid=.
+//   --endpoint      overrides the connection string's blob endpoint, e.g. Azurite's
+//                   http://127.0.0.1:10000/devstoreaccount1.
+//   --method        a SAS URL does not sign the method; the option only checks that the
+//                   permissions allow it: GET and HEAD need 'r', PUT needs 'c' or 'w'.
+//   --region, --addressing, --credentials do not apply and are refused.
+// Credentials: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY (+ optional
+// AZURE_STORAGE_ACCOUNT, which must match the URI's account).
+#include "presign/io/azure_lister.hpp"
+#include "presign/signers/azure_sas.hpp"
+#include "presign/signers/azure_shared_key.hpp"
+
+#include "../src/common.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace presign::providers::detail {
+namespace {
+
+namespace azure = signers::azure;
+
+// The container: the first segment of the URI's path (az://ACCOUNT/CONTAINER[/PREFIX]).
+std::string container_of(BucketUri const& uri) {
+  return uri.prefix.substr(0, uri.prefix.find('/'));
+}
+
+Error no_container(BucketUri const& uri) {
+  return usage("'az://" + uri.bucket + (uri.prefix.empty() ? "" : "/" + uri.prefix) +
+               "' names no container: use az://ACCOUNT/CONTAINER[/PREFIX]");
+}
+
+class AzureProvider final : public Provider {
+ public:
+  [[nodiscard]] std::string_view scheme() const noexcept override { return "az"; }
+  [[nodiscard]] std::string_view credential_sources() const noexcept override {
+    return "AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY (with AZURE_STORAGE_ACCOUNT "
+           "or the URI's account)";
+  }
+  [[nodiscard]] std::uint32_t max_page_size() const noexcept override { return 5000; }
+
+  [[nodiscard]] std::string listing_prefix(BucketUri const& uri) const override {
+    auto const slash = uri.prefix.find('/');
+    return slash == std::string::npos ? std::string() : uri.prefix.substr(slash + 1);
+  }
+
+  [[nodiscard]] ObjectLocation location(BucketUri const& uri) const override {
+    std::string const container = container_of(uri);
+    return {container, "az://" + uri.bucket + "/" + container + "/"};
+  }
+
+  [[nodiscard]] Result<void> check_sign(BucketUri const& uri,
+                                        SignSettings const& s) const override {
+    if (container_of(uri).empty()) return no_container(uri);
+    if (auto r = refuse_settings("az", {{"--region", !s.region.empty()},
+                                        {"--credentials", !s.credentials_file.empty()},
+                                        {"--addressing", s.addressing != "auto"}});
+        !r) {
+      return r;
+    }
+    if (s.expires_seconds < 1) {
+      return usage("--expires " + s.expires_text + " is out of range: at least 1 second");
+    }
+    if ((s.method == "GET" || s.method == "HEAD") && s.permissions.find('r') == std::string::npos) {
+      return usage("--method " + s.method + " needs the read permission: add r to --permissions");
+    }
+    if (s.method == "PUT" && s.permissions.find_first_of("cw") == std::string::npos) {
+      return usage(
+          "--method PUT needs the create or write permission: e.g. --permissions cw "
+          "(a SAS URL does not sign the method; its permissions decide)");
+    }
+    auto cfg = config(uri, s);
+    if (!cfg) return cfg.error();
+    return azure::validate_config_except_key(*cfg);
+  }
+
+  [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
+                                                EnvLookup const& env) const override {
+    if (auto r = check_sign(uri, s); !r) return r.error();
+    auto cfg = config(uri, s);
+    auto creds = azure::resolve_credentials(env, uri.bucket);
+    if (!creds) return creds.error();
+    cfg->account_key = std::move(creds->account_key);
+    if (cfg->endpoint.empty()) cfg->endpoint = creds->blob_endpoint;
+    SigningTime const expires_at = s.when + std::chrono::seconds{s.expires_seconds};
+    auto signer = azure::AzureSasSigner::create(std::move(*cfg));
+    if (!signer) return signer.error();
+    SignerSetup setup{std::move(*signer), expires_at, {}};
+    if (s.https_only && !std::get<azure::AzureSasSigner>(setup.signer).endpoint_is_https()) {
+      setup.warnings.emplace_back(
+          "--https-only with an http:// endpoint: the service refuses these URLs over http "
+          "(AuthorizationProtocolMismatch)");
+    }
+    return setup;
+  }
+
+  [[nodiscard]] Result<void> check_list(BucketUri const& uri,
+                                        ListSettings const& s) const override {
+    if (container_of(uri).empty()) return no_container(uri);
+    if (auto r = refuse_settings(
+            "az", {{"--region", !s.region.empty()},
+                   {"--credentials", !s.credentials_file.empty()},
+                   {"--access-token", !s.access_token.empty()},
+                   {"--addressing", s.addressing != "auto" && !s.addressing.empty()}});
+        !r) {
+      return r;
+    }
+    return check_common_list(*this, s, /*has_start_after=*/false);
+  }
+
+  // List Blobs with Shared Key auth (io/azure_lister.hpp). The account, key and endpoint are
+  // resolved as for signing, so the listing and the SAS URLs name the same blobs.
+  [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
+      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const override {
+    if (auto r = check_list(uri, s); !r) return r.error();
+    io::AzureListerConfig cfg;
+    cfg.account = uri.bucket;
+    cfg.container = container_of(uri);
+    cfg.prefix_for_messages = listing_prefix(uri);
+    cfg.endpoint = s.endpoint;
+    // The target before the credentials, so a usage error is reported as such on a machine
+    // without credentials. (An endpoint from the connection string is checked when used.)
+    if (auto t = io::resolve_azure_list_target(cfg); !t) return t.error();
+    auto creds = azure::resolve_credentials(env, uri.bucket);
+    if (!creds) return creds.error();
+    if (cfg.endpoint.empty()) cfg.endpoint = creds->blob_endpoint;
+    auto key = azure::shared_key::decode_account_key(uri.bucket, creds->account_key);
+    if (!key) return key.error();
+    cfg.account_key = std::move(*key);
+    apply_transport(cfg, s, io::RetryProvider::kAzure);
+    return io::make_azure_page_fetcher(std::move(cfg));
+  }
+
+ private:
+  static Result<azure::AzureSasConfig> config(BucketUri const& uri, SignSettings const& s) {
+    azure::AzureSasConfig cfg;
+    cfg.account = uri.bucket;
+    cfg.container = container_of(uri);
+    cfg.endpoint = s.endpoint;
+    cfg.permissions = s.permissions;
+    if (!s.start.empty()) {
+      auto t = parse_rfc3339(s.start);
+      if (!t) return usage("--start: " + t.error().detail);
+      cfg.start = *t;
+    }
+    cfg.expiry = s.when + std::chrono::seconds{s.expires_seconds};
+    cfg.ip = s.ip;
+    cfg.protocol = s.https_only ? "https" : "";
+    if (!s.sas_version.empty()) cfg.version = s.sas_version;
+    cfg.cache_control = s.response_cache_control;
+    cfg.content_disposition = s.response_content_disposition;
+    cfg.content_encoding = s.response_content_encoding;
+    cfg.content_language = s.response_content_language;
+    cfg.content_type = s.response_content_type;
+    cfg.snapshot = s.snapshot;
+    cfg.version_id = s.version_id;
+    return cfg;
+  }
+};
+
+}  // namespace
+
+Provider const& azure_provider() {
+  static AzureProvider const p;
+  return p;
+}
+
+}  // namespace presign::providers::detail

@@ -1,0 +1,150 @@
+// gs://BUCKET[/PREFIX]: GCS V4 signed URLs (service-account keys → GOOG4-RSA-SHA256, HMAC keys
+// → GOOG4-HMAC-SHA256, signers/gcs_v4.hpp) and listing: a service-account key or an OAuth2
+// access token lists through the JSON API (io/gcs_lister.hpp), an HMAC key through the
+// S3-compatible XML API (hmac_lister.cpp). Settings are validated, then the expiry, then the
+// credentials are looked up, so a usage error is reported as such without credentials.
+#include "presign/io/gcs_lister.hpp"
+#include "presign/signers/gcs_oauth.hpp"
+#include "presign/signers/gcs_v4.hpp"
+
+#include "../src/common.hpp"
+#include "hmac_lister.hpp"
+
+#include <utility>
+#include <variant>
+
+namespace presign::providers::detail {
+namespace {
+
+namespace gcs = signers::gcs;
+
+class GcsProvider final : public Provider {
+ public:
+  [[nodiscard]] std::string_view scheme() const noexcept override { return "gs"; }
+  [[nodiscard]] std::string_view credential_sources() const noexcept override {
+    return "--credentials FILE, GOOGLE_APPLICATION_CREDENTIALS, GCS_HMAC_ACCESS_ID/"
+           "GCS_HMAC_SECRET; for listing also --access-token or GOOGLE_OAUTH_ACCESS_TOKEN";
+  }
+  [[nodiscard]] std::uint32_t max_page_size() const noexcept override { return 1000; }
+
+  [[nodiscard]] Result<void> check_sign(BucketUri const& uri,
+                                        SignSettings const& s) const override {
+    if (auto r = refuse_sas_settings("gs", s, {"--region", !s.region.empty()}); !r) return r;
+    if (s.expires_seconds < 1 || s.expires_seconds > gcs::kMaxExpiresSeconds) {
+      return usage("--expires " + s.expires_text +
+                   " is out of range: GCS V4 signed URLs live 1 to 604800 seconds (7 days)");
+    }
+    // The signer's own checks of bucket, method and endpoint, made with a placeholder HMAC key
+    // (the signer validates its configuration and its key in one step).
+    gcs::GcsPresignConfig probe = config(uri, s);
+    probe.credentials = gcs::HmacKey{"probe", "probe"};
+    if (auto p = gcs::GcsPresigner::create(std::move(probe)); !p) return p.error();
+    return {};
+  }
+
+  [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
+                                                EnvLookup const& env) const override {
+    if (auto r = check_sign(uri, s); !r) return r.error();
+    gcs::GcsPresignConfig cfg = config(uri, s);
+    auto creds = gcs::resolve_credentials(s.credentials_file, env);
+    if (!creds) return creds.error();
+    cfg.credentials = std::move(*creds);
+    auto signer = gcs::GcsPresigner::create(std::move(cfg));
+    if (!signer) return signer.error();
+    SigningTime const expires_at = signer->expires_at();
+    return SignerSetup{std::move(*signer), expires_at, {}};
+  }
+
+  [[nodiscard]] Result<void> check_list(BucketUri const&, ListSettings const& s) const override {
+    if (!s.region.empty()) return usage("--region does not apply to gs://");
+    if (auto r = check_common_list(*this, s, /*has_start_after=*/false); !r) return r;
+    if (s.addressing != "auto" && s.addressing != "path" && s.addressing != "virtual" &&
+        !s.addressing.empty()) {
+      return usage("--addressing must be auto, virtual or path, not '" + s.addressing + "'");
+    }
+    return {};
+  }
+
+  // Credentials as for signing (resolve_credentials), except that an access token
+  // (--access-token, else GOOGLE_OAUTH_ACCESS_TOKEN) is enough to list: then no key is read
+  // for the listing (signing still needs one).
+  [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
+      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const override {
+    if (auto r = check_list(uri, s); !r) return r.error();
+    io::GcsListerConfig cfg;
+    cfg.bucket = uri.bucket;
+    cfg.prefix_for_messages = uri.prefix;
+    cfg.endpoint = s.endpoint;  // the JSON API ignores --addressing: its paths name the bucket
+    apply_transport(cfg, s, io::RetryProvider::kGcs);
+    // Bucket and endpoint first, so a usage error is reported as such without credentials.
+    if (auto b = io::gcs_list_base_url(cfg); !b) return b.error();
+
+    std::string token = s.access_token;
+    std::string origin = "--access-token";
+    if (token.empty()) {
+      if (auto t = env(io::kEnvGoogleOauthAccessToken)) {
+        token = std::move(*t);
+        origin = io::kEnvGoogleOauthAccessToken;
+      }
+    }
+    if (!token.empty()) {
+      auto p = io::make_fixed_token_provider(std::move(token), origin);
+      if (!p) return p.error();
+      cfg.tokens = std::move(*p);
+      return io::make_gcs_page_fetcher(std::move(cfg));
+    }
+
+    auto creds = gcs::resolve_credentials(s.credentials_file, env);
+    if (!creds) {
+      Error e = creds.error();
+      if (s.credentials_file.empty()) {
+        e.detail += "; to list a bucket, an OAuth2 access token (--access-token or " +
+                    std::string(io::kEnvGoogleOauthAccessToken) + ") also works";
+      }
+      return e;
+    }
+    if (auto const* hmac = std::get_if<gcs::HmacKey>(&*creds)) {
+      return make_gcs_hmac_page_fetcher(uri, s, *hmac);
+    }
+    // A service-account key came from --credentials or GOOGLE_APPLICATION_CREDENTIALS (the
+    // HMAC environment variables yield HmacKey): read token_uri and private_key_id from it.
+    std::string path = s.credentials_file;
+    if (path.empty()) {
+      if (auto p = env(gcs::kEnvApplicationCredentials)) path = std::move(*p);
+    }
+    auto info = gcs::oauth::load_service_account_info(path);
+    if (!info) return info.error();
+    io::ServiceAccountTokenConfig tc(std::get<gcs::ServiceAccountKey>(*creds), std::move(*info));
+    tc.http = cfg.http;  // the token endpoint gets the same TLS settings and backoff base
+    if (s.retry_base) tc.retry.base_delay = *s.retry_base;
+    tc.retry_env.on_retry = s.on_retry;
+    auto provider = io::make_service_account_token_provider(std::move(tc));
+    if (!provider) return provider.error();
+    cfg.tokens = std::move(*provider);
+    return io::make_gcs_page_fetcher(std::move(cfg));
+  }
+
+ private:
+  static gcs::GcsPresignConfig config(BucketUri const& uri, SignSettings const& s) {
+    gcs::GcsPresignConfig cfg;
+    cfg.bucket = uri.bucket;
+    cfg.endpoint = s.endpoint;
+    // GCS has no botocore-style automatic choice: auto means path style, as Google's clients.
+    cfg.addressing = s.addressing == "virtual" ? gcs::Addressing::kVirtual : gcs::Addressing::kPath;
+    cfg.method = s.method;
+    cfg.expires_seconds = s.expires_seconds;
+    cfg.signing_time = s.when;
+    cfg.response_content_disposition = s.response_content_disposition;
+    cfg.response_content_type = s.response_content_type;
+    return cfg;
+  }
+};
+
+}  // namespace
+
+Provider const& gcs_provider() {
+  static GcsProvider const p;
+  return p;
+}
+
+}  // namespace presign::providers::detail

@@ -1,0 +1,105 @@
+// s3://BUCKET[/PREFIX]: SigV4 presigned URLs (signers/sigv4.hpp) and ListObjectsV2 pages
+// (io/s3_lister.hpp). Region, endpoint and credentials are resolved once, the same way for
+// signing and for listing (signers/aws_credentials.hpp: the AWS default chain), so the
+// listing and the URLs always agree on where the bucket is.
+#include "presign/io/s3_lister.hpp"
+#include "presign/signers/aws_credentials.hpp"
+#include "presign/signers/sigv4.hpp"
+
+#include "../src/common.hpp"
+
+namespace presign::providers::detail {
+namespace {
+
+namespace sigv4 = signers::sigv4;
+namespace aws = signers::aws;
+
+Result<sigv4::Addressing> addressing(std::string const& a) {
+  if (a == "virtual") return sigv4::Addressing::kVirtual;
+  if (a == "path") return sigv4::Addressing::kPath;
+  if (a == "auto" || a.empty()) return sigv4::Addressing::kAuto;
+  return usage("--addressing must be auto, virtual or path, not '" + a + "'");
+}
+
+class S3Provider final : public Provider {
+ public:
+  [[nodiscard]] std::string_view scheme() const noexcept override { return "s3"; }
+  [[nodiscard]] std::string_view credential_sources() const noexcept override {
+    return "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then the profile (AWS_PROFILE) in "
+           "~/.aws/credentials and ~/.aws/config";
+  }
+  [[nodiscard]] std::uint32_t max_page_size() const noexcept override { return 1000; }
+
+  [[nodiscard]] Result<void> check_sign(BucketUri const&, SignSettings const& s) const override {
+    if (auto r = refuse_sas_settings("s3", s, {"--credentials", !s.credentials_file.empty()}); !r)
+      return r;
+    if (s.expires_seconds < 1 || s.expires_seconds > sigv4::kS3MaxExpiresSeconds) {
+      return usage("--expires " + s.expires_text +
+                   " is out of range: S3 presigned URLs live 1 to 604800 seconds (7 days)");
+    }
+    if (auto a = addressing(s.addressing); !a) return a.error();
+    return {};
+  }
+
+  [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
+                                                EnvLookup const& env) const override {
+    if (auto r = check_sign(uri, s); !r) return r.error();
+    sigv4::S3PresignConfig cfg;
+    cfg.bucket = uri.bucket;
+    cfg.region = aws::resolve_region(env, s.region);
+    cfg.endpoint = aws::resolve_s3_endpoint(env, s.endpoint);
+    cfg.addressing = *addressing(s.addressing);
+    cfg.method = s.method;
+    cfg.expires_seconds = s.expires_seconds;
+    cfg.signing_time = s.when;
+    cfg.response_content_disposition = s.response_content_disposition;
+    cfg.response_content_type = s.response_content_type;
+    auto creds = aws::DefaultChainProvider(env).credentials();
+    if (!creds) return creds.error();
+    cfg.credentials = std::move(*creds);
+    auto signer = sigv4::S3Presigner::create(std::move(cfg));
+    if (!signer) return signer.error();
+    SigningTime const expires_at = signer->expires_at();
+    return SignerSetup{std::move(*signer), expires_at, {}};
+  }
+
+  [[nodiscard]] Result<void> check_list(BucketUri const&, ListSettings const& s) const override {
+    if (!s.credentials_file.empty()) {
+      return usage(
+          "--credentials does not apply to s3:// (AWS credentials come from the environment "
+          "and ~/.aws)");
+    }
+    if (!s.access_token.empty()) return usage("--access-token does not apply to s3://");
+    if (auto r = check_common_list(*this, s, /*has_start_after=*/true); !r) return r;
+    if (auto a = addressing(s.addressing); !a) return a.error();
+    return {};
+  }
+
+  [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
+      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const override {
+    if (auto r = check_list(uri, s); !r) return r.error();
+    io::S3ListerConfig cfg;
+    cfg.bucket = uri.bucket;
+    cfg.prefix_for_messages = uri.prefix;
+    cfg.region = aws::resolve_region(env, s.region);
+    cfg.endpoint = aws::resolve_s3_endpoint(env, s.endpoint);
+    cfg.addressing = *addressing(s.addressing);
+    // The target (bucket, region, endpoint) before the credentials, so a usage error is
+    // reported as such on a machine without credentials.
+    if (auto t = io::resolve_s3_list_target(cfg); !t) return t.error();
+    auto creds = aws::DefaultChainProvider(env).credentials();
+    if (!creds) return creds.error();
+    cfg.credentials = std::move(*creds);
+    apply_transport(cfg, s, io::RetryProvider::kAws);
+    return io::make_s3_page_fetcher(std::move(cfg));
+  }
+};
+
+}  // namespace
+
+Provider const& s3_provider() {
+  static S3Provider const p;
+  return p;
+}
+
+}  // namespace presign::providers::detail

@@ -1,0 +1,270 @@
+// The provider modules (providers/): URIs, which settings apply to which cloud, validation
+// before any credential is looked up, and credentials found through the injected environment.
+// Links presign_providers only (and what it depends on): no CLI, no pipeline.
+#include "presign/providers/provider.hpp"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace presign::providers {
+namespace {
+
+// An environment that holds exactly `vars` and records every name asked for.
+struct FakeEnv {
+  std::map<std::string, std::string> vars;
+  std::shared_ptr<std::vector<std::string>> asked = std::make_shared<std::vector<std::string>>();
+
+  [[nodiscard]] EnvLookup lookup() const {
+    return [vars = vars, asked = asked](char const* name) -> std::optional<std::string> {
+      asked->emplace_back(name);
+      auto it = vars.find(name);
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+};
+
+Provider const& provider(std::string_view scheme) {
+  auto p = provider_for(scheme);
+  REQUIRE(p.has_value());
+  return **p;
+}
+
+BucketUri uri(std::string_view text) {
+  auto u = parse_bucket_uri(text);
+  REQUIRE(u.has_value());
+  return *u;
+}
+
+SignSettings settings(std::int64_t expires = 3600) {
+  SignSettings s;
+  s.expires_seconds = expires;
+  s.expires_text = std::to_string(expires);
+  s.when = SigningTime{std::chrono::seconds{1'700'000'000}};
+  return s;
+}
+
+// The URL `signer` gives `key` (any of the three signers).
+std::string url_of(AnySigner const& any, std::string_view key) {
+  return std::visit(
+      [&](auto const& signer) {
+        using S = std::decay_t<decltype(signer)>;
+        auto scratch = std::make_unique<typename S::Scratch>();
+        std::string out;
+        ObjectRef const object{key, {}};
+        REQUIRE(signer.sign(object, *scratch, out) == SignError::kOk);
+        return out;
+      },
+      any);
+}
+
+// The Azurite development account's published key (not a secret).
+constexpr char kAzuriteKey[] =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+}  // namespace
+
+TEST_SUITE("providers.uri") {
+  TEST_CASE("a bucket URI splits into scheme, bucket and prefix at the first slash") {
+    auto u = uri("s3://bucket/a/b/");
+    CHECK(u.scheme == "s3");
+    CHECK(u.bucket == "bucket");
+    CHECK(u.prefix == "a/b/");
+    CHECK(uri("gs://b").prefix.empty());
+  }
+
+  TEST_CASE("a URI without a scheme or without a bucket is a usage error") {
+    for (char const* bad : {"bucket/prefix", "s3://", "s3:///prefix"}) {
+      auto u = parse_bucket_uri(bad);
+      REQUIRE_FALSE(u.has_value());
+      CHECK(u.error().kind == ErrorKind::kUsage);
+    }
+  }
+
+  TEST_CASE("an unknown scheme is refused with the list of supported ones") {
+    auto p = provider_for("ftp");
+    REQUIRE_FALSE(p.has_value());
+    CHECK(p.error().kind == ErrorKind::kUsage);
+    CHECK(p.error().detail == "unsupported scheme 'ftp://' (supported: s3://, gs://, az://)");
+    CHECK(provider("s3").scheme() == "s3");
+    CHECK(provider("gs").scheme() == "gs");
+    CHECK(provider("az").scheme() == "az");
+  }
+
+  TEST_CASE("an az URI names the account, then the container, then the listing prefix") {
+    Provider const& az = provider("az");
+    auto const u = uri("az://acct/photos/2024/");
+    CHECK(az.listing_prefix(u) == "2024/");
+    CHECK(az.location(u).bucket == "photos");
+    CHECK(az.location(u).uri_prefix == "az://acct/photos/");
+    CHECK(az.listing_prefix(uri("az://acct/photos")).empty());
+    Provider const& s3 = provider("s3");
+    CHECK(s3.listing_prefix(uri("s3://b/x/y")) == "x/y");
+    CHECK(s3.location(uri("s3://b/x")).uri_prefix == "s3://b/");
+  }
+}
+
+TEST_SUITE("providers.validate") {
+  TEST_CASE("settings of another cloud are refused before any credential is looked up") {
+    FakeEnv env;
+    SignSettings s = settings();
+    s.ip = "10.0.0.1";
+    for (char const* scheme : {"s3", "gs"}) {
+      auto r =
+          provider(scheme).make_signer(uri(std::string(scheme) + "://bucket"), s, env.lookup());
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().kind == ErrorKind::kUsage);
+      CHECK(r.error().detail == "--ip does not apply to " + std::string(scheme) + "://");
+    }
+    SignSettings r3 = settings();
+    r3.region = "us-east-1";
+    auto r = provider("az").make_signer(uri("az://acct/photos"), r3, env.lookup());
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().detail == "--region does not apply to az://");
+    CHECK(env.asked->empty());
+  }
+
+  TEST_CASE("an expiry past seven days is a usage error for S3 and GCS, not for Azure") {
+    FakeEnv env;
+    SignSettings const s = settings(604801);
+    for (char const* scheme : {"s3", "gs"}) {
+      auto r = provider(scheme).check_sign(uri(std::string(scheme) + "://bucket"), s);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().kind == ErrorKind::kUsage);
+      CHECK(r.error().detail.find("--expires 604801 is out of range") == 0);
+    }
+    CHECK(provider("az").check_sign(uri("az://acct/photos"), s).has_value());
+  }
+
+  TEST_CASE("a bad GCS bucket name is a usage error even where no credentials exist") {
+    FakeEnv env;
+    auto r = provider("gs").make_signer(uri("gs://Bad_Bucket"), settings(), env.lookup());
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == ErrorKind::kUsage);
+    CHECK(env.asked->empty());
+  }
+
+  TEST_CASE("an az URI without a container is a usage error for signing and listing") {
+    auto const u = uri("az://acct");
+    auto s = provider("az").check_sign(u, settings());
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().detail ==
+          "'az://acct' names no container: use az://ACCOUNT/CONTAINER[/PREFIX]");
+    auto l = provider("az").check_list(u, ListSettings{});
+    REQUIRE_FALSE(l.has_value());
+    CHECK(l.error().detail == s.error().detail);
+  }
+
+  TEST_CASE("the listing page size is bounded by each provider's maximum") {
+    ListSettings s;
+    s.page_size = 1001;
+    for (char const* scheme : {"s3", "gs"}) {
+      auto r = provider(scheme).check_list(uri(std::string(scheme) + "://b"), s);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().detail == "--page-size 1001 is out of range: " + std::string(scheme) +
+                                    ":// lists 1 to 1000 keys a request");
+    }
+    s.page_size = 5000;
+    CHECK(provider("az").check_list(uri("az://acct/photos"), s).has_value());
+  }
+
+  TEST_CASE("start-after is an S3 listing setting only") {
+    ListSettings s;
+    s.start_after = "k";
+    CHECK(provider("s3").check_list(uri("s3://b"), s).has_value());
+    for (char const* u : {"gs://b", "az://acct/photos"}) {
+      auto r = provider(std::string_view(u, 2)).check_list(uri(u), s);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().detail == "--start-after applies to s3:// only");
+    }
+  }
+
+  TEST_CASE("a CA bundle and no certificate verification together are refused by every provider") {
+    ListSettings s;
+    s.ca_bundle = "ca.pem";
+    s.no_verify_ssl = true;
+    for (char const* u : {"s3://b", "gs://b", "az://acct/photos"}) {
+      auto r = provider(std::string_view(u, 2)).check_list(uri(u), s);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().detail == "--ca-bundle and --no-verify-ssl contradict each other");
+    }
+  }
+}
+
+TEST_SUITE("providers.credentials") {
+  TEST_CASE("an S3 signer takes its keys, region and endpoint from the injected environment") {
+    FakeEnv env{{{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                 {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+                 {"AWS_REGION", "eu-west-3"},
+                 {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4569"}}};
+    auto setup = provider("s3").make_signer(uri("s3://bucket"), settings(), env.lookup());
+    REQUIRE(setup.has_value());
+    CHECK(setup->expires_at == settings().when + std::chrono::seconds{3600});
+    std::string const url = url_of(setup->signer, "a b.txt");
+    CHECK(url.starts_with("http://127.0.0.1:4569/bucket/a%20b.txt?"));
+    CHECK(url.find("AKIDEXAMPLE%2F20231114%2Feu-west-3%2Fs3%2Faws4_request") != std::string::npos);
+    CHECK(url.find("wJalrXUtnFEMI") == std::string::npos);
+  }
+
+  TEST_CASE("without AWS credentials anywhere, signing and listing S3 are credential errors") {
+    FakeEnv env;  // no variables, no HOME: no ~/.aws either
+    auto signer = provider("s3").make_signer(uri("s3://bucket"), settings(), env.lookup());
+    REQUIRE_FALSE(signer.has_value());
+    CHECK(signer.error().kind == ErrorKind::kConfig);
+    auto fetcher =
+        provider("s3").make_page_fetcher(uri("s3://bucket"), ListSettings{}, env.lookup());
+    REQUIRE_FALSE(fetcher.has_value());
+    CHECK(fetcher.error().kind == ErrorKind::kConfig);
+  }
+
+  TEST_CASE("a GCS signer uses an HMAC key from the environment, path style by default") {
+    FakeEnv env{{{"GCS_HMAC_ACCESS_ID", "GOOG1EXAMPLE"}, {"GCS_HMAC_SECRET", "c2VjcmV0"}}};
+    auto setup = provider("gs").make_signer(uri("gs://my-bucket"), settings(), env.lookup());
+    REQUIRE(setup.has_value());
+    std::string const url = url_of(setup->signer, "k");
+    CHECK(
+        url.starts_with("https://storage.googleapis.com/my-bucket/k?X-Goog-Algorithm="
+                        "GOOG4-HMAC-SHA256&X-Goog-Credential=GOOG1EXAMPLE%2F"));
+  }
+
+  TEST_CASE("a GCS listing with an access token in the environment needs no key") {
+    FakeEnv env{{{"GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.example"}}};
+    auto fetcher =
+        provider("gs").make_page_fetcher(uri("gs://bkt/p/"), ListSettings{}, env.lookup());
+    REQUIRE(fetcher.has_value());
+    CHECK((*fetcher)->describe().find("gs://bkt/p/") != std::string::npos);
+    CHECK((*fetcher)->describe().find("ya29") == std::string::npos);
+  }
+
+  TEST_CASE(
+      "an Azure signer takes the account key from the environment and warns about "
+      "https-only over http") {
+    FakeEnv env{{{"AZURE_STORAGE_KEY", kAzuriteKey}}};
+    SignSettings s = settings();
+    s.endpoint = "http://127.0.0.1:10000/devstoreaccount1";
+    s.https_only = true;
+    auto setup = provider("az").make_signer(uri("az://devstoreaccount1/photos"), s, env.lookup());
+    REQUIRE(setup.has_value());
+    REQUIRE(setup->warnings.size() == 1);
+    CHECK(setup->warnings[0].find("--https-only with an http:// endpoint") == 0);
+    std::string const url = url_of(setup->signer, "x.txt");
+    CHECK(url.starts_with("http://127.0.0.1:10000/devstoreaccount1/photos/x.txt?"));
+    CHECK(url.find("spr=https") != std::string::npos);
+    CHECK(url.find("Eby8vd") == std::string::npos);
+  }
+
+  TEST_CASE("an Azure account named by the environment must be the URI's") {
+    FakeEnv env{{{"AZURE_STORAGE_KEY", kAzuriteKey}, {"AZURE_STORAGE_ACCOUNT", "other"}}};
+    auto setup =
+        provider("az").make_signer(uri("az://devstoreaccount1/photos"), settings(), env.lookup());
+    REQUIRE_FALSE(setup.has_value());
+    CHECK(setup.error().kind == ErrorKind::kConfig);
+    CHECK(setup.error().detail.find(kAzuriteKey) == std::string::npos);
+  }
+}
+
+}  // namespace presign::providers
