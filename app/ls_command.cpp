@@ -140,7 +140,7 @@ int run_ls(LsOptions const& o) {
   if (!uri) return fail(uri.error());
   if (auto p = providers::provider_for(uri->scheme); !p) return fail(p.error());
   bool const ndjson = o.format == "ndjson";
-  auto setup = prepare_listing(*uri, listing_flags(o));
+  auto setup = prepare_listing(*uri, listing_flags(o), nullptr);
   if (!setup) return fail(setup.error());
   auto queue = std::make_shared<MetaQueue>();
   auto source = io::make_listing_source(

@@ -49,12 +49,23 @@ Result<providers::ListSettings> list_settings(providers::Provider const& p, List
   return s;
 }
 
-Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f) {
+Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f,
+                                     auth::Credentials const* creds) {
   auto provider = providers::provider_for(uri.scheme);
   if (!provider) return provider.error();
   auto settings = list_settings(**provider, f);
   if (!settings) return settings.error();
-  auto fetcher = (*provider)->make_page_fetcher(uri, *settings, providers::process_env());
+  auto const env = providers::process_env();
+  if (auto r = (*provider)->check_list(uri, *settings, env); !r) return r.error();
+  std::optional<auth::Credentials> own;
+  if (creds == nullptr) {
+    auto found =
+        (*provider)->credential_source(uri, {f.credentials, f.access_token, true}, env)->fetch();
+    if (!found) return found.error();
+    own = std::move(*found);
+    creds = &*own;
+  }
+  auto fetcher = (*provider)->make_page_fetcher(uri, *settings, *creds, env);
   if (!fetcher) return fetcher.error();
   if (f.no_verify_ssl) {
     std::fputs(
@@ -80,7 +91,7 @@ Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
     if (!provider) return provider.error();
     auto settings = list_settings(**provider, listing_flags(o));
     if (!settings) return settings.error();
-    return (*provider)->check_list(uri, *settings);
+    return (*provider)->check_list(uri, *settings, providers::process_env());
   }
   // --keys-from: keys are full object names; a prefix in the URI would be ignored or
   // prepended, and either would surprise someone, so it is refused.
@@ -162,14 +173,15 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
   return signers::crypto::hex_lower(h.final());
 }
 
-Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, SigningTime expires_at) {
+Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, SigningTime expires_at,
+                                 auth::Credentials const& creds) {
   engine::JobSpec spec;
   if (!o.keys_from.empty()) {
     spec.input = engine::KeyFileInput{o.keys_from, o.strip_cr, !o.no_repeat_check};
   } else {
     auto uri = parse_bucket_uri(o.uri);
     if (!uri) return uri.error();
-    auto setup = prepare_listing(*uri, listing_flags(o));
+    auto setup = prepare_listing(*uri, listing_flags(o), &creds);
     if (!setup) return setup.error();
     spec.input = engine::ListingInput{std::move(setup->fetcher), std::move(setup->options)};
   }

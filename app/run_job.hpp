@@ -118,9 +118,11 @@ Result<providers::ListSettings> list_settings(providers::Provider const& p,
                                               ListingFlags const& flags);
 
 /// Validates the flags for `uri`'s provider (providers::Provider::check_list) and builds the
-/// provider's fetcher with its credentials. Warns on stderr about --no-verify-ssl. Makes no
-/// request. Errors keep their kind (usage 2, configuration/credentials 3).
-Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& flags);
+/// provider's fetcher with `creds` (the job's, found once for signing and listing) or, when
+/// null, with credentials found for listing alone (`presign ls`). Warns on stderr about
+/// --no-verify-ssl. Makes no request. Errors keep their kind (usage 2, credentials 3).
+Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& flags,
+                                     auth::Credentials const* creds);
 
 /// Checks, before any credentials are looked up, that the source options fit together:
 /// with --keys-from, no URI prefix (keys are full names) and no listing-only flag; without
@@ -132,7 +134,8 @@ std::string job_fingerprint(SignOptions const& o, io::Format format, SigningTime
 
 /// The job `o` describes, for engine::run_job: its source (the key file, or the bucket
 /// listing with the provider's fetcher), output, checkpoint and resume state.
-Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, SigningTime expires_at);
+Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, SigningTime expires_at,
+                                 auth::Credentials const& creds);
 
 /// What the program shows of a job's progress: the progress line (a terminal, not --quiet),
 /// "resuming from ...", and the partial file a second signal removes.
@@ -155,8 +158,9 @@ int report_job(engine::JobResult const& result, SignOptions const& o, SigningTim
 /// Signs every object of the job's source (the key file, or the bucket listing) and writes the
 /// records (engine::run_job). Returns the process exit code.
 template <signers::Signer S>
-int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format) {
-  auto spec = job_spec(o, format, expires_at);
+int run_job(S const& signer, SigningTime expires_at, SignOptions const& o, io::Format format,
+            auth::Credentials const& creds) {
+  auto spec = job_spec(o, format, expires_at, creds);
   if (!spec) return fail(spec.error());
   ProgramObserver observer(o.quiet);
   auto const result =

@@ -260,12 +260,19 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
     return fail(
         make_error(ErrorKind::kUsage, "signing time plus expiry must fall between 1970 and 9999"));
   }
-  auto setup =
-      (*provider)->make_signer(*uri, sign_settings(opts, *expires, when), providers::process_env());
+  // Everything that needs no secret is checked; then the credentials are found once, for the
+  // signer and (without --keys-from) the listing.
+  auto const settings = sign_settings(opts, *expires, when);
+  if (auto r = (*provider)->check_sign(*uri, settings); !r) return fail(r.error());
+  auto const env = providers::process_env();
+  auto creds =
+      (*provider)->credential_source(*uri, {o.credentials, o.access_token, false}, env)->fetch();
+  if (!creds) return fail(creds.error());
+  auto setup = (*provider)->make_signer(*uri, settings, *creds, env);
   if (!setup) return fail(setup.error());
   for (auto const& w : setup->warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
   return std::visit(
-      [&](auto const& signer) { return run_job(signer, setup->expires_at, opts, *format); },
+      [&](auto const& signer) { return run_job(signer, setup->expires_at, opts, *format, *creds); },
       setup->signer);
 }
 

@@ -20,6 +20,7 @@
 //   --region, --addressing, --credentials do not apply and are refused.
 // Credentials: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY (+ optional
 // AZURE_STORAGE_ACCOUNT, which must match the URI's account).
+#include "presign/auth/azure.hpp"
 #include "presign/io/azure_lister.hpp"
 #include "presign/signers/azure_sas.hpp"
 #include "presign/signers/azure_shared_key.hpp"
@@ -49,10 +50,6 @@ Error no_container(BucketUri const& uri) {
 class AzureProvider final : public Provider {
  public:
   [[nodiscard]] std::string_view scheme() const noexcept override { return "az"; }
-  [[nodiscard]] std::string_view credential_sources() const noexcept override {
-    return "AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY (with AZURE_STORAGE_ACCOUNT "
-           "or the URI's account)";
-  }
   [[nodiscard]] std::uint32_t max_page_size() const noexcept override { return 5000; }
 
   [[nodiscard]] std::string listing_prefix(BucketUri const& uri) const override {
@@ -90,14 +87,20 @@ class AzureProvider final : public Provider {
     return azure::validate_config_except_key(*cfg);
   }
 
+  [[nodiscard]] std::unique_ptr<auth::CredentialSource> credential_source(
+      BucketUri const& uri, CredentialSettings const&, EnvLookup const& env) const override {
+    return std::make_unique<auth::azure::EnvironmentSource>(uri.bucket, env);
+  }
+
   [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
-                                                EnvLookup const& env) const override {
+                                                auth::Credentials const& creds,
+                                                EnvLookup const&) const override {
     if (auto r = check_sign(uri, s); !r) return r.error();
+    auto const* account = std::get_if<azure::AccountCredentials>(&creds.secret);
+    if (account == nullptr) return wrong_credentials("az", creds);
     auto cfg = config(uri, s);
-    auto creds = azure::resolve_credentials(env, uri.bucket);
-    if (!creds) return creds.error();
-    cfg->account_key = std::move(creds->account_key);
-    if (cfg->endpoint.empty()) cfg->endpoint = creds->blob_endpoint;
+    cfg->account_key = account->account_key;
+    if (cfg->endpoint.empty()) cfg->endpoint = account->blob_endpoint;
     SigningTime const expires_at = s.when + std::chrono::seconds{s.expires_seconds};
     auto signer = azure::AzureSasSigner::create(std::move(*cfg));
     if (!signer) return signer.error();
@@ -110,8 +113,8 @@ class AzureProvider final : public Provider {
     return setup;
   }
 
-  [[nodiscard]] Result<void> check_list(BucketUri const& uri,
-                                        ListSettings const& s) const override {
+  [[nodiscard]] Result<void> check_list(BucketUri const& uri, ListSettings const& s,
+                                        EnvLookup const&) const override {
     if (container_of(uri).empty()) return no_container(uri);
     if (auto r = refuse_settings(
             "az", {{"--region", !s.region.empty()},
@@ -121,26 +124,24 @@ class AzureProvider final : public Provider {
         !r) {
       return r;
     }
-    return check_common_list(*this, s, /*has_start_after=*/false);
+    if (auto r = check_common_list(*this, s, /*has_start_after=*/false); !r) return r;
+    // The target, so a usage error is reported as such on a machine without credentials.
+    // (An endpoint from the connection string is checked when used.)
+    if (auto t = io::resolve_azure_list_target(lister_config(uri, s)); !t) return t.error();
+    return {};
   }
 
   // List Blobs with Shared Key auth (io/azure_lister.hpp). The account, key and endpoint are
-  // resolved as for signing, so the listing and the SAS URLs name the same blobs.
+  // the signer's, so the listing and the SAS URLs name the same blobs.
   [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
-      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const override {
-    if (auto r = check_list(uri, s); !r) return r.error();
-    io::AzureListerConfig cfg;
-    cfg.account = uri.bucket;
-    cfg.container = container_of(uri);
-    cfg.prefix_for_messages = listing_prefix(uri);
-    cfg.endpoint = s.endpoint;
-    // The target before the credentials, so a usage error is reported as such on a machine
-    // without credentials. (An endpoint from the connection string is checked when used.)
-    if (auto t = io::resolve_azure_list_target(cfg); !t) return t.error();
-    auto creds = azure::resolve_credentials(env, uri.bucket);
-    if (!creds) return creds.error();
-    if (cfg.endpoint.empty()) cfg.endpoint = creds->blob_endpoint;
-    auto key = azure::shared_key::decode_account_key(uri.bucket, creds->account_key);
+      BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
+      EnvLookup const& env) const override {
+    if (auto r = check_list(uri, s, env); !r) return r.error();
+    auto const* account = std::get_if<azure::AccountCredentials>(&creds.secret);
+    if (account == nullptr) return wrong_credentials("az", creds);
+    io::AzureListerConfig cfg = lister_config(uri, s);
+    if (cfg.endpoint.empty()) cfg.endpoint = account->blob_endpoint;
+    auto key = azure::shared_key::decode_account_key(uri.bucket, account->account_key);
     if (!key) return key.error();
     cfg.account_key = std::move(*key);
     apply_transport(cfg, s, io::RetryProvider::kAzure);
@@ -148,6 +149,15 @@ class AzureProvider final : public Provider {
   }
 
  private:
+  io::AzureListerConfig lister_config(BucketUri const& uri, ListSettings const& s) const {
+    io::AzureListerConfig cfg;
+    cfg.account = uri.bucket;
+    cfg.container = container_of(uri);
+    cfg.prefix_for_messages = listing_prefix(uri);
+    cfg.endpoint = s.endpoint;
+    return cfg;
+  }
+
   static Result<azure::AzureSasConfig> config(BucketUri const& uri, SignSettings const& s) {
     azure::AzureSasConfig cfg;
     cfg.account = uri.bucket;

@@ -3,6 +3,7 @@
 // access token lists through the JSON API (io/gcs_lister.hpp), an HMAC key through the
 // S3-compatible XML API (hmac_lister.cpp). Settings are validated, then the expiry, then the
 // credentials are looked up, so a usage error is reported as such without credentials.
+#include "presign/auth/gcs.hpp"
 #include "presign/io/gcs_lister.hpp"
 #include "presign/signers/gcs_oauth.hpp"
 #include "presign/signers/gcs_v4.hpp"
@@ -21,10 +22,6 @@ namespace gcs = signers::gcs;
 class GcsProvider final : public Provider {
  public:
   [[nodiscard]] std::string_view scheme() const noexcept override { return "gs"; }
-  [[nodiscard]] std::string_view credential_sources() const noexcept override {
-    return "--credentials FILE, GOOGLE_APPLICATION_CREDENTIALS, GCS_HMAC_ACCESS_ID/"
-           "GCS_HMAC_SECRET; for listing also --access-token or GOOGLE_OAUTH_ACCESS_TOKEN";
-  }
   [[nodiscard]] std::uint32_t max_page_size() const noexcept override { return 1000; }
 
   [[nodiscard]] Result<void> check_sign(BucketUri const& uri,
@@ -42,79 +39,67 @@ class GcsProvider final : public Provider {
     return {};
   }
 
+  [[nodiscard]] std::unique_ptr<auth::CredentialSource> credential_source(
+      BucketUri const&, CredentialSettings const& s, EnvLookup const& env) const override {
+    return std::make_unique<auth::gcs::DefaultChain>(s.credentials_file, s.access_token,
+                                                     s.listing_only, env);
+  }
+
   [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
-                                                EnvLookup const& env) const override {
+                                                auth::Credentials const& creds,
+                                                EnvLookup const&) const override {
     if (auto r = check_sign(uri, s); !r) return r.error();
     gcs::GcsPresignConfig cfg = config(uri, s);
-    auto creds = gcs::resolve_credentials(s.credentials_file, env);
-    if (!creds) return creds.error();
-    cfg.credentials = std::move(*creds);
+    if (auto const* key = std::get_if<gcs::ServiceAccountKey>(&creds.secret)) {
+      cfg.credentials = *key;
+    } else if (auto const* hmac = std::get_if<gcs::HmacKey>(&creds.secret)) {
+      cfg.credentials = *hmac;
+    } else {
+      return wrong_credentials("gs", creds);
+    }
     auto signer = gcs::GcsPresigner::create(std::move(cfg));
     if (!signer) return signer.error();
     SigningTime const expires_at = signer->expires_at();
     return SignerSetup{std::move(*signer), expires_at, {}};
   }
 
-  [[nodiscard]] Result<void> check_list(BucketUri const&, ListSettings const& s) const override {
+  [[nodiscard]] Result<void> check_list(BucketUri const& uri, ListSettings const& s,
+                                        EnvLookup const&) const override {
     if (!s.region.empty()) return usage("--region does not apply to gs://");
     if (auto r = check_common_list(*this, s, /*has_start_after=*/false); !r) return r;
     if (s.addressing != "auto" && s.addressing != "path" && s.addressing != "virtual" &&
         !s.addressing.empty()) {
       return usage("--addressing must be auto, virtual or path, not '" + s.addressing + "'");
     }
+    // Bucket and endpoint, so a usage error is reported as such without credentials.
+    if (auto b = io::gcs_list_base_url(lister_config(uri, s)); !b) return b.error();
     return {};
   }
 
-  // Credentials as for signing (resolve_credentials), except that an access token
-  // (--access-token, else GOOGLE_OAUTH_ACCESS_TOKEN) is enough to list: then no key is read
-  // for the listing (signing still needs one).
+  // An access token (--access-token, else GOOGLE_OAUTH_ACCESS_TOKEN) lists through the JSON
+  // API without any key; a service-account key through the JSON API with OAuth2 tokens it
+  // mints; an HMAC key through the S3-compatible XML API (hmac_lister.cpp).
   [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
-      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const override {
-    if (auto r = check_list(uri, s); !r) return r.error();
-    io::GcsListerConfig cfg;
-    cfg.bucket = uri.bucket;
-    cfg.prefix_for_messages = uri.prefix;
-    cfg.endpoint = s.endpoint;  // the JSON API ignores --addressing: its paths name the bucket
-    apply_transport(cfg, s, io::RetryProvider::kGcs);
-    // Bucket and endpoint first, so a usage error is reported as such without credentials.
-    if (auto b = io::gcs_list_base_url(cfg); !b) return b.error();
-
-    std::string token = s.access_token;
-    std::string origin = "--access-token";
-    if (token.empty()) {
-      if (auto t = env(io::kEnvGoogleOauthAccessToken)) {
-        token = std::move(*t);
-        origin = io::kEnvGoogleOauthAccessToken;
-      }
-    }
-    if (!token.empty()) {
-      auto p = io::make_fixed_token_provider(std::move(token), origin);
+      BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
+      EnvLookup const& env) const override {
+    if (auto r = check_list(uri, s, env); !r) return r.error();
+    io::GcsListerConfig cfg = lister_config(uri, s);
+    if (creds.listing_token) {
+      auto p =
+          io::make_fixed_token_provider(creds.listing_token->token, creds.listing_token_origin);
       if (!p) return p.error();
       cfg.tokens = std::move(*p);
       return io::make_gcs_page_fetcher(std::move(cfg));
     }
-
-    auto creds = gcs::resolve_credentials(s.credentials_file, env);
-    if (!creds) {
-      Error e = creds.error();
-      if (s.credentials_file.empty()) {
-        e.detail += "; to list a bucket, an OAuth2 access token (--access-token or " +
-                    std::string(io::kEnvGoogleOauthAccessToken) + ") also works";
-      }
-      return e;
-    }
-    if (auto const* hmac = std::get_if<gcs::HmacKey>(&*creds)) {
+    if (auto const* hmac = std::get_if<gcs::HmacKey>(&creds.secret)) {
       return make_gcs_hmac_page_fetcher(uri, s, *hmac);
     }
-    // A service-account key came from --credentials or GOOGLE_APPLICATION_CREDENTIALS (the
-    // HMAC environment variables yield HmacKey): read token_uri and private_key_id from it.
-    std::string path = s.credentials_file;
-    if (path.empty()) {
-      if (auto p = env(gcs::kEnvApplicationCredentials)) path = std::move(*p);
-    }
-    auto info = gcs::oauth::load_service_account_info(path);
+    auto const* key = std::get_if<gcs::ServiceAccountKey>(&creds.secret);
+    if (key == nullptr) return wrong_credentials("gs", creds);
+    // token_uri and private_key_id come from the key's JSON file.
+    auto info = gcs::oauth::load_service_account_info(creds.key_file);
     if (!info) return info.error();
-    io::ServiceAccountTokenConfig tc(std::get<gcs::ServiceAccountKey>(*creds), std::move(*info));
+    io::ServiceAccountTokenConfig tc(*key, std::move(*info));
     tc.http = cfg.http;  // the token endpoint gets the same TLS settings and backoff base
     if (s.retry_base) tc.retry.base_delay = *s.retry_base;
     tc.retry_env.on_retry = s.on_retry;
@@ -125,6 +110,15 @@ class GcsProvider final : public Provider {
   }
 
  private:
+  static io::GcsListerConfig lister_config(BucketUri const& uri, ListSettings const& s) {
+    io::GcsListerConfig cfg;
+    cfg.bucket = uri.bucket;
+    cfg.prefix_for_messages = uri.prefix;
+    cfg.endpoint = s.endpoint;  // the JSON API ignores --addressing: its paths name the bucket
+    apply_transport(cfg, s, io::RetryProvider::kGcs);
+    return cfg;
+  }
+
   static gcs::GcsPresignConfig config(BucketUri const& uri, SignSettings const& s) {
     gcs::GcsPresignConfig cfg;
     cfg.bucket = uri.bucket;

@@ -1,9 +1,9 @@
 // s3://BUCKET[/PREFIX]: SigV4 presigned URLs (signers/sigv4.hpp) and ListObjectsV2 pages
 // (io/s3_lister.hpp). Region, endpoint and credentials are resolved once, the same way for
-// signing and for listing (signers/aws_credentials.hpp: the AWS default chain), so the
+// signing and for listing (auth/aws.hpp: the AWS default chain), so the
 // listing and the URLs always agree on where the bucket is.
 #include "presign/io/s3_lister.hpp"
-#include "presign/signers/aws_credentials.hpp"
+#include "presign/auth/aws.hpp"
 #include "presign/signers/sigv4.hpp"
 
 #include "../src/common.hpp"
@@ -12,7 +12,7 @@ namespace presign::providers::detail {
 namespace {
 
 namespace sigv4 = signers::sigv4;
-namespace aws = signers::aws;
+namespace aws = auth::aws;
 
 Result<sigv4::Addressing> addressing(std::string const& a) {
   if (a == "virtual") return sigv4::Addressing::kVirtual;
@@ -24,10 +24,6 @@ Result<sigv4::Addressing> addressing(std::string const& a) {
 class S3Provider final : public Provider {
  public:
   [[nodiscard]] std::string_view scheme() const noexcept override { return "s3"; }
-  [[nodiscard]] std::string_view credential_sources() const noexcept override {
-    return "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then the profile (AWS_PROFILE) in "
-           "~/.aws/credentials and ~/.aws/config";
-  }
   [[nodiscard]] std::uint32_t max_page_size() const noexcept override { return 1000; }
 
   [[nodiscard]] Result<void> check_sign(BucketUri const&, SignSettings const& s) const override {
@@ -41,9 +37,34 @@ class S3Provider final : public Provider {
     return {};
   }
 
+  [[nodiscard]] Result<void> check_list(BucketUri const& uri, ListSettings const& s,
+                                        EnvLookup const& env) const override {
+    if (!s.credentials_file.empty()) {
+      return usage(
+          "--credentials does not apply to s3:// (AWS credentials come from the environment "
+          "and ~/.aws)");
+    }
+    if (!s.access_token.empty()) return usage("--access-token does not apply to s3://");
+    if (auto r = check_common_list(*this, s, /*has_start_after=*/true); !r) return r;
+    auto cfg = lister_config(uri, s, env);
+    if (!cfg) return cfg.error();
+    // The target (bucket, region, endpoint), so a usage error is reported as such on a
+    // machine without credentials.
+    if (auto t = io::resolve_s3_list_target(*cfg); !t) return t.error();
+    return {};
+  }
+
+  [[nodiscard]] std::unique_ptr<auth::CredentialSource> credential_source(
+      BucketUri const&, CredentialSettings const&, EnvLookup const& env) const override {
+    return std::make_unique<aws::DefaultChainProvider>(env);
+  }
+
   [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
+                                                auth::Credentials const& creds,
                                                 EnvLookup const& env) const override {
     if (auto r = check_sign(uri, s); !r) return r.error();
+    auto const* keys = std::get_if<sigv4::Credentials>(&creds.secret);
+    if (keys == nullptr) return wrong_credentials("s3", creds);
     sigv4::S3PresignConfig cfg;
     cfg.bucket = uri.bucket;
     cfg.region = aws::resolve_region(env, s.region);
@@ -54,44 +75,37 @@ class S3Provider final : public Provider {
     cfg.signing_time = s.when;
     cfg.response_content_disposition = s.response_content_disposition;
     cfg.response_content_type = s.response_content_type;
-    auto creds = aws::DefaultChainProvider(env).credentials();
-    if (!creds) return creds.error();
-    cfg.credentials = std::move(*creds);
+    cfg.credentials = *keys;
     auto signer = sigv4::S3Presigner::create(std::move(cfg));
     if (!signer) return signer.error();
     SigningTime const expires_at = signer->expires_at();
     return SignerSetup{std::move(*signer), expires_at, {}};
   }
 
-  [[nodiscard]] Result<void> check_list(BucketUri const&, ListSettings const& s) const override {
-    if (!s.credentials_file.empty()) {
-      return usage(
-          "--credentials does not apply to s3:// (AWS credentials come from the environment "
-          "and ~/.aws)");
-    }
-    if (!s.access_token.empty()) return usage("--access-token does not apply to s3://");
-    if (auto r = check_common_list(*this, s, /*has_start_after=*/true); !r) return r;
-    if (auto a = addressing(s.addressing); !a) return a.error();
-    return {};
+  [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
+      BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
+      EnvLookup const& env) const override {
+    if (auto r = check_list(uri, s, env); !r) return r.error();
+    auto const* keys = std::get_if<sigv4::Credentials>(&creds.secret);
+    if (keys == nullptr) return wrong_credentials("s3", creds);
+    auto cfg = lister_config(uri, s, env);
+    cfg->credentials = *keys;
+    apply_transport(*cfg, s, io::RetryProvider::kAws);
+    return io::make_s3_page_fetcher(std::move(*cfg));
   }
 
-  [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
-      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const override {
-    if (auto r = check_list(uri, s); !r) return r.error();
+ private:
+  static Result<io::S3ListerConfig> lister_config(BucketUri const& uri, ListSettings const& s,
+                                                  EnvLookup const& env) {
     io::S3ListerConfig cfg;
     cfg.bucket = uri.bucket;
     cfg.prefix_for_messages = uri.prefix;
     cfg.region = aws::resolve_region(env, s.region);
     cfg.endpoint = aws::resolve_s3_endpoint(env, s.endpoint);
-    cfg.addressing = *addressing(s.addressing);
-    // The target (bucket, region, endpoint) before the credentials, so a usage error is
-    // reported as such on a machine without credentials.
-    if (auto t = io::resolve_s3_list_target(cfg); !t) return t.error();
-    auto creds = aws::DefaultChainProvider(env).credentials();
-    if (!creds) return creds.error();
-    cfg.credentials = std::move(*creds);
-    apply_transport(cfg, s, io::RetryProvider::kAws);
-    return io::make_s3_page_fetcher(std::move(cfg));
+    auto a = addressing(s.addressing);
+    if (!a) return a.error();
+    cfg.addressing = *a;
+    return cfg;
   }
 };
 

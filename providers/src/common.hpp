@@ -26,6 +26,9 @@ Result<void> refuse_settings(std::string_view scheme,
 Result<void> refuse_sas_settings(std::string_view scheme, SignSettings const& s,
                                  std::pair<char const*, bool> extra);
 
+/// kConfig: `creds` (found for another cloud) do not fit `scheme`.
+Error wrong_credentials(std::string_view scheme, auth::Credentials const& creds);
+
 /// The listing checks no provider does differently: page size within the provider's maximum,
 /// --start-after only where the provider supports it, --ca-bundle against --no-verify-ssl,
 /// and the retry settings' ranges.

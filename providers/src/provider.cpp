@@ -2,7 +2,6 @@
 #include "presign/providers/provider.hpp"
 
 #include "common.hpp"
-#include "presign/signers/aws_credentials.hpp"
 
 namespace presign::providers {
 
@@ -21,9 +20,6 @@ Result<BucketUri> parse_bucket_uri(std::string_view uri) {
   if (u.bucket.empty()) return detail::usage("'" + std::string(uri) + "' names no bucket");
   return u;
 }
-
-// One reader of the environment for the three clouds (the credentials module will own it).
-EnvLookup process_env() { return signers::aws::process_env(); }
 
 std::string Provider::listing_prefix(BucketUri const& uri) const { return uri.prefix; }
 
@@ -69,6 +65,11 @@ Result<void> refuse_sas_settings(std::string_view scheme, SignSettings const& s,
     return usage("--https-only and --permissions apply to az:// only");
   }
   return {};
+}
+
+Error wrong_credentials(std::string_view scheme, auth::Credentials const& creds) {
+  return make_error(ErrorKind::kConfig, "the credentials from " + creds.origin +
+                                            " cannot sign or list " + std::string(scheme) + "://");
 }
 
 Result<void> check_common_list(Provider const& p, ListSettings const& s, bool has_start_after) {

@@ -62,6 +62,24 @@ std::string url_of(AnySigner const& any, std::string_view key) {
       any);
 }
 
+// What the program does to sign: check the settings, find the credentials, make the signer.
+Result<SignerSetup> sign_setup(Provider const& p, BucketUri const& u, SignSettings const& s,
+                               EnvLookup const& env) {
+  if (auto r = p.check_sign(u, s); !r) return r.error();
+  auto creds = p.credential_source(u, {s.credentials_file, "", false}, env)->fetch();
+  if (!creds) return creds.error();
+  return p.make_signer(u, s, *creds, env);
+}
+
+// What `presign ls` does: check the settings, find credentials for listing, make the fetcher.
+Result<std::unique_ptr<io::PageFetcher>> list_setup(Provider const& p, BucketUri const& u,
+                                                    ListSettings const& s, EnvLookup const& env) {
+  if (auto r = p.check_list(u, s, env); !r) return r.error();
+  auto creds = p.credential_source(u, {s.credentials_file, s.access_token, true}, env)->fetch();
+  if (!creds) return creds.error();
+  return p.make_page_fetcher(u, s, *creds, env);
+}
+
 // The Azurite development account's published key (not a secret).
 constexpr char kAzuriteKey[] =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -74,7 +92,7 @@ TEST_SUITE("providers.uri") {
     CHECK(u.scheme == "s3");
     CHECK(u.bucket == "bucket");
     CHECK(u.prefix == "a/b/");
-    CHECK(uri("gs://b").prefix.empty());
+    CHECK(uri("gs://bkt").prefix.empty());
   }
 
   TEST_CASE("a URI without a scheme or without a bucket is a usage error") {
@@ -115,14 +133,14 @@ TEST_SUITE("providers.validate") {
     s.ip = "10.0.0.1";
     for (char const* scheme : {"s3", "gs"}) {
       auto r =
-          provider(scheme).make_signer(uri(std::string(scheme) + "://bucket"), s, env.lookup());
+          sign_setup(provider(scheme), uri(std::string(scheme) + "://bucket"), s, env.lookup());
       REQUIRE_FALSE(r.has_value());
       CHECK(r.error().kind == ErrorKind::kUsage);
       CHECK(r.error().detail == "--ip does not apply to " + std::string(scheme) + "://");
     }
     SignSettings r3 = settings();
     r3.region = "us-east-1";
-    auto r = provider("az").make_signer(uri("az://acct/photos"), r3, env.lookup());
+    auto r = sign_setup(provider("az"), uri("az://acct/photos"), r3, env.lookup());
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().detail == "--region does not apply to az://");
     CHECK(env.asked->empty());
@@ -142,7 +160,7 @@ TEST_SUITE("providers.validate") {
 
   TEST_CASE("a bad GCS bucket name is a usage error even where no credentials exist") {
     FakeEnv env;
-    auto r = provider("gs").make_signer(uri("gs://Bad_Bucket"), settings(), env.lookup());
+    auto r = sign_setup(provider("gs"), uri("gs://Bad_Bucket"), settings(), env.lookup());
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().kind == ErrorKind::kUsage);
     CHECK(env.asked->empty());
@@ -154,7 +172,7 @@ TEST_SUITE("providers.validate") {
     REQUIRE_FALSE(s.has_value());
     CHECK(s.error().detail ==
           "'az://acct' names no container: use az://ACCOUNT/CONTAINER[/PREFIX]");
-    auto l = provider("az").check_list(u, ListSettings{});
+    auto l = provider("az").check_list(u, ListSettings{}, FakeEnv{}.lookup());
     REQUIRE_FALSE(l.has_value());
     CHECK(l.error().detail == s.error().detail);
   }
@@ -163,21 +181,22 @@ TEST_SUITE("providers.validate") {
     ListSettings s;
     s.page_size = 1001;
     for (char const* scheme : {"s3", "gs"}) {
-      auto r = provider(scheme).check_list(uri(std::string(scheme) + "://b"), s);
+      auto r =
+          provider(scheme).check_list(uri(std::string(scheme) + "://bkt"), s, FakeEnv{}.lookup());
       REQUIRE_FALSE(r.has_value());
       CHECK(r.error().detail == "--page-size 1001 is out of range: " + std::string(scheme) +
                                     ":// lists 1 to 1000 keys a request");
     }
     s.page_size = 5000;
-    CHECK(provider("az").check_list(uri("az://acct/photos"), s).has_value());
+    CHECK(provider("az").check_list(uri("az://acct/photos"), s, FakeEnv{}.lookup()).has_value());
   }
 
   TEST_CASE("start-after is an S3 listing setting only") {
     ListSettings s;
     s.start_after = "k";
-    CHECK(provider("s3").check_list(uri("s3://b"), s).has_value());
-    for (char const* u : {"gs://b", "az://acct/photos"}) {
-      auto r = provider(std::string_view(u, 2)).check_list(uri(u), s);
+    CHECK(provider("s3").check_list(uri("s3://bkt"), s, FakeEnv{}.lookup()).has_value());
+    for (char const* u : {"gs://bkt", "az://acct/photos"}) {
+      auto r = provider(std::string_view(u, 2)).check_list(uri(u), s, FakeEnv{}.lookup());
       REQUIRE_FALSE(r.has_value());
       CHECK(r.error().detail == "--start-after applies to s3:// only");
     }
@@ -187,8 +206,8 @@ TEST_SUITE("providers.validate") {
     ListSettings s;
     s.ca_bundle = "ca.pem";
     s.no_verify_ssl = true;
-    for (char const* u : {"s3://b", "gs://b", "az://acct/photos"}) {
-      auto r = provider(std::string_view(u, 2)).check_list(uri(u), s);
+    for (char const* u : {"s3://bkt", "gs://bkt", "az://acct/photos"}) {
+      auto r = provider(std::string_view(u, 2)).check_list(uri(u), s, FakeEnv{}.lookup());
       REQUIRE_FALSE(r.has_value());
       CHECK(r.error().detail == "--ca-bundle and --no-verify-ssl contradict each other");
     }
@@ -201,7 +220,7 @@ TEST_SUITE("providers.credentials") {
                  {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
                  {"AWS_REGION", "eu-west-3"},
                  {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4569"}}};
-    auto setup = provider("s3").make_signer(uri("s3://bucket"), settings(), env.lookup());
+    auto setup = sign_setup(provider("s3"), uri("s3://bucket"), settings(), env.lookup());
     REQUIRE(setup.has_value());
     CHECK(setup->expires_at == settings().when + std::chrono::seconds{3600});
     std::string const url = url_of(setup->signer, "a b.txt");
@@ -212,18 +231,17 @@ TEST_SUITE("providers.credentials") {
 
   TEST_CASE("without AWS credentials anywhere, signing and listing S3 are credential errors") {
     FakeEnv env;  // no variables, no HOME: no ~/.aws either
-    auto signer = provider("s3").make_signer(uri("s3://bucket"), settings(), env.lookup());
+    auto signer = sign_setup(provider("s3"), uri("s3://bucket"), settings(), env.lookup());
     REQUIRE_FALSE(signer.has_value());
     CHECK(signer.error().kind == ErrorKind::kConfig);
-    auto fetcher =
-        provider("s3").make_page_fetcher(uri("s3://bucket"), ListSettings{}, env.lookup());
+    auto fetcher = list_setup(provider("s3"), uri("s3://bucket"), ListSettings{}, env.lookup());
     REQUIRE_FALSE(fetcher.has_value());
     CHECK(fetcher.error().kind == ErrorKind::kConfig);
   }
 
   TEST_CASE("a GCS signer uses an HMAC key from the environment, path style by default") {
     FakeEnv env{{{"GCS_HMAC_ACCESS_ID", "GOOG1EXAMPLE"}, {"GCS_HMAC_SECRET", "c2VjcmV0"}}};
-    auto setup = provider("gs").make_signer(uri("gs://my-bucket"), settings(), env.lookup());
+    auto setup = sign_setup(provider("gs"), uri("gs://my-bucket"), settings(), env.lookup());
     REQUIRE(setup.has_value());
     std::string const url = url_of(setup->signer, "k");
     CHECK(
@@ -233,8 +251,7 @@ TEST_SUITE("providers.credentials") {
 
   TEST_CASE("a GCS listing with an access token in the environment needs no key") {
     FakeEnv env{{{"GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.example"}}};
-    auto fetcher =
-        provider("gs").make_page_fetcher(uri("gs://bkt/p/"), ListSettings{}, env.lookup());
+    auto fetcher = list_setup(provider("gs"), uri("gs://bkt/p/"), ListSettings{}, env.lookup());
     REQUIRE(fetcher.has_value());
     CHECK((*fetcher)->describe().find("gs://bkt/p/") != std::string::npos);
     CHECK((*fetcher)->describe().find("ya29") == std::string::npos);
@@ -247,7 +264,7 @@ TEST_SUITE("providers.credentials") {
     SignSettings s = settings();
     s.endpoint = "http://127.0.0.1:10000/devstoreaccount1";
     s.https_only = true;
-    auto setup = provider("az").make_signer(uri("az://devstoreaccount1/photos"), s, env.lookup());
+    auto setup = sign_setup(provider("az"), uri("az://devstoreaccount1/photos"), s, env.lookup());
     REQUIRE(setup.has_value());
     REQUIRE(setup->warnings.size() == 1);
     CHECK(setup->warnings[0].find("--https-only with an http:// endpoint") == 0);
@@ -260,10 +277,64 @@ TEST_SUITE("providers.credentials") {
   TEST_CASE("an Azure account named by the environment must be the URI's") {
     FakeEnv env{{{"AZURE_STORAGE_KEY", kAzuriteKey}, {"AZURE_STORAGE_ACCOUNT", "other"}}};
     auto setup =
-        provider("az").make_signer(uri("az://devstoreaccount1/photos"), settings(), env.lookup());
+        sign_setup(provider("az"), uri("az://devstoreaccount1/photos"), settings(), env.lookup());
     REQUIRE_FALSE(setup.has_value());
     CHECK(setup.error().kind == ErrorKind::kConfig);
     CHECK(setup.error().detail.find(kAzuriteKey) == std::string::npos);
+  }
+
+  TEST_CASE("credentials found once serve the signer and the lister, without the environment") {
+    // A stored integration's keys: a static source. The environment is asked for the region
+    // and endpoint defaults only, never for a secret.
+    FakeEnv env;
+    auth::Credentials const keys{
+        signers::sigv4::Credentials{"AKIDSTORED", "stored/secret+key0123456789", ""},
+        "integration 'prod'"};
+    auto creds = auth::StaticSource(keys).fetch();
+    REQUIRE(creds.has_value());
+    Provider const& s3 = provider("s3");
+    auto const u = uri("s3://bucket/p/");
+    auto setup = s3.make_signer(u, settings(), *creds, env.lookup());
+    REQUIRE(setup.has_value());
+    CHECK(url_of(setup->signer, "k").find("AKIDSTORED%2F") != std::string::npos);
+    auto fetcher = s3.make_page_fetcher(u, ListSettings{}, *creds, env.lookup());
+    REQUIRE(fetcher.has_value());
+    for (auto const& name : *env.asked) {
+      CHECK(name.find("ACCESS_KEY") == std::string::npos);
+      CHECK(name.find("SECRET") == std::string::npos);
+    }
+  }
+
+  TEST_CASE("credentials of another cloud are a configuration error that names their origin") {
+    FakeEnv env;
+    auth::Credentials const gcs{signers::gcs::HmacKey{"GOOG1ID", "hmac-secret-value"},
+                                "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET"};
+    auto r = provider("s3").make_signer(uri("s3://bucket"), settings(), gcs, env.lookup());
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == ErrorKind::kConfig);
+    CHECK(r.error().detail ==
+          "the credentials from GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET cannot sign or list s3://");
+    auto l = provider("az").make_page_fetcher(uri("az://acct/photos"), ListSettings{}, gcs,
+                                              env.lookup());
+    REQUIRE_FALSE(l.has_value());
+    CHECK(l.error().detail.find("hmac-secret-value") == std::string::npos);
+  }
+
+  TEST_CASE("a GCS listing token rides along with the key when signing, and alone when listing") {
+    FakeEnv env{{{"GCS_HMAC_ACCESS_ID", "GOOG1EXAMPLE"},
+                 {"GCS_HMAC_SECRET", "c2VjcmV0"},
+                 {"GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.example"}}};
+    Provider const& gs = provider("gs");
+    auto const u = uri("gs://bkt");
+    auto for_signing = gs.credential_source(u, {"", "", false}, env.lookup())->fetch();
+    REQUIRE(for_signing.has_value());
+    CHECK(std::holds_alternative<signers::gcs::HmacKey>(for_signing->secret));
+    REQUIRE(for_signing->listing_token.has_value());
+    CHECK(for_signing->listing_token_origin == "GOOGLE_OAUTH_ACCESS_TOKEN");
+    auto for_listing = gs.credential_source(u, {"", "--flag-token", true}, env.lookup())->fetch();
+    REQUIRE(for_listing.has_value());
+    CHECK(std::holds_alternative<auth::OAuthToken>(for_listing->secret));
+    CHECK(for_listing->origin == "--access-token");
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// One module per cloud behind one small interface (`Provider`): what a bucket URI names,
-/// which settings apply, how to validate them without any secret, and how to make the signer
-/// and the page fetcher with credentials resolved. The program (app/) turns its options into
+/// which settings apply, how to validate them without any secret, where its credentials come
+/// from (an auth::CredentialSource), and how to make the signer and the page fetcher from the
+/// credentials found — once per job, shared by both. The program (app/) turns its options into
 /// `SignSettings` / `ListSettings`; a server will fill them from a request and a stored
 /// integration. Each cloud lives in its own folder (providers/s3, providers/gcs,
 /// providers/azure); adding one means a folder and a line in providers/src/provider.cpp.
@@ -9,6 +10,8 @@
 /// Messages name a setting by its command-line flag (`--expires`, `--ip`): that is how the
 /// settings are documented, for the program and for the service alike.
 
+#include "presign/auth/credentials.hpp"
+#include "presign/auth/env.hpp"
 #include "presign/core/error.hpp"
 #include "presign/core/time.hpp"
 #include "presign/io/listing.hpp"
@@ -19,7 +22,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,13 +43,16 @@ struct BucketUri {
 /// checked here (`provider_for` does that).
 Result<BucketUri> parse_bucket_uri(std::string_view uri);
 
-/// Reads one environment variable (credentials, region and endpoint defaults). Injectable, so
-/// tests and a server never read the process environment by accident. Empty values count as
-/// unset.
-using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
+/// Reads one environment variable (credentials, region and endpoint defaults); injectable.
+using auth::EnvLookup;
+using auth::process_env;
 
-/// The process environment.
-EnvLookup process_env();
+/// Where to look for credentials, beyond the environment.
+struct CredentialSettings {
+  std::string credentials_file;  ///< gs: --credentials FILE
+  std::string access_token;      ///< gs: --access-token (listing)
+  bool listing_only = false;     ///< `presign ls`: a listing token is enough (gs)
+};
 
 /// What to sign. No secrets: credentials are found by the provider (`make_signer`).
 struct SignSettings {
@@ -113,8 +118,6 @@ class Provider {
   virtual ~Provider() = default;
   /// "s3", "gs", "az".
   [[nodiscard]] virtual std::string_view scheme() const noexcept = 0;
-  /// Where credentials are looked for, in order, for help texts and messages.
-  [[nodiscard]] virtual std::string_view credential_sources() const noexcept = 0;
   /// The largest page one listing request returns.
   [[nodiscard]] virtual std::uint32_t max_page_size() const noexcept = 0;
   /// The key prefix a listing of `uri` asks for (az://: what follows the container).
@@ -125,15 +128,22 @@ class Provider {
   /// Checks every setting that needs no secret (usage errors), reading nothing.
   [[nodiscard]] virtual Result<void> check_sign(BucketUri const& uri,
                                                 SignSettings const& s) const = 0;
-  /// `check_sign`, then the credentials (looked up with `env`), then the signer.
+  /// Checks the listing settings that need no secret (usage errors): the flags, and the
+  /// target (bucket, region, endpoint, with their defaults from `env`).
+  [[nodiscard]] virtual Result<void> check_list(BucketUri const& uri, ListSettings const& s,
+                                                EnvLookup const& env) const = 0;
+  /// Where this cloud's credentials for `uri` are found (nothing is read yet).
+  [[nodiscard]] virtual std::unique_ptr<auth::CredentialSource> credential_source(
+      BucketUri const& uri, CredentialSettings const& s, EnvLookup const& env) const = 0;
+  /// `check_sign`, then the signer with `creds` (region and endpoint defaults from `env`).
+  /// kConfig when `creds` are not this cloud's.
   [[nodiscard]] virtual Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
+                                                        auth::Credentials const& creds,
                                                         EnvLookup const& env) const = 0;
-  /// Checks the listing settings that need no secret (usage errors), reading nothing.
-  [[nodiscard]] virtual Result<void> check_list(BucketUri const& uri,
-                                                ListSettings const& s) const = 0;
-  /// `check_list`, then the credentials, then the page fetcher. Makes no request.
+  /// `check_list`, then the page fetcher with `creds`. Makes no request.
   [[nodiscard]] virtual Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
-      BucketUri const& uri, ListSettings const& s, EnvLookup const& env) const = 0;
+      BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
+      EnvLookup const& env) const = 0;
 };
 
 /// The provider of `scheme`, or a usage error naming the supported schemes.

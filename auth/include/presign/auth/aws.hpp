@@ -1,10 +1,12 @@
 #pragma once
 /// Where AWS credentials and the region come from, as the AWS CLI finds them.
 ///
-/// `CredentialsProvider` is the seam: the command line uses the default chain below; a stored
-/// cloud integration (the service, later) supplies a `StaticCredentialsProvider` instead.
-/// Nothing here logs or returns secret values in error messages.
+/// The default chain below is a `CredentialSource` (credentials.hpp); a stored cloud
+/// integration (the service, later) supplies a `StaticSource` instead. Nothing here logs or
+/// returns secret values in error messages.
 
+#include "presign/auth/credentials.hpp"
+#include "presign/auth/env.hpp"
 #include "presign/core/error.hpp"
 #include "presign/signers/sigv4.hpp"
 
@@ -14,30 +16,9 @@
 #include <optional>
 #include <string>
 
-namespace presign::signers::aws {
+namespace presign::auth::aws {
 
-/// Reads one environment variable; injectable so tests never touch the real environment.
-using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
-
-/// The process environment (`getenv`); empty values count as unset.
-EnvLookup process_env();
-
-/// A source of credentials. Implementations are thread-safe.
-class CredentialsProvider {
- public:
-  virtual ~CredentialsProvider() = default;
-  [[nodiscard]] virtual Result<sigv4::Credentials> credentials() const = 0;
-};
-
-/// Credentials held in memory (tests, stored integrations).
-class StaticCredentialsProvider final : public CredentialsProvider {
- public:
-  explicit StaticCredentialsProvider(sigv4::Credentials c) : c_(std::move(c)) {}
-  [[nodiscard]] Result<sigv4::Credentials> credentials() const override { return c_; }
-
- private:
-  sigv4::Credentials c_;
-};
+namespace sigv4 = signers::sigv4;
 
 /// An INI file as the AWS CLI reads it: `[section]`, `key = value`, `#`/`;` comments.
 /// Section names are kept verbatim ("default", "profile dev").
@@ -50,10 +31,14 @@ IniFile parse_ini(std::string_view text);
 /// (`AWS_CONFIG_FILE`, else ~/.aws/config, section "profile NAME"). With HOME unset or empty
 /// there is no ~/.aws: only files named by the two variables are read (as the AWS CLI does),
 /// never a relative ./.aws.
-class DefaultChainProvider final : public CredentialsProvider {
+class DefaultChainProvider final : public CredentialSource {
  public:
   explicit DefaultChainProvider(EnvLookup env) : env_(std::move(env)) {}
-  [[nodiscard]] Result<sigv4::Credentials> credentials() const override;
+  /// The access key alone.
+  [[nodiscard]] Result<sigv4::Credentials> credentials() const;
+  /// The access key with where it was found (the environment, or the profile and its file).
+  [[nodiscard]] Result<Credentials> fetch() const override;
+  [[nodiscard]] std::string describe() const override;
 
  private:
   EnvLookup env_;
@@ -66,4 +51,4 @@ std::string resolve_region(EnvLookup const& env, std::string const& explicit_reg
 /// Endpoint: `explicit_endpoint` if non-empty, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else "".
 std::string resolve_s3_endpoint(EnvLookup const& env, std::string const& explicit_endpoint);
 
-}  // namespace presign::signers::aws
+}  // namespace presign::auth::aws

@@ -1,6 +1,6 @@
 // The AWS CLI credential/region/endpoint chain, with an injected environment and files in a
 // temporary HOME, so the real environment and ~/.aws are never read.
-#include "presign/signers/aws_credentials.hpp"
+#include "presign/auth/aws.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,7 +11,9 @@
 #include <string>
 
 using namespace presign;
-using namespace presign::signers::aws;
+using namespace presign::auth::aws;
+using presign::auth::EnvLookup;
+using presign::auth::process_env;
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,7 +62,7 @@ constexpr char const* kOtherSecret = "OTHERSECRETdoNotLeakThisValue0000000000";
 
 }  // namespace
 
-TEST_SUITE("signers.aws_credentials") {
+TEST_SUITE("auth.aws") {
   TEST_CASE("credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY first") {
     TempDir home;
     home.write(".aws/credentials",

@@ -1,4 +1,4 @@
-#include "presign/signers/aws_credentials.hpp"
+#include "presign/auth/aws.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 
 #include <sys/stat.h>
 
-namespace presign::signers::aws {
+namespace presign::auth::aws {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -71,14 +71,6 @@ std::string profile_name(EnvLookup const& env) {
 
 }  // namespace
 
-EnvLookup process_env() {
-  return [](char const* name) -> std::optional<std::string> {
-    char const* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read before threads start
-    if (v == nullptr || *v == '\0') return std::nullopt;
-    return std::string(v);
-  };
-}
-
 IniFile parse_ini(std::string_view text) {
   IniFile out;
   std::string section;
@@ -108,10 +100,22 @@ IniFile parse_ini(std::string_view text) {
 }
 
 Result<sigv4::Credentials> DefaultChainProvider::credentials() const {
+  auto c = fetch();
+  if (!c) return c.error();
+  return std::get<sigv4::Credentials>(std::move(c->secret));
+}
+
+std::string DefaultChainProvider::describe() const {
+  return "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then the profile (AWS_PROFILE) in "
+         "~/.aws/credentials and ~/.aws/config";
+}
+
+Result<Credentials> DefaultChainProvider::fetch() const {
   auto const id = env_("AWS_ACCESS_KEY_ID");
   auto const secret = env_("AWS_SECRET_ACCESS_KEY");
   if (id && secret) {
-    return sigv4::Credentials{*id, *secret, env_("AWS_SESSION_TOKEN").value_or("")};
+    return Credentials{sigv4::Credentials{*id, *secret, env_("AWS_SESSION_TOKEN").value_or("")},
+                       "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"};
   }
   if (id || secret) {
     return make_error(ErrorKind::kConfig,
@@ -142,7 +146,8 @@ Result<sigv4::Credentials> DefaultChainProvider::credentials() const {
     auto s = kv.find("aws_secret_access_key");
     if (k != kv.end() && s != kv.end() && !k->second.empty() && !s->second.empty()) {
       auto t = kv.find("aws_session_token");
-      return sigv4::Credentials{k->second, s->second, t == kv.end() ? "" : t->second};
+      return Credentials{sigv4::Credentials{k->second, s->second, t == kv.end() ? "" : t->second},
+                         "profile '" + profile + "' in " + *place.path};
     }
   }
   std::string msg =
@@ -180,4 +185,4 @@ std::string resolve_s3_endpoint(EnvLookup const& env, std::string const& explici
   return {};
 }
 
-}  // namespace presign::signers::aws
+}  // namespace presign::auth::aws

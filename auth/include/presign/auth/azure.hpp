@@ -1,0 +1,24 @@
+#pragma once
+/// Where Azure credentials come from: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY
+/// with the account from AZURE_STORAGE_ACCOUNT or the URI (signers::azure::resolve_credentials).
+
+#include "presign/auth/credentials.hpp"
+#include "presign/auth/env.hpp"
+
+#include <string>
+
+namespace presign::auth::azure {
+
+class EnvironmentSource final : public CredentialSource {
+ public:
+  /// `account`: the storage account the URI names (the credentials must be for it).
+  EnvironmentSource(std::string account, EnvLookup env);
+  [[nodiscard]] Result<Credentials> fetch() const override;
+  [[nodiscard]] std::string describe() const override;
+
+ private:
+  std::string account_;
+  EnvLookup env_;
+};
+
+}  // namespace presign::auth::azure
