@@ -10,6 +10,7 @@
 #include "presign/signers/sigv4.hpp"
 
 #include "example_s3_signer.hpp"
+#include "memory_sink.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -30,6 +31,7 @@
 
 using namespace presign;
 using namespace presign::engine;
+using presign::test::MemorySink;
 namespace fs = std::filesystem;
 
 namespace {
@@ -85,34 +87,6 @@ class VectorSource final : public io::ObjectSource {
   std::optional<std::uint64_t> fail_at_;
   std::size_t index_ = 0;
   std::uint64_t seq_ = 0;
-};
-
-// Collects everything in memory; can fail the Nth write.
-class MemorySink final : public io::OutputSink {
- public:
-  explicit MemorySink(std::optional<int> fail_write = std::nullopt) : fail_write_(fail_write) {}
-  Result<void> write(std::string_view d) override {
-    if (fail_write_ && writes_++ == *fail_write_) {
-      return make_error(ErrorKind::kIo, "cannot write memory: No space left on device");
-    }
-    data += d;
-    return {};
-  }
-  Result<void> sync() override { return {}; }
-  Result<void> commit() override {
-    ++commits;
-    return {};
-  }
-  [[nodiscard]] std::string const& name() const override { return name_; }
-  [[nodiscard]] std::string const& part_path() const override { return name_; }
-
-  std::string data;
-  int commits = 0;
-
- private:
-  std::optional<int> fail_write_;
-  int writes_ = 0;
-  std::string name_ = "memory";
 };
 
 // A Signer whose URL is a pure function of the key, with the S3 key-length rules.

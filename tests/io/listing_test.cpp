@@ -9,13 +9,13 @@
 #include "presign/io/listing.hpp"
 #include "presign/io/s3_lister.hpp"
 
-#include "presign/engine/pipeline.hpp"
 #include "presign/io/key_file_source.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
 #include "presign/signers/sigv4.hpp"
 
 #include "fake_s3_server.hpp"
+#include "s3_listing_fixture.hpp"
 
 #include <doctest/doctest.h>
 
@@ -31,37 +31,17 @@
 #include <vector>
 
 using namespace presign;
+using presign::test::fake_options;
 using presign::test::FakeS3Options;
 using presign::test::FakeS3Server;
 using presign::test::Fault;
+using presign::test::kAkid;
+using presign::test::kRegion;
+using presign::test::kSecret;
+using presign::test::lister_config;
 using presign::test::RequestInfo;
 
 namespace {
-
-constexpr char const* kAkid = "AKIDLISTINGEXAMPLE";
-constexpr char const* kSecret = "listing/Secret+Key0123456789abcdefEXAMPLE";
-constexpr char const* kRegion = "eu-north-1";
-
-FakeS3Options fake_options(std::uint64_t keys) {
-  FakeS3Options o;
-  o.keys = keys;
-  o.verify_sigv4 = true;
-  o.access_key_id = kAkid;
-  o.secret_access_key = kSecret;
-  o.region = kRegion;
-  return o;
-}
-
-io::S3ListerConfig lister_config(FakeS3Server const& server, std::string secret = kSecret) {
-  io::S3ListerConfig c;
-  c.bucket = "bucket";
-  c.region = kRegion;
-  c.endpoint = server.endpoint();
-  c.credentials = {kAkid, std::move(secret), ""};
-  c.retry.base_delay = std::chrono::milliseconds{1};
-  c.retry.max_backoff = std::chrono::milliseconds{4};
-  return c;
-}
 
 std::unique_ptr<io::ObjectSource> listing(io::S3ListerConfig config, io::ListingOptions options) {
   auto fetcher = io::make_s3_page_fetcher(std::move(config));
@@ -139,23 +119,6 @@ std::string first_difference(std::vector<std::string> const& got,
          (i < want.size() ? "'" + want[i] + "'" : "(end)") + "; sizes " +
          std::to_string(got.size()) + " vs " + std::to_string(want.size());
 }
-
-class MemorySink final : public io::OutputSink {
- public:
-  Result<void> write(std::string_view d) override {
-    data += d;
-    return {};
-  }
-  Result<void> sync() override { return {}; }
-  Result<void> commit() override { return {}; }
-  [[nodiscard]] std::string const& name() const override { return name_; }
-  [[nodiscard]] std::string const& part_path() const override { return part_; }
-  std::string data;
-
- private:
-  std::string name_ = "memory";
-  std::string part_;
-};
 
 }  // namespace
 
@@ -615,51 +578,5 @@ TEST_SUITE("io.listing.source") {
     while (slow.counters().requests < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     source.reset();
     CHECK(slow.counters().requests == 2);
-  }
-
-  TEST_CASE(
-      "the listing through the pipeline signs exactly what a key file of the same keys gives") {
-    auto o = fake_options(12'345);
-    o.key_suffix = " +&<\xC3\xA9%";
-    FakeS3Server server(o);
-    signers::sigv4::S3PresignConfig pc;
-    pc.credentials = {kAkid, kSecret, ""};
-    pc.region = kRegion;
-    pc.bucket = "bucket";
-    pc.endpoint = server.endpoint();
-    pc.signing_time = *parse_rfc3339("2024-01-01T00:00:00Z");
-    auto const s3 = signers::sigv4::S3Presigner::create(pc);
-    if (!s3) FAIL(s3.error().detail);
-    REQUIRE(s3.has_value());
-    io::RecordFormatter const fmt(io::Format::kNdjson, format_rfc3339(s3->expires_at()));
-    engine::FormattingBatchSigner<signers::sigv4::S3Presigner> const signer(*s3, fmt);
-    engine::PipelineOptions popts;
-    popts.threads = 2;
-    popts.on_object_errors = [](std::string_view) {};
-
-    auto const dir = std::filesystem::temp_directory_path() /
-                     ("presign-listing-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::string const keys_path = (dir / "keys.txt").string();
-    {
-      std::ofstream out(keys_path, std::ios::binary);
-      for (std::uint64_t i = 0; i < 12'345; ++i) out << server.key(i) << '\n';
-    }
-    auto file_source = io::KeyFileSource::open(keys_path);
-    REQUIRE(file_source.has_value());
-    MemorySink from_file;
-    auto const a = engine::run_pipeline(**file_source, signer, fmt, from_file, popts);
-    REQUIRE(a.has_value());
-
-    auto list_source = listing(lister_config(server), pages_of(1000));
-    MemorySink from_listing;
-    auto const b = engine::run_pipeline(*list_source, signer, fmt, from_listing, popts);
-    REQUIRE(b.has_value());
-    CHECK(b->objects == 12'345);
-    CHECK(b->errors == 0);
-    CHECK(from_listing.data.size() == from_file.data.size());
-    CHECK(from_listing.data == from_file.data);
-    CHECK(from_listing.data.find("%C3%A9") != std::string::npos);
-    std::filesystem::remove_all(dir);
   }
 }

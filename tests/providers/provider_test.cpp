@@ -3,6 +3,8 @@
 // Links presign_providers only (and what it depends on): no CLI, no pipeline.
 #include "presign/providers/provider.hpp"
 
+#include "azurite_key.hpp"
+
 #include <doctest/doctest.h>
 
 #include <map>
@@ -12,6 +14,8 @@
 
 namespace presign::providers {
 namespace {
+
+using test::kAzuriteKey;
 
 // An environment that holds exactly `vars` and records every name asked for.
 struct FakeEnv {
@@ -79,10 +83,6 @@ Result<std::unique_ptr<io::PageFetcher>> list_setup(Provider const& p, BucketUri
   if (!creds) return creds.error();
   return p.make_page_fetcher(u, s, *creds, env);
 }
-
-// The Azurite development account's published key (not a secret).
-constexpr char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 }  // namespace
 

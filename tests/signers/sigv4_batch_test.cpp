@@ -1,14 +1,12 @@
 // S3Presigner::sign_group / append_group_url (the multi-buffer path) against S3Presigner::sign
 // (the single-stream path, itself checked against the botocore and AWS vectors): thousands of
 // random hostile keys in groups of every size, under every forced multi-buffer path the CPU
-// has; and FormattingBatchSigner, which takes the group path for S3, against the per-object
-// loop for every output format, error records and error log included.
+// has. (FormattingBatchSigner over the group path: tests/engine/formatting_signer_test.cpp.)
 #include "presign/signers/sigv4.hpp"
 
-#include "presign/engine/pipeline.hpp"
-#include "presign/io/record_format.hpp"
-#include "presign/io/source.hpp"
 #include "presign/signers/sha256_multi.hpp"
+
+#include "random_key.hpp"
 
 #include <doctest/doctest.h>
 
@@ -25,6 +23,7 @@ namespace crypto = presign::signers::crypto;
 using crypto::Sha256MultiPath;
 using presign::signers::kMaxKeyBytes;
 using presign::signers::kMaxSignGroup;
+using presign::test::random_key;
 
 namespace {
 
@@ -75,37 +74,6 @@ std::vector<S3PresignConfig> configs() {
   endpoint.method = "HEAD";
   out.push_back(endpoint);
   return out;
-}
-
-// A key of hostile bytes: mostly any byte value, sometimes mostly '/' and unreserved bytes,
-// sometimes empty or over the limit (the two errors sign() reports).
-std::string random_key(std::mt19937_64& rng) {
-  std::uint64_t const kind = rng() % 20;
-  if (kind == 0) return {};
-  if (kind == 1) return std::string(kMaxKeyBytes + 1 + rng() % 64, 'k');
-  std::size_t len = 0;
-  switch (rng() % 4) {
-    case 0:
-      len = 1 + rng() % 16;
-      break;
-    case 1:
-      len = 1 + rng() % 120;
-      break;
-    case 2:
-      len = 1 + rng() % kMaxKeyBytes;
-      break;
-    default:
-      len = kMaxKeyBytes - rng() % 8;
-      break;
-  }
-  std::string key(len, '\0');
-  bool const mostly_plain = rng() % 2 == 0;
-  static constexpr std::string_view kPlain = "abcXYZ019-._~/";
-  for (char& c : key) {
-    c = mostly_plain && rng() % 8 != 0 ? kPlain[rng() % kPlain.size()]
-                                       : static_cast<char>(rng() & 0xFF);
-  }
-  return key;
 }
 
 std::string sign_one(S3Presigner const& signer, std::string_view key, SignError& err) {
@@ -296,76 +264,6 @@ TEST_SUITE("signers.sigv4_batch") {
         signer->append_group_url(scratch, k, url);
         CHECK(url.ends_with(
             "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"));
-      }
-    }
-  }
-}
-
-namespace {
-
-// The S3 signer without its group path: FormattingBatchSigner then signs object by object.
-struct PerObjectS3 {
-  using Scratch = S3Presigner::Scratch;
-  S3Presigner const* signer;
-  [[nodiscard]] SignError sign(ObjectRef const& o, Scratch& s, std::string& out) const noexcept {
-    return signer->sign(o, s, out);
-  }
-};
-static_assert(presign::signers::Signer<PerObjectS3>);
-static_assert(!presign::signers::GroupSigner<PerObjectS3>);
-
-void fill_batch(io::Batch& batch, std::vector<std::string> const& keys) {
-  batch.reset();
-  batch.first_index = 1000;
-  std::vector<std::size_t> offsets;
-  for (auto const& k : keys) {
-    offsets.push_back(batch.data.size());
-    batch.data += k;
-  }
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    std::string_view const key = std::string_view(batch.data).substr(offsets[i], keys[i].size());
-    batch.objects.push_back(ObjectRef{key, {}});
-  }
-}
-
-}  // namespace
-
-TEST_SUITE("signers.sigv4_batch") {
-  TEST_CASE("FormattingBatchSigner writes the same bytes through sign_group as object by object") {
-    auto signer = S3Presigner::create(configs()[0]);
-    REQUIRE(signer.has_value());
-    std::mt19937_64 rng(99);
-    // Batch sizes around the group size; error keys first, last and in the middle.
-    std::vector<std::vector<std::string>> batches;
-    for (std::size_t n : {0, 1, 15, 16, 17, 33, 500}) {
-      std::vector<std::string> keys;
-      for (std::size_t i = 0; i < n; ++i) keys.push_back(random_key(rng));
-      if (n >= 17) {
-        keys[0] = "";
-        keys[16] = std::string(kMaxKeyBytes + 1, 'x');
-        keys[n - 1] = "";
-      }
-      batches.push_back(std::move(keys));
-    }
-    PerObjectS3 const reference{&*signer};
-    for (io::Format const f : {io::Format::kNdjson, io::Format::kLabelbox, io::Format::kCsv,
-                               io::Format::kTsv, io::Format::kUrls}) {
-      CAPTURE(io::format_name(f));
-      io::RecordFormatter const fmt(f, "2024-01-01T01:00:00Z");
-      engine::FormattingBatchSigner<S3Presigner> const grouped(*signer, fmt);
-      engine::FormattingBatchSigner<PerObjectS3> const single(reference, fmt);
-      for (auto const& keys : batches) {
-        CAPTURE(keys.size());
-        io::Batch a;
-        io::Batch b;
-        fill_batch(a, keys);
-        fill_batch(b, keys);
-        grouped.sign_batch(a);
-        single.sign_batch(b);
-        CHECK(a.out == b.out);
-        CHECK(a.errors == b.errors);
-        CHECK(a.error_log == b.error_log);
-        if (keys.size() >= 17) CHECK(a.errors >= 3);
       }
     }
   }
