@@ -7,6 +7,8 @@
 // crash input kept in tests/fuzz/regressions/ through the fuzz targets' own entry points.
 #include "presign/io/list_page.hpp"
 
+#include "presign/core/utf8.hpp"
+
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -803,8 +805,8 @@ TEST_SUITE("io.list_page") {
     std::string t = "x%4";
     CHECK(detail::url_decode_to(t.data(), t.size(), t.data(), false, bad) == std::string::npos);
     CHECK(bad == 1);
-    CHECK(detail::find_invalid_utf8("ok \xC3\xA9") == 5);
-    CHECK(detail::find_invalid_utf8("12345678901234567\x80") == 17);
+    CHECK(find_invalid_utf8_or_nul("ok \xC3\xA9") == 5);
+    CHECK(find_invalid_utf8_or_nul("12345678901234567\x80") == 17);
   }
 }
 
