@@ -1,9 +1,9 @@
 // libFuzzer target: the endpoint parser (core/endpoint.hpp). For any input and each of the
 // four rule sets (scheme required or not, path allowed or not), checks:
-//  - an accepted endpoint holds no control character, space, '@', '?' or '#'; its scheme is
-//    http, https or (scheme optional only) empty; its host is not empty; its port is 0 or
-//    what split_host_port reads from the authority; a path appears only where allowed, never ending
-//    in '/';
+//  - an accepted endpoint holds no control character, space, '?' or '#', nor '@' in its
+//    authority; its scheme is http, https or (scheme optional only) empty; its host is not
+//    empty; its port is 0 or what split_host_port reads from the authority; a path appears
+//    only where allowed, never ending in '/';
 //  - the accepted parts written back as text parse again to the same parts;
 //  - a refusal is a kUsage error that starts with the rules' name and holds no control byte
 //    (the input is quoted escaped).
@@ -21,10 +21,11 @@
 namespace presign::fuzz {
 namespace {
 
-bool has_forbidden(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
+// '@' is refused in the authority only: a path may hold it (RFC 3986 pchar).
+bool has_forbidden(std::string_view s, bool at_allowed) {
+  return std::any_of(s.begin(), s.end(), [&](char c) {
     auto const u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f || c == '@' || c == '?' || c == '#';
+    return u <= 0x20 || u == 0x7f || (c == '@' && !at_allowed) || c == '?' || c == '#';
   });
 }
 
@@ -48,7 +49,7 @@ int endpoint_one(std::uint8_t const* data, std::size_t size) {
     }
     PRESIGN_FUZZ_CHECK(e->scheme == "http" || e->scheme == "https" ||
                        (e->scheme.empty() && !rules.require_scheme));
-    PRESIGN_FUZZ_CHECK(!has_forbidden(e->authority) && !has_forbidden(e->path));
+    PRESIGN_FUZZ_CHECK(!has_forbidden(e->authority, false) && !has_forbidden(e->path, true));
     PRESIGN_FUZZ_CHECK(!e->host.empty() && e->authority.starts_with(e->host));
     PRESIGN_FUZZ_CHECK(e->authority.find('/') == std::string::npos);
     PRESIGN_FUZZ_CHECK(e->path.empty() ||
