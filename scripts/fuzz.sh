@@ -12,8 +12,9 @@
 # folder on every build.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: list_page_s3 list_page_azure
-#        list_page_gcs uri_decode gcs_token utf8 endpoint http_date; default all). PRESIGN_FUZZ_JOBS targets run at
-#        once (default 2: one per core). scripts/test.sh runs every target for 25 s this way.
+#        list_page_gcs uri_decode gcs_token utf8 endpoint http_date; default all).
+#        PRESIGN_FUZZ_JOBS targets run at once (default 2: one per core). scripts/test.sh
+#        runs every target for 25 s this way.
 # Each target run is one entry; the last line is "fuzz: N passed, N failed" and the exit
 # status is non-zero if any target failed (a failed build counts as one failure).
 set -euo pipefail
