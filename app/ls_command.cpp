@@ -22,6 +22,7 @@
 #include "progress.hpp"
 #include "run_job.hpp"
 #include "presign/core/base64.hpp"
+#include "presign/core/text.hpp"
 #include "presign/io/listing.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
@@ -200,7 +201,7 @@ int run_ls(LsOptions const& o) {
       } else if (key.find('\n') != std::string_view::npos) {
         ++left_out;
         std::string msg = "presign: object " + std::to_string(batch.first_index + i + 1) + " '";
-        io::append_printable(msg, key.substr(0, 200));
+        append_printable(msg, key.substr(0, 200));
         msg += key.size() > 200 ? "...'" : "'";
         msg +=
             " contains a newline and cannot be written as a line of --format keys: left "

@@ -11,6 +11,7 @@
 // linked into presign.
 
 #include "presign/io/list_page.hpp"
+#include "presign/core/utf8.hpp"
 
 #include <pugixml.hpp>
 
@@ -108,7 +109,7 @@ class PugixmlS3Parser {
 
   bool parse_impl(std::string_view body, io::ListPage& page, std::string& key_bytes,
                   std::size_t key_base) {
-    if (io::detail::find_invalid_utf8(body) != body.size()) return fail("invalid UTF-8 or NUL");
+    if (find_invalid_utf8_or_nul(body) != body.size()) return fail("invalid UTF-8 or NUL");
     buf_.assign(body);
     // Structure only: no entity decoding (done above), no EOL normalisation (a raw CR must stay
     // visible to be refused), DOCTYPE nodes kept so that they can be refused.
@@ -218,7 +219,7 @@ class PugixmlS3Parser {
         std::size_t n = io::detail::url_decode_to(key_bytes.data() + o.key.offset, o.key.size,
                                                   key_bytes.data() + w, true, bad);
         if (n == std::string_view::npos) return fail("bad %-escape");
-        if (io::detail::find_invalid_utf8(std::string_view(key_bytes.data() + w, n)) != n) {
+        if (find_invalid_utf8_or_nul(std::string_view(key_bytes.data() + w, n)) != n) {
           return fail("key not UTF-8 after decoding");
         }
         o.key = io::ByteSpan{w, n};

@@ -5,6 +5,8 @@
 // half a document is a transient fault and is retried, never turned into a short page
 // (docs/RELIABILITY.md §1.5).
 #include "presign/io/azure_lister.hpp"
+#include "presign/core/http_date.hpp"
+#include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
 #include "fetch_cancel.hpp"
@@ -72,8 +74,7 @@ class AzurePageFetcher final : public PageFetcher {
               config_.clock
                   ? config_.clock()
                   : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-          parts.headers = {{"x-ms-date", sk::format_http_date(now)},
-                           {"x-ms-version", config_.version}};
+          parts.headers = {{"x-ms-date", format_http_date(now)}, {"x-ms-version", config_.version}};
           HttpRequest http;
           http.method = "GET";
           http.url = url;
@@ -144,23 +145,9 @@ Result<AzureListTarget> resolve_azure_list_target(AzureListerConfig const& c) {
   if (c.endpoint.empty()) {
     base = "https://" + c.account + ".blob.core.windows.net";
   } else {
-    std::string_view ep = c.endpoint;
-    auto const sep = ep.find("://");
-    if (sep == std::string_view::npos) {
-      return usage("endpoint '" + c.endpoint + "' needs a scheme (http:// or https://)");
-    }
-    std::string const scheme = ascii_to_lower(ep.substr(0, sep));
-    if (scheme != "http" && scheme != "https") {
-      return usage("endpoint scheme must be http or https: '" + c.endpoint + "'");
-    }
-    ep.remove_prefix(sep + 3);
-    while (ep.ends_with('/')) ep.remove_suffix(1);
-    auto const slash = ep.find('/');
-    std::string_view const authority = ep.substr(0, slash);
-    std::string_view const path = slash == std::string_view::npos ? "" : ep.substr(slash);
-    if (authority.empty() || authority.find_first_of("?#@ \t\r\n") != std::string_view::npos) {
-      return usage("endpoint must be scheme://host[:port][/path]: '" + c.endpoint + "'");
-    }
+    auto ep = parse_endpoint(c.endpoint, EndpointRules{.allow_path = true});
+    if (!ep) return ep.error();
+    std::string_view const path = ep->path;
     if (!std::all_of(path.begin(), path.end(), plain_path_char) ||
         path.find("//") != std::string_view::npos) {
       return usage(
@@ -168,7 +155,7 @@ Result<AzureListTarget> resolve_azure_list_target(AzureListerConfig const& c) {
           "'/': '" +
           c.endpoint + "'");
     }
-    base = scheme + "://" + ascii_to_lower(authority) + std::string(path);
+    base = ep->scheme + "://" + ascii_to_lower(ep->authority) + ep->path;
   }
   AzureListTarget t;
   t.base_url = base + "/" + c.container;

@@ -11,6 +11,7 @@
 // under the page's policy would multiply the attempts. The attempt therefore records it aside
 // and hands the policy a fatal marker.
 #include "presign/io/gcs_lister.hpp"
+#include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
 #include "fetch_cancel.hpp"
@@ -53,23 +54,11 @@ void wipe(std::string& s) noexcept {
   s.clear();
 }
 
-// `scheme://authority` of an endpoint, validated like the S3 lister's.
+// `scheme://authority` of an endpoint (no path), as the S3 lister takes it.
 Result<std::string> normalise_endpoint(std::string const& endpoint) {
-  std::string_view ep = endpoint;
-  auto const sep = ep.find("://");
-  if (sep == std::string_view::npos) {
-    return usage("endpoint '" + endpoint + "' needs a scheme (http:// or https://)");
-  }
-  std::string const scheme = ascii_to_lower(ep.substr(0, sep));
-  if (scheme != "http" && scheme != "https") {
-    return usage("endpoint scheme must be http or https: '" + endpoint + "'");
-  }
-  ep.remove_prefix(sep + 3);
-  while (ep.ends_with('/')) ep.remove_suffix(1);
-  if (ep.empty() || ep.find_first_of("/?#@ \t\r\n") != std::string_view::npos) {
-    return usage("endpoint must be scheme://host[:port] without a path: '" + endpoint + "'");
-  }
-  return scheme + "://" + ascii_to_lower(ep);
+  auto ep = parse_endpoint(endpoint, EndpointRules{});
+  if (!ep) return ep.error();
+  return ep->scheme + "://" + ascii_to_lower(ep->authority);
 }
 
 // ---- Access tokens ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 #include "http_detail.hpp"
 
+#include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
 #include <algorithm>
@@ -67,41 +68,15 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   if (target.find('#') != std::string_view::npos) return bad("fragments are not sent");
   if (has_ctl_or_space(target)) return bad("spaces or control characters in the target");
 
-  std::string_view host;
-  std::string_view port_text;
-  bool ipv6 = false;
-  if (!authority.empty() && authority.front() == '[') {
-    auto const close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unterminated IPv6 literal");
-    host = authority.substr(1, close - 1);
-    ipv6 = true;
-    auto const after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("junk after the IPv6 literal");
-      port_text = after.substr(1);
-      if (port_text.empty()) return bad("empty port");
-    }
-  } else {
-    auto const colon = authority.rfind(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) return bad("empty port");
-    }
-  }
-  if (host.empty()) return bad("empty host");
+  HostPort hp;  // core's split: the same host and port rules as every endpoint
+  if (char const* why = split_host_port(authority, hp)) return bad(why);
+  std::string_view const host = hp.host;
+  bool const ipv6 = hp.ipv6;
   if (has_ctl_or_space(host)) return bad("bad character in the host");
   bool default_port = true;
-  if (!port_text.empty()) {
-    unsigned value = 0;
-    auto const [p, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc{} || p != port_text.data() + port_text.size() || value == 0 ||
-        value > 65535) {
-      return bad("bad port");
-    }
-    default_port = value == out.port;
-    out.port = static_cast<std::uint16_t>(value);
+  if (hp.number != 0) {
+    default_port = hp.number == out.port;
+    out.port = hp.number;
   }
   out.host = std::string(host);
   out.host_header = ipv6 ? "[" + out.host + "]" : out.host;

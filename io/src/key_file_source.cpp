@@ -1,4 +1,5 @@
 #include "presign/io/key_file_source.hpp"
+#include "presign/core/text.hpp"
 
 #include "presign/io/record_format.hpp"
 

@@ -7,6 +7,7 @@
 
 #include "list_page_xml.hpp"
 #include "presign/io/list_page.hpp"
+#include "presign/core/utf8.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -54,7 +55,7 @@ bool read_name(XmlReader& r, XmlElement const& e, std::string& out, std::string&
                                 excerpt(std::string_view(out).substr(begin + bad, 3)) + "'");
   }
   out.resize(begin + n);
-  if (detail::find_invalid_utf8(std::string_view(out).substr(begin)) != n) {
+  if (find_invalid_utf8_or_nul(std::string_view(out).substr(begin)) != n) {
     return r.fail(e.offset, "<" + excerpt(e.name) + "> is not UTF-8 (or holds NUL) after decoding");
   }
   return true;

@@ -10,6 +10,7 @@
 
 #include "list_page_xml.hpp"
 #include "presign/io/list_page.hpp"
+#include "presign/core/utf8.hpp"
 
 #include <simdjson.h>
 
@@ -224,7 +225,7 @@ bool read_error_object(JsonWalk& w, od::value& v, ProviderError& out) {
   // then the gRPC-style status, then the number.
   out.code = !reason.empty() ? reason : !status.empty() ? status : numeric;
   if (out.code.empty()) return w.fail("\"error\" has neither a code nor a reason");
-  detail::truncate_utf8(out.message, 1024);
+  truncate_utf8(out.message, 1024);
   return true;
 }
 

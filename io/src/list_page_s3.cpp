@@ -9,6 +9,7 @@
 
 #include "list_page_xml.hpp"
 #include "presign/io/list_page.hpp"
+#include "presign/core/utf8.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -160,7 +161,7 @@ bool url_decode_page(XmlReader& r, ListPage& page, std::string& key_bytes, std::
                     "malformed %-escape in <Key> (EncodingType=url): '" +
                         excerpt(std::string_view(key_bytes).substr(k.offset + bad, 3)) + "'");
     }
-    if (detail::find_invalid_utf8(std::string_view(key_bytes.data() + w, n)) != n) {
+    if (find_invalid_utf8_or_nul(std::string_view(key_bytes.data() + w, n)) != n) {
       return r.fail(im.key_origin[i], "<Key> is not UTF-8 (or holds NUL) after URL-decoding");
     }
     k = ByteSpan{w, n};
@@ -174,7 +175,7 @@ bool url_decode_page(XmlReader& r, ListPage& page, std::string& key_bytes, std::
     std::size_t n = detail::url_decode_to(page.text.data() + p.offset, p.size,
                                           page.text.data() + p.offset, true, bad);
     if (n == std::string_view::npos ||
-        detail::find_invalid_utf8(std::string_view(page.text.data() + p.offset, n)) != n) {
+        find_invalid_utf8_or_nul(std::string_view(page.text.data() + p.offset, n)) != n) {
       return r.fail(im.prefix_origin[i],
                     "<CommonPrefixes><Prefix> is not valid after URL-decoding (EncodingType=url)");
     }

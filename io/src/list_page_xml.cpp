@@ -4,6 +4,8 @@
 
 #include "list_page_xml.hpp"
 
+#include "presign/core/utf8.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -191,54 +193,6 @@ bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& value) 
   return true;
 }
 
-std::size_t find_invalid_utf8(std::string_view s) noexcept {
-  auto const* p = reinterpret_cast<unsigned char const*>(s.data());
-  std::size_t const n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII fast path, eight bytes at a time: no byte with the high bit set, and no zero byte
-    // (the classic "has a zero byte" bit trick).
-    while (i + 8 <= n) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, p + i, 8);
-      if ((w & 0x8080808080808080ULL) != 0) break;
-      if (((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    unsigned c = p[i];
-    if (c < 0x80) {
-      if (c == 0) return i;
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return i;  // continuation byte first, C0/C1 (overlong 2-byte), or F5..FF
-    }
-    if (n - i < len) return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      unsigned cc = p[i + k];
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return i;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return i;
-    i += len;
-  }
-  return n;
-}
-
 bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out, std::string& error,
                      std::size_t& error_offset) {
   // A raw CR would be turned into LF by a conforming parser (XML 1.0 §2.11), so a key holding
@@ -358,7 +312,7 @@ bool XmlReader::refuse_declaration(std::size_t lt) {
 }
 
 bool XmlReader::open_root(XmlElement& root) {
-  if (std::size_t bad = find_invalid_utf8(doc_); bad != doc_.size()) {
+  if (std::size_t bad = find_invalid_utf8_or_nul(doc_); bad != doc_.size()) {
     return fail(bad, doc_[bad] == '\0'
                          ? "NUL byte in the document"
                          : "invalid UTF-8 (byte 0x" + excerpt(doc_.substr(bad, 1)).substr(2) + ")");
@@ -680,19 +634,11 @@ bool url_decode_string(std::string& s, bool plus_is_space, std::size_t& bad) {
   std::size_t n = url_decode_to(s.data(), s.size(), s.data(), plus_is_space, bad);
   if (n == std::string_view::npos) return false;
   s.resize(n);
-  if (std::size_t u = find_invalid_utf8(s); u != s.size()) {
+  if (std::size_t u = find_invalid_utf8_or_nul(s); u != s.size()) {
     bad = 0;  // the offset inside the decoded value means nothing to a reader of the body
     return false;
   }
   return true;
-}
-
-void truncate_utf8(std::string& s, std::size_t max) {
-  if (s.size() <= max) return;
-  std::size_t n = max;
-  // Step back over continuation bytes so the cut falls on a sequence boundary.
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
 }
 
 Error protocol_error(std::string_view what, std::size_t offset, std::string_view reason) {

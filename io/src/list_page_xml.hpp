@@ -145,9 +145,6 @@ Error protocol_error(std::string_view what, std::size_t offset, std::string_view
 /// the document. Code is required.
 bool read_xml_error(XmlReader& r, XmlElement const& root, ProviderError& out);
 
-/// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
-void truncate_utf8(std::string& s, std::size_t max);
-
 /// URL-decodes `s` in place; false with `bad` set on a malformed escape or a result that is
 /// not UTF-8 (or holds NUL).
 bool url_decode_string(std::string& s, bool plus_is_space, std::size_t& bad);

@@ -25,6 +25,7 @@
 //   `seek` restores all of it, so the ascending check continues across a resume. The set of
 //   tokens seen is not carried over (only the resume token is seeded into it).
 #include "presign/io/listing.hpp"
+#include "presign/core/text.hpp"
 
 #include "presign/io/record_format.hpp"
 

@@ -1,5 +1,7 @@
 #include "presign/io/record_format.hpp"
 #include "presign/core/base64.hpp"
+#include "presign/core/text.hpp"
+#include "presign/core/utf8.hpp"
 
 #include <array>
 #include <utility>
@@ -37,26 +39,6 @@ std::size_t json_plain_run(char const* s, std::size_t n) noexcept {
   return i;
 }
 
-// Length of the well-formed UTF-8 sequence at s[i], or 0 when it is not well formed
-// (Unicode Table 3-7).
-std::size_t utf8_len(std::string_view s, std::size_t i) noexcept {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char const c = b(i);
-  std::size_t const left = s.size() - i;
-  auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
-    return k < s.size() && b(k) >= lo && b(k) <= hi;
-  };
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1) ? 2 : 0;
-  if (c == 0xE0) return cont(i + 1, 0xA0) && cont(i + 2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(i + 1) && cont(i + 2) ? 3 : 0;
-  if (c == 0xED) return cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0;
-  if (c == 0xF0) return cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  if (c == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  return 0;
-}
-
 // Writes `<open><escaped key>` and `<close>`, with `,"key_base64":"..."` between them for keys
 // that are not UTF-8. `open` is `"name":"` with what precedes it in the record; `close` starts
 // with the '"' that ends the last string. Whole pieces are appended at once: each std::string
@@ -69,13 +51,6 @@ void append_json_key_fields(std::string& out, std::string_view open, std::string
     append_base64(out, key);
   }
   out.append(close);
-}
-
-// Characters (code points) of well-formed UTF-8: every byte that is not a continuation byte.
-std::size_t utf8_chars(std::string_view s) noexcept {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
 }
 
 // The data-row media types Labelbox documents for assets given by URL (the per-asset import
@@ -227,15 +202,6 @@ std::string_view format_name(Format f) noexcept {
   return "?";
 }
 
-bool is_valid_utf8(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t n = utf8_len(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 bool append_json_escaped(std::string& out, std::string_view s) {
   bool exact = true;
   for (std::size_t i = 0; i < s.size();) {
@@ -275,7 +241,7 @@ bool append_json_escaped(std::string& out, std::string_view s) {
       }
       ++i;
     } else {
-      std::size_t n = utf8_len(s, i);
+      std::size_t n = utf8_sequence_length(s, i);
       if (n == 0) {
         out += "\\ufffd";
         exact = false;
@@ -289,21 +255,6 @@ bool append_json_escaped(std::string& out, std::string_view s) {
   return exact;
 }
 
-void append_printable(std::string& out, std::string_view s) {
-  for (char ch : s) {
-    auto const c = static_cast<unsigned char>(ch);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c < 0x20 || c == 0x7F) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out += ch;
-    }
-  }
-}
-
 RecordFormatter::RecordFormatter(Format format, std::string expires_at,
                                  LabelboxOptions const& labelbox)
     : format_(format), expires_at_(std::move(expires_at)) {
@@ -313,7 +264,7 @@ RecordFormatter::RecordFormatter(Format format, std::string expires_at,
     if (raw.empty()) return;
     if (global_key_.empty() || global_key_.back().key) global_key_.push_back(KeyPiece{false, {}});
     append_json_escaped(global_key_.back().text, raw);
-    global_key_fixed_chars_ += utf8_chars(raw);
+    global_key_fixed_chars_ += utf8_char_count(raw);
   };
   auto key = [&] {
     global_key_.push_back(KeyPiece{true, {}});
@@ -352,7 +303,7 @@ std::string RecordFormatter::reject_reason(ObjectRef const& object) const {
     if (!is_valid_utf8(object.key)) {
       return "the key is not valid UTF-8, so it cannot be part of a Labelbox global key";
     }
-    chars += global_key_key_uses_ * utf8_chars(object.key);
+    chars += global_key_key_uses_ * utf8_char_count(object.key);
   }
   if (chars == 0) return "the Labelbox global key would be empty";
   if (chars > kLabelboxMaxGlobalKeyChars) {

@@ -6,6 +6,7 @@
 // retried rather than turned into a short page (docs/RELIABILITY.md §1.5, "silent truncation is
 // the worst failure").
 #include "presign/io/s3_lister.hpp"
+#include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
 #include "fetch_cancel.hpp"
@@ -151,21 +152,10 @@ Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& c) {
   std::string scheme = "https";
   std::string authority;
   if (!c.endpoint.empty()) {
-    std::string_view ep = c.endpoint;
-    auto const sep = ep.find("://");
-    if (sep == std::string_view::npos) {
-      return usage("endpoint '" + c.endpoint + "' needs a scheme (http:// or https://)");
-    }
-    scheme = ascii_to_lower(ep.substr(0, sep));
-    if (scheme != "http" && scheme != "https") {
-      return usage("endpoint scheme must be http or https: '" + c.endpoint + "'");
-    }
-    ep.remove_prefix(sep + 3);
-    while (ep.ends_with('/')) ep.remove_suffix(1);
-    if (ep.empty() || ep.find_first_of("/?#@ \t\r\n") != std::string_view::npos) {
-      return usage("endpoint must be scheme://host[:port] without a path: '" + c.endpoint + "'");
-    }
-    authority = ascii_to_lower(ep);
+    auto ep = parse_endpoint(c.endpoint, EndpointRules{});
+    if (!ep) return ep.error();
+    scheme = std::move(ep->scheme);
+    authority = ascii_to_lower(ep->authority);
   }
   bool const custom = !authority.empty();
 

@@ -2,6 +2,8 @@
 #include "presign/signers/azure_sas.hpp"
 
 #include "presign/signers/uri.hpp"
+#include "presign/core/endpoint.hpp"
+#include "presign/core/utf8.hpp"
 
 #include <openssl/crypto.h>
 
@@ -325,27 +327,8 @@ NameCheck encode_blob_name(std::string_view name, char* out, std::size_t& writte
       ++i;
       continue;
     }
-    // Lead byte → sequence length and the range of the second byte (RFC 3629 §4 table).
-    std::size_t len = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return NameCheck::kInvalid;
-    }
-    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return NameCheck::kInvalid;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((s[i + k] & 0xC0U) != 0x80U) return NameCheck::kInvalid;
-    }
+    std::size_t const len = utf8_sequence_length(name, i);  // RFC 3629 §4 table
+    if (len == 0) return NameCheck::kInvalid;
     for (std::size_t k = 0; k < len; ++k) emit(s[i + k]);
     i += len;
   }
@@ -354,8 +337,8 @@ NameCheck encode_blob_name(std::string_view name, char* out, std::size_t& writte
   return NameCheck::kOk;
 }
 
-// Endpoint: scheme://authority[/path], trailing '/' dropped. Not signed, so only its shape is
-// checked: no userinfo, query, fragment, spaces or control bytes.
+// Endpoint: scheme://authority[/path], trailing '/' dropped (core's parse_endpoint). Not
+// signed, so only its shape is checked.
 struct Endpoint {
   std::string base;  // "https://host[:port][/path]"
   bool https = true;
@@ -363,28 +346,10 @@ struct Endpoint {
 
 Result<Endpoint> parse_endpoint(std::string const& endpoint, std::string const& account) {
   if (endpoint.empty()) return Endpoint{"https://" + account + ".blob.core.windows.net", true};
-  std::string_view ep = endpoint;
-  auto const sep = ep.find("://");
-  if (sep == std::string_view::npos) {
-    return usage("endpoint '" + endpoint + "' needs a scheme (http:// or https://)");
-  }
-  std::string scheme(ep.substr(0, sep));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-  if (scheme != "http" && scheme != "https") {
-    return usage("endpoint scheme must be http or https: '" + endpoint + "'");
-  }
-  ep.remove_prefix(sep + 3);
-  while (ep.ends_with('/')) ep.remove_suffix(1);
-  std::string_view const authority = ep.substr(0, ep.find('/'));
-  if (authority.empty() || authority.find('@') != std::string_view::npos ||
-      ep.find_first_of("?# \t") != std::string_view::npos || has_control(ep)) {
-    return usage(
-        "endpoint must be http(s)://host[:port][/path] without user info, query or "
-        "fragment: '" +
-        endpoint + "'");
-  }
-  return Endpoint{scheme + "://" + std::string(ep), scheme == "https"};
+  auto ep = presign::parse_endpoint(endpoint, EndpointRules{.allow_path = true});
+  if (!ep) return ep.error();
+  bool const https = ep->scheme == "https";
+  return Endpoint{ep->scheme + "://" + ep->authority + ep->path, https};
 }
 
 // The account, the container and the endpoint (everything but the key and the SAS fields).

@@ -122,24 +122,6 @@ std::string authorization(std::string_view account, std::string_view decoded_key
   return out;
 }
 
-std::string format_http_date(SigningTime t) {
-  static constexpr std::array<char const*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<char const*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  auto const day = std::chrono::floor<std::chrono::days>(t);
-  std::chrono::year_month_day const ymd(day);
-  std::chrono::weekday const wd(day);
-  std::chrono::hh_mm_ss const hms(t - day);
-  char buf[40];
-  int const n = std::snprintf(
-      buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", kDays[wd.c_encoding()],
-      static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
-      static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
-      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
-  return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-}
-
 Result<std::string> decode_account_key(std::string_view account, std::string_view key_base64) {
   std::string key;
   if (key_base64.empty()) {

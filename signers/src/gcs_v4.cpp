@@ -8,6 +8,8 @@
 // on a detail the comment says which.
 #include "presign/signers/gcs_v4.hpp"
 #include "presign/core/text.hpp"
+#include "presign/core/endpoint.hpp"
+#include "presign/core/utf8.hpp"
 
 #include "presign/signers/sigv4.hpp"
 #include "presign/signers/uri.hpp"
@@ -84,35 +86,22 @@ struct Endpoint {
 };
 
 Result<Endpoint> parse_endpoint(std::string_view text, std::string_view what, bool need_scheme) {
-  Endpoint e;
-  std::string_view rest = text;
-  auto const sep = rest.find("://");
-  if (sep != std::string_view::npos) {
-    e.scheme = ascii_to_lower(rest.substr(0, sep));
-    if (e.scheme != "http" && e.scheme != "https") {
-      return usage_error(std::string(what) + " scheme must be http or https: '" +
-                         std::string(text) + "'");
-    }
-    rest.remove_prefix(sep + 3);
-  } else if (need_scheme) {
-    return usage_error(std::string(what) + " '" + std::string(text) +
-                       "' needs a scheme (http:// or https://)");
+  auto ep =
+      presign::parse_endpoint(text, EndpointRules{.what = what, .require_scheme = need_scheme});
+  if (!ep) return ep.error();
+  // Beyond core's rules: ASCII only, no '\\' or '%', and no leading '.' (the Node client's
+  // WHATWG URL parser would rewrite or refuse these hosts).
+  std::string_view const a = ep->authority;
+  if (a.front() == '.' || std::any_of(a.begin(), a.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x80 || c == '\\' || c == '%';
+      })) {
+    std::string shown;
+    append_printable(shown, text);
+    return usage_error(
+        std::string(what) + " '" + shown +
+        "' must be [scheme://]host[:port] in ASCII without '\\', '%' or a leading '.'");
   }
-  while (rest.ends_with('/')) rest.remove_suffix(1);
-  bool bad = rest.empty() || rest.front() == ':' || rest.front() == '.';
-  for (char c : rest) {
-    auto const u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\' ||
-        c == '%') {
-      bad = true;
-    }
-  }
-  if (bad) {
-    return usage_error(std::string(what) + " must be [scheme://]host[:port] without a path: '" +
-                       std::string(text) + "'");
-  }
-  e.authority = ascii_to_lower(rest);
-  return e;
+  return Endpoint{std::move(ep->scheme), ascii_to_lower(a)};
 }
 
 // The signed host: the authority without its port. "[::1]:8080" -> "[::1]" (WHATWG URL
@@ -427,34 +416,9 @@ bool is_valid_object_name(std::string_view s) noexcept {
       continue;
     }
 
-    // Lead byte: sequence length, its payload bits, the smallest code point it may encode.
-    struct Lead {
-      std::size_t len;
-      std::uint32_t bits;
-      std::uint32_t min;
-    };
-
-    Lead lead{};
-    if ((c & 0xE0U) == 0xC0U) {
-      lead = {2, 0x1FU, 0x80};
-    } else if ((c & 0xF0U) == 0xE0U) {
-      lead = {3, 0x0FU, 0x800};
-    } else if ((c & 0xF8U) == 0xF0U) {
-      lead = {4, 0x07U, 0x10000};
-    } else {
-      return false;  // a continuation byte or 0xF8..0xFF in lead position
-    }
-    std::size_t const len = lead.len;
-    std::uint32_t const min = lead.min;
-    std::uint32_t cp = c & lead.bits;
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      auto const b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0U) != 0x80U) return false;
-      cp = (cp << 6) | (b & 0x3FU);
-    }
     // Overlong forms, surrogates (CESU-8) and code points past U+10FFFF are not UTF-8.
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    std::size_t const len = utf8_sequence_length(s, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;

@@ -1,4 +1,5 @@
 #include "presign/signers/sigv4.hpp"
+#include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
 #include "presign/signers/uri.hpp"
@@ -202,21 +203,10 @@ Result<S3Presigner> S3Presigner::create(S3PresignConfig config) {
   std::string scheme = "https";
   std::string authority;
   if (!config.endpoint.empty()) {
-    std::string_view ep = config.endpoint;
-    auto sep = ep.find("://");
-    if (sep == std::string_view::npos)
-      return usage("endpoint '" + config.endpoint + "' needs a scheme (http:// or https://)");
-    scheme = ascii_to_lower(ep.substr(0, sep));
-    if (scheme != "http" && scheme != "https") {
-      return usage("endpoint scheme must be http or https: '" + config.endpoint + "'");
-    }
-    ep.remove_prefix(sep + 3);
-    while (ep.ends_with('/')) ep.remove_suffix(1);
-    if (ep.empty() || ep.find_first_of("/?#@ ") != std::string_view::npos) {
-      return usage("endpoint must be scheme://host[:port] without a path: '" + config.endpoint +
-                   "'");
-    }
-    authority = ascii_to_lower(ep);
+    auto ep = parse_endpoint(config.endpoint, EndpointRules{});
+    if (!ep) return ep.error();
+    scheme = std::move(ep->scheme);
+    authority = ascii_to_lower(ep->authority);
   }
   bool const custom = !authority.empty();
   bool virtual_host = false;

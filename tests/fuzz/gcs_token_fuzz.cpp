@@ -8,6 +8,7 @@
 //  - no error message quotes the input's token (the input is built to hold a marker).
 // Run by scripts/fuzz.sh; seeds in corpus/gcs_token/, past crashes in regressions/gcs_token/.
 
+#include "fuzz_check.hpp"
 #include "presign/io/gcs_lister.hpp"
 #include "presign/signers/gcs_oauth.hpp"
 
@@ -17,14 +18,6 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
-#define PRESIGN_FUZZ_CHECK(cond)                                                              \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 namespace presign::fuzz {
 

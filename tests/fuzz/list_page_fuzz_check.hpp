@@ -11,6 +11,7 @@
 // These files are also compiled into io_tests (PRESIGN_FUZZ_NO_MAIN), where a doctest replays
 // tests/fuzz/corpus/ and tests/fuzz/regressions/ through the same entry points.
 
+#include "fuzz_check.hpp"
 #include "presign/io/list_page.hpp"
 
 #include <cstdint>
@@ -20,14 +21,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#define PRESIGN_FUZZ_CHECK(cond)                                                              \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 namespace presign::fuzz {
 

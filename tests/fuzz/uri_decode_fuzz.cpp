@@ -5,6 +5,7 @@
 //    append_uri_encoded writes what uri_encode writes.
 // Run by scripts/fuzz.sh; seeds in corpus/uri_decode/, past crashes in regressions/uri_decode/.
 
+#include "fuzz_check.hpp"
 #include "presign/io/list_page.hpp"
 #include "presign/signers/uri.hpp"
 
@@ -15,14 +16,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#define PRESIGN_FUZZ_CHECK(cond)                                                              \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 namespace presign::fuzz {
 namespace {

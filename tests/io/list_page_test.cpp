@@ -7,6 +7,9 @@
 // crash input kept in tests/fuzz/regressions/ through the fuzz targets' own entry points.
 #include "presign/io/list_page.hpp"
 
+#include "presign/core/utf8.hpp"
+
+#include "../fuzz/fuzz_replay.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -803,50 +806,19 @@ TEST_SUITE("io.list_page") {
     std::string t = "x%4";
     CHECK(detail::url_decode_to(t.data(), t.size(), t.data(), false, bad) == std::string::npos);
     CHECK(bad == 1);
-    CHECK(detail::find_invalid_utf8("ok \xC3\xA9") == 5);
-    CHECK(detail::find_invalid_utf8("12345678901234567\x80") == 17);
+    CHECK(find_invalid_utf8_or_nul("ok \xC3\xA9") == 5);
+    CHECK(find_invalid_utf8_or_nul("12345678901234567\x80") == 17);
   }
 }
 
 TEST_SUITE("io.list_page_fuzz") {
-  // Every seed and every input that once crashed a fuzz target goes through the target's own
-  // entry point, so a crash found once stays fixed (CLI11's fuzzFail/ idea). Each target's
-  // folders must hold exactly the files counted here (dot files aside): a folder lost, emptied
-  // or renamed fails the replay instead of replaying less. Adding a seed or a regression input
-  // means updating its count.
+  // tests/fuzz/fuzz_replay.hpp says what the replay checks.
   TEST_CASE("fuzz corpora and regression inputs replay cleanly") {
-    namespace fs = std::filesystem;
-    struct Target {
-      char const* name;
-      int (*one)(std::uint8_t const*, std::size_t);
-      std::size_t corpus;       // files in tests/fuzz/corpus/<name>
-      std::size_t regressions;  // files in tests/fuzz/regressions/<name>
-    };
-    Target const targets[] = {{"list_page_s3", presign::fuzz::list_page_s3_one, 820, 0},
-                              {"list_page_azure", presign::fuzz::list_page_azure_one, 648, 0},
-                              {"list_page_gcs", presign::fuzz::list_page_gcs_one, 574, 0},
-                              {"uri_decode", presign::fuzz::uri_decode_one, 106, 0},
-                              {"gcs_token", presign::fuzz::gcs_token_one, 7, 2}};
-    fs::path const root = fs::path(PRESIGN_SOURCE_DIR) / "tests" / "fuzz";
-    for (Target const& t : targets) {
-      for (char const* kind : {"corpus", "regressions"}) {
-        fs::path dir = root / kind / t.name;
-        CAPTURE(dir.string());
-        REQUIRE(fs::is_directory(dir));
-        std::size_t replayed = 0;
-        for (auto const& entry : fs::directory_iterator(dir)) {
-          if (!entry.is_regular_file() || entry.path().filename().string().starts_with(".")) {
-            continue;
-          }
-          std::string bytes = presign::test::read_file(entry.path().string());
-          CAPTURE(entry.path().string());
-          CHECK(t.one(reinterpret_cast<std::uint8_t const*>(bytes.data()), bytes.size()) == 0);
-          ++replayed;
-        }
-        bool const is_corpus = std::string_view(kind) == "corpus";
-        CHECK(replayed == (is_corpus ? t.corpus : t.regressions));
-        if (is_corpus) CHECK(replayed > 0);
-      }
-    }
+    presign::fuzz::replay_fuzz_inputs(
+        {{"list_page_s3", presign::fuzz::list_page_s3_one, 820, 0},
+         {"list_page_azure", presign::fuzz::list_page_azure_one, 648, 0},
+         {"list_page_gcs", presign::fuzz::list_page_gcs_one, 574, 0},
+         {"uri_decode", presign::fuzz::uri_decode_one, 106, 0},
+         {"gcs_token", presign::fuzz::gcs_token_one, 7, 2}});
   }
 }

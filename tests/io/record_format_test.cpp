@@ -3,6 +3,8 @@
 // the exact key bytes — through "key_base64" when the key is not UTF-8.
 #include "presign/io/record_format.hpp"
 
+#include "presign/core/utf8.hpp"
+
 #include "presign/signers/crypto.hpp"
 
 #include "test_support.hpp"
@@ -344,12 +346,6 @@ TEST_SUITE("io.record_format") {
     for (auto const& k : hostile_keys()) CHECK(record(f, k.bytes) == std::string(kUrl) + "\n");
     CHECK(f.header().empty());
     CHECK(f.footer(false).empty());
-  }
-
-  TEST_CASE("append_printable writes a single line with C-style escapes") {
-    std::string out;
-    append_printable(out, std::string("a\\b\n\t\x01\x7f\0z\xC3\xA9", 11));
-    CHECK(out == "a\\\\b\\x0a\\x09\\x01\\x7f\\x00z\xC3\xA9");
   }
 
   TEST_CASE("a global key template parses literal text and placeholders and doubled braces") {

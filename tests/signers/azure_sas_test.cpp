@@ -575,6 +575,23 @@ TEST_SUITE("signers.azure") {
           "https://devstoreaccount1.blob.core.windows.net/%24root/");
   }
 
+  TEST_CASE("create refuses an endpoint with a control character, as the Azure lister does") {
+    // One parser for every --endpoint (core/endpoint.hpp): the lister has always refused
+    // these, and the signer refuses them with the same words, the byte shown escaped. Ports
+    // outside 1..65535 are refused too (before, only the lister's URL check caught them).
+    for (std::string const ep : {"http://127.0.0.1:1\t", "http://127.0.0.1:1\r\n/acct",
+                                 "http://h\x7f", "http://h:0", "http://h:99999"}) {
+      CAPTURE(ep);
+      auto c = basic_config();
+      c.endpoint = ep;
+      auto const s = AzureSasSigner::create(c);
+      REQUIRE_FALSE(s.has_value());
+      CHECK(s.error().kind == ErrorKind::kUsage);
+      CHECK(s.error().detail.starts_with("endpoint '"));
+      for (char ch : s.error().detail) CHECK(static_cast<unsigned char>(ch) >= 0x20);
+    }
+  }
+
   TEST_CASE("connection strings give the account and the key and the blob endpoint") {
     auto a = parse_connection_string(
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +

@@ -636,6 +636,23 @@ TEST_SUITE("signers.gcs") {
     CHECK(e.error().kind == ErrorKind::kConfig);
   }
 
+  TEST_CASE("create refuses an endpoint with a control character, as the GCS lister does") {
+    // One parser for every --endpoint (core/endpoint.hpp); the message shows the byte escaped.
+    GcsPresignConfig base;
+    base.credentials = HmacKey{"id", "secret"};
+    base.bucket = "test-bucket";
+    for (std::string const ep : {"http://127.0.0.1:1\t", "http://127.0.0.1:1\r\n", "h\x1b:1",
+                                 "http://h:0", "http://h:65536"}) {
+      CAPTURE(ep);
+      auto cfg = base;
+      cfg.endpoint = ep;
+      auto const s = GcsPresigner::create(cfg);
+      REQUIRE_FALSE(s.has_value());
+      CHECK(s.error().kind == ErrorKind::kUsage);
+      for (char ch : s.error().detail) CHECK(static_cast<unsigned char>(ch) >= 0x20);
+    }
+  }
+
   TEST_CASE("a scratch used with a signer holding another key signs with that key") {
     PkeyPtr other(EVP_RSA_gen(2048));
     REQUIRE(other);

@@ -12,6 +12,7 @@
 /// With a checkpoint writer, each write group is made durable (fdatasync) and then recorded
 /// (output length, next batch, source position), so a killed job resumes byte-identically.
 #include "presign/core/error.hpp"
+#include "presign/core/text.hpp"
 #include "presign/engine/checkpoint.hpp"
 #include "presign/engine/latency_histogram.hpp"
 #include "presign/io/output_file.hpp"
@@ -120,7 +121,7 @@ class FormattingBatchSigner final : public BatchSigner {
     batch.error_log += by_line ? "presign: line " : "presign: object ";
     batch.error_log += std::to_string(by_line ? batch.lines[i] : batch.first_index + i + 1);
     batch.error_log += " '";
-    io::append_printable(batch.error_log, obj.key.substr(0, 200));
+    append_printable(batch.error_log, obj.key.substr(0, 200));
     batch.error_log += obj.key.size() > 200 ? "...': " : "': ";
     batch.error_log += reason;
     batch.error_log += '\n';

@@ -174,9 +174,5 @@ bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out,
 std::size_t url_decode_to(char const* in, std::size_t n, char* out, bool plus_is_space,
                           std::size_t& bad) noexcept;
 
-/// Offset of the first byte of `s` that is NUL or breaks UTF-8 (overlong forms, surrogates and
-/// code points above U+10FFFF included), or `s.size()` when all is well.
-std::size_t find_invalid_utf8(std::string_view s) noexcept;
-
 }  // namespace detail
 }  // namespace presign::io

@@ -132,9 +132,5 @@ class RecordFormatter {
 /// Appends `s` as the inside of a JSON string (no quotes). Invalid UTF-8 sequences become
 /// U+FFFD. Returns false when any replacement was made.
 bool append_json_escaped(std::string& out, std::string_view s);
-/// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
-/// Appends a human-readable, single-line form of a key for messages (C-style escapes).
-void append_printable(std::string& out, std::string_view s);
 
 }  // namespace presign::io

@@ -30,7 +30,6 @@
 /// These functions allocate: they run once per listing request, not per URL.
 
 #include "presign/core/error.hpp"
-#include "presign/core/time.hpp"
 #include "presign/signers/crypto.hpp"
 
 #include <string>
@@ -61,9 +60,6 @@ std::string string_to_sign(std::string_view account, Request const& request);
 /// `SharedKey ACCOUNT:SIGNATURE` for `string_to_sign`, keyed with the *decoded* account key.
 std::string authorization(std::string_view account, std::string_view decoded_key,
                           std::string_view string_to_sign);
-
-/// An HTTP-date for `x-ms-date`: `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 1123 / IMF-fixdate).
-std::string format_http_date(SigningTime t);
 
 /// Decodes an account key as the portal and connection strings give it (standard base64).
 /// kConfig "the account key of ACCOUNT ... is not base64" otherwise; never quotes the key.

@@ -34,4 +34,10 @@ TEST_SUITE("core.text") {
     append_base64(out, std::string("\xff\x00\x80", 3));
     CHECK(out == "/wCA");
   }
+
+  TEST_CASE("append_printable writes a single line with C-style escapes") {
+    std::string out;
+    append_printable(out, std::string("a\\b\n\t\x01\x7f\0z\xC3\xA9", 11));
+    CHECK(out == "a\\\\b\\x0a\\x09\\x01\\x7f\\x00z\xC3\xA9");
+  }
 }

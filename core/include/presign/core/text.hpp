@@ -29,4 +29,9 @@ constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+/// Appends a readable, single-line form of `s` for a message: a backslash doubled, each
+/// control byte (below 0x20, and 0x7f) as `\xHH`, every other byte as it is. So a key or an
+/// option value with a tab or an escape sequence in it never reaches a terminal raw.
+void append_printable(std::string& out, std::string_view s);
+
 }  // namespace presign
