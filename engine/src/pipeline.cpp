@@ -209,6 +209,10 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   };
   std::vector<std::atomic<std::uint64_t>> handoff(capacity);
   tbb::task_arena arena(static_cast<int>(threads));
+  arena.initialize();
+  // Slots of the arena are the workers: current_thread_index() is below max_concurrency().
+  auto const workers = static_cast<std::size_t>(arena.max_concurrency());
+  signer.reserve_workers(workers);
   arena.execute([&] {
     tbb::parallel_pipeline(
         capacity,
@@ -238,7 +242,11 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
               // acquire: pairs with the release above (TBB already orders it; see input_mu).
               auto const slot = static_cast<std::size_t>(b - batches.data());
               std::uint64_t const seq = handoff[slot].load(std::memory_order_acquire) - 1;
-              signer.sign_batch(*b);
+              int const worker = tbb::this_task_arena::current_thread_index();
+              // TBB promises a slot below max_concurrency(); two workers sharing a scratch
+              // would corrupt URLs silently, so a broken promise stops the program instead.
+              if (worker < 0 || static_cast<std::size_t>(worker) >= workers) std::terminate();
+              signer.sign_batch(*b, static_cast<std::size_t>(worker));
               if (level > 0 && !b->out.empty() && !compress_frame(b->out, b->packed, level)) {
                 b->packed.clear();  // the writer reports it
               }

@@ -6,10 +6,12 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace presign;
 
@@ -47,17 +49,33 @@ class CountingSource final : public io::ObjectSource {
   std::mt19937_64 rng_{12345};
 };
 
-// Writes "<key>\n" per object after a random delay per batch.
+// Writes "<key>\n" per object after a random delay per batch. Also checks the pipeline's
+// worker numbers: each below the count reserved, never two calls on one worker at once (the
+// guarantee FormattingBatchSigner's per-worker scratch relies on).
 class DelayingSigner final : public engine::BatchSigner {
  public:
-  void sign_batch(io::Batch& b) const override {
+  void reserve_workers(std::size_t workers) const override {
+    if (workers > busy_.size()) busy_ = std::vector<std::atomic<bool>>(workers);
+  }
+  using engine::BatchSigner::sign_batch;
+  void sign_batch(io::Batch& b, std::size_t worker) const override {
+    if (worker >= busy_.size() || busy_[worker].exchange(true)) {
+      misuse_.store(true);
+      return;
+    }
     thread_local std::mt19937_64 rng(std::hash<std::thread::id>{}(std::this_thread::get_id()));
     if (rng() % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 400));
     for (auto const& o : b.objects) {
       b.out.append(o.key);
       b.out += '\n';
     }
+    busy_[worker].store(false);
   }
+  [[nodiscard]] bool misused() const { return misuse_.load(); }
+
+ private:
+  mutable std::vector<std::atomic<bool>> busy_;
+  mutable std::atomic<bool> misuse_{false};
 };
 
 class StringSink final : public io::OutputSink {
@@ -83,7 +101,9 @@ class StringSink final : public io::OutputSink {
 }  // namespace
 
 TEST_SUITE("stress.pipeline") {
-  TEST_CASE("a million objects in uneven, randomly delayed batches come out once each, in order") {
+  TEST_CASE(
+      "a million objects in uneven, randomly delayed batches come out once each, in order, "
+      "no worker number in use twice at once") {
     std::uint64_t const total = 1'000'000;
     for (unsigned threads : {2U, 4U}) {
       CountingSource source(total);
@@ -113,6 +133,7 @@ TEST_SUITE("stress.pipeline") {
       CHECK(in_order);
       CHECK(expect == total);
       CHECK(stats->latency.count() == total);
+      CHECK_FALSE(signer.misused());
     }
   }
 }

@@ -111,9 +111,11 @@ static_assert(signers::Signer<ToySigner>);
 class ShufflingBatchSigner final : public BatchSigner {
  public:
   explicit ShufflingBatchSigner(BatchSigner const& inner) : inner_(inner) {}
-  void sign_batch(io::Batch& batch) const override {
+  void reserve_workers(std::size_t workers) const override { inner_.reserve_workers(workers); }
+  using BatchSigner::sign_batch;
+  void sign_batch(io::Batch& batch, std::size_t worker) const override {
     std::this_thread::sleep_for(std::chrono::microseconds((batch.seq * 7919) % 7 * 150));
-    inner_.sign_batch(batch);
+    inner_.sign_batch(batch, worker);
   }
 
  private:

@@ -20,30 +20,40 @@
 #include "presign/io/source.hpp"
 #include "presign/signers/signer.hpp"
 
-#include <tbb/enumerable_thread_specific.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace presign::engine {
 
-/// Turns a batch of objects into formatted records. Called concurrently on different batches;
-/// implementations keep per-thread state internally.
+/// Turns a batch of objects into formatted records. Called concurrently on different batches,
+/// each call naming its worker: per-worker state is indexed by it, so no thread-local storage
+/// (and no threading library) shows through this header.
 class BatchSigner {
  public:
   virtual ~BatchSigner() = default;
+  /// Makes room for per-worker state of workers 0..`workers`-1; called before they start
+  /// (never concurrently with `sign_batch`), so signing itself allocates nothing.
+  virtual void reserve_workers(std::size_t workers) const = 0;
   /// Fills `batch.out` with one record per object (in order), counts failures in
   /// `batch.errors` and describes each in `batch.error_log`. Never throws for bad objects.
-  virtual void sign_batch(io::Batch& batch) const = 0;
+  /// `worker` < the count reserved; no two concurrent calls share a worker.
+  virtual void sign_batch(io::Batch& batch, std::size_t worker) const = 0;
+  /// For a single caller (tests, tools): worker 0.
+  void sign_batch(io::Batch& batch) const {
+    reserve_workers(1);
+    sign_batch(batch, 0);
+  }
 };
 
-/// The `BatchSigner` for any `Signer`: one scratch per worker thread, records formatted
-/// around the URL the signer appends. A `GroupSigner` (S3) signs up to 16 objects in lockstep
+/// The `BatchSigner` for any `Signer`: one scratch per worker, records formatted around the
+/// URL the signer appends. A `GroupSigner` (S3) signs up to 16 objects in lockstep
 /// (`sign_group`) and then each record is written around `append_group_url`; any other signer
 /// is called once per object. Both ways give the same bytes, error records in place.
 template <signers::Signer S>
@@ -52,8 +62,14 @@ class FormattingBatchSigner final : public BatchSigner {
   FormattingBatchSigner(S const& signer, io::RecordFormatter const& format)
       : signer_(signer), format_(format) {}
 
-  void sign_batch(io::Batch& batch) const override {
-    auto& scratch = scratch_.local();
+  void reserve_workers(std::size_t workers) const override {
+    // Each scratch on its own allocation: workers never write to one cache line.
+    while (scratch_.size() < workers) scratch_.push_back(std::make_unique<typename S::Scratch>());
+  }
+
+  using BatchSigner::sign_batch;
+  void sign_batch(io::Batch& batch, std::size_t worker) const override {
+    auto& scratch = *scratch_[worker];
     std::string& out = batch.out;
     std::string_view const sep = format_.separator();
     std::span<ObjectRef const> const objects = batch.objects;
@@ -129,7 +145,7 @@ class FormattingBatchSigner final : public BatchSigner {
 
   S const& signer_;
   io::RecordFormatter const& format_;
-  mutable tbb::enumerable_thread_specific<typename S::Scratch> scratch_;
+  mutable std::vector<std::unique_ptr<typename S::Scratch>> scratch_;
 };
 
 /// A look at a running job, for progress displays (taken on the progress thread).
