@@ -194,7 +194,11 @@ Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, Signin
   if (!o.compress.empty()) {
     spec.zstd_level = o.compress.size() > 5 ? std::atoi(o.compress.c_str() + 5) : 1;
   }
-  spec.fingerprint = job_fingerprint(o, format, expires_at);
+  // The fingerprint holds the expiry asked for (--expires from the signing time), not the
+  // credentials' (--allow-shorter-expiry): fresh credentials on a resume keep the job the same.
+  auto const asked = parse_duration_seconds(o.expires);
+  if (!asked) return asked.error();
+  spec.fingerprint = job_fingerprint(o, format, o.when + std::chrono::seconds{*asked});
   spec.signing_time = o.when;
   spec.expires_at = expires_at;
   spec.stop_grace = interrupt::kStopGrace;

@@ -6,6 +6,7 @@
 #include "presign/io/key_file_source.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
+#include "presign/providers/lifetime.hpp"
 #include "presign/providers/provider.hpp"
 
 #include "run_job.hpp"
@@ -94,6 +95,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--addressing", o.addressing, "auto|virtual|path (auto: as botocore)")
       ->check(CLI::IsMember({"auto", "virtual", "path"}));
   cmd->add_option("--expires", o.expires, "lifetime: seconds or 90s/15m/12h/7d (default 3600)");
+  cmd->add_flag("--allow-shorter-expiry", o.allow_shorter_expiry,
+                "sign even if the credentials expire before --expires (records then say when "
+                "the URLs really stop working); refused otherwise");
   cmd->add_option("--signing-time", o.signing_time,
                   "sign as of this RFC 3339 instant (default: now); makes output reproducible")
       ->check(CLI::Validator(
@@ -270,9 +274,15 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   if (!creds) return fail(creds.error());
   auto setup = (*provider)->make_signer(*uri, settings, *creds, env);
   if (!setup) return fail(setup.error());
+  // The moment the URLs really stop working: refused here, before any work, when the
+  // credentials end first (unless --allow-shorter-expiry); records and summary carry it.
+  auto const now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto const valid_until = providers::effective_expiry(*setup, *creds, o.allow_shorter_expiry, now);
+  if (!valid_until) return fail(valid_until.error());
+  report.expires_at = *valid_until;
   for (auto const& w : setup->warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
   return std::visit(
-      [&](auto const& signer) { return run_job(signer, setup->expires_at, opts, *format, *creds); },
+      [&](auto const& signer) { return run_job(signer, *valid_until, opts, *format, *creds); },
       setup->signer);
 }
 

@@ -26,6 +26,9 @@ struct SignOptions {
   std::string endpoint;
   std::string addressing = "auto";
   std::string expires = "3600";
+  /// --allow-shorter-expiry: sign even when the credentials expire before --expires (records
+  /// then carry the credentials' expiry); refused otherwise (providers/lifetime.hpp).
+  bool allow_shorter_expiry = false;
   std::string signing_time;
   std::string method = "GET";
   std::string response_content_disposition;

@@ -1,0 +1,33 @@
+#include "presign/providers/lifetime.hpp"
+
+#include <string>
+
+namespace presign::providers {
+
+Result<SigningTime> effective_expiry(SignerSetup& setup, auth::Credentials const& creds,
+                                     bool allow_shorter, SigningTime now) {
+  if (!creds.expires || *creds.expires >= setup.expires_at) return setup.expires_at;
+  std::string const from = creds.origin.empty() ? "the credentials" : creds.origin;
+  std::string const end = format_rfc3339(*creds.expires);
+  std::string const asked = format_rfc3339(setup.expires_at);
+  if (*creds.expires <= now) {
+    return make_error(ErrorKind::kAuth, "the credentials from " + from + " expired at " + end +
+                                            "; refresh them and run again");
+  }
+  if (!allow_shorter) {
+    return make_error(ErrorKind::kAuth,
+                      "the credentials from " + from + " expire at " + end +
+                          ", before the URLs would (" + asked +
+                          ", from --expires): a URL stops working when the credentials that "
+                          "signed it expire. Use longer-lived credentials or a shorter "
+                          "--expires, or pass --allow-shorter-expiry to sign URLs that stop "
+                          "working at " +
+                          end);
+  }
+  setup.warnings.push_back("the URLs stop working at " + end + ", when the credentials from " +
+                           from + " expire, not at " + asked +
+                           " as --expires asks; each record's expires_at says " + end);
+  return *creds.expires;
+}
+
+}  // namespace presign::providers
