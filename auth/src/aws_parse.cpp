@@ -169,7 +169,14 @@ Result<AwsKeys> parse_sts_response(int status, std::string_view body, std::strin
     wipe();
     return e;
   }
-  if (!doc) return make_error(ErrorKind::kProtocol, w + ": " + doc.error().detail);
+  if (!doc) {
+    // Only where, never the reader's reason: the reason may quote bytes of a value (an
+    // unknown entity inside <SecretAccessKey>), and values here are secrets.
+    std::string const& d = doc.error().detail;
+    auto at = d.rfind(" at byte ");
+    return make_error(ErrorKind::kProtocol, w + ": the answer is not well-formed XML" +
+                                                (at == std::string::npos ? "" : d.substr(at)));
+  }
   auto const& v = doc->values;
   auto id = v.find("AccessKeyId");
   auto secret = v.find("SecretAccessKey");

@@ -34,7 +34,9 @@ int aws_sts_one(std::uint8_t const* data, std::size_t size) {
       "<SecretAccessKey>" +
       std::string(kMarker) + "</SecretAccessKey><SessionToken>" + std::string(in) +
       "</SessionToken></Credentials></AssumeRoleResult></AssumeRoleResponse>";
-  if (auto r = parse_sts_response(200, doc, "AssumeRole"); !r) {
+  // (An input that holds the marker itself may of course be quoted.)
+  bool const has_marker = in.find(kMarker) != std::string_view::npos;
+  if (auto r = parse_sts_response(200, doc, "AssumeRole"); !r && !has_marker) {
     PRESIGN_FUZZ_CHECK(r.error().detail.find(kMarker) == std::string::npos);
   }
   return 0;
