@@ -299,10 +299,11 @@ Result<Credentials> DefaultChainProvider::fetch() const {
   }
   if (auto r = imds_credentials(ctx)) {
     if (*r) return finish(Found{std::move(**r), "EC2 instance metadata"});
-    // Not on EC2 (nothing listens) is the common case off AWS: say so at the end. An answer
-    // that refuses us (401, a bad role) is an error of its own.
-    if (r->error().kind != ErrorKind::kNetwork) return r->error();
-    notes = "; EC2 instance metadata: " + r->error().detail;
+    // As botocore's InstanceMetadataProvider, a failure here means "not found" (off EC2
+    // nothing listens, or a proxy answers 403): the chain ends with "no credentials", and the
+    // reason (a timeout, a 401 for want of a session token) is said at the end. Named as a
+    // credential_source, the same failure is the error itself.
+    notes = "; " + r->error().detail;
   } else {
     notes = "; EC2 instance metadata is disabled (AWS_EC2_METADATA_DISABLED)";
   }

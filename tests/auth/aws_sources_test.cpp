@@ -391,13 +391,25 @@ TEST_SUITE("auth.aws_sources") {
   TEST_CASE("IMDS answering 401 without a session token is a clear error") {
     FakeAwsCredsServer srv;
     TempDir home;
-    auto c = fetch({{"HOME", home.path().string()},
-                    {"AWS_EC2_METADATA_DISABLED", "false"},
-                    {"AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.url() + "/imds-v1only"}});
+    write(
+        home, ".aws/config",
+        "[profile i]\nrole_arn = arn:aws:iam::1:role/i\ncredential_source = Ec2InstanceMetadata\n");
+    std::map<std::string, std::string> env{
+        {"HOME", home.path().string()},
+        {"AWS_EC2_METADATA_DISABLED", "false"},
+        {"AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.url() + "/imds-v1only"}};
+    // At the end of the chain, as in botocore, a failed IMDS means "no credentials", with why.
+    auto c = fetch(env);
     REQUIRE_FALSE(c.has_value());
-    CHECK(c.error().kind == ErrorKind::kAuth);
-    CHECK(c.error().http_status == 401);
-    CHECK(c.error().detail.find("requires a session token") != std::string::npos);
+    CHECK(c.error().kind == ErrorKind::kConfig);
+    CHECK(c.error().detail.find("no AWS credentials found") != std::string::npos);
+    CHECK(c.error().detail.find("HTTP 401 (IMDS requires a session token") != std::string::npos);
+    // Named as a credential_source, the failure is the error itself.
+    auto named = fetch(env, "i");
+    REQUIRE_FALSE(named.has_value());
+    CHECK(named.error().kind == ErrorKind::kAuth);
+    CHECK(named.error().http_status == 401);
+    CHECK(named.error().detail.find("requires a session token") != std::string::npos);
   }
 
   TEST_CASE("IMDS that does not answer within its 1 s timeout leaves a note in the final error") {
