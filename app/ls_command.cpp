@@ -129,6 +129,7 @@ Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/conf
                 "no progress line (shown only on a terminal) and no retry reports on stderr");
   cmd->add_option("--endpoint", o.endpoint, "custom endpoint, e.g. http://127.0.0.1:4569");
   cmd->add_option("--region", o.region, "s3://: region (default as for sign)");
+  cmd->add_option("--profile", o.profile, "s3://: AWS profile (default as for sign)");
   cmd->add_option("--addressing", o.addressing, "auto|virtual|path")
       ->check(CLI::IsMember({"auto", "virtual", "path"}));
   cmd->add_option("--credentials", o.credentials, "gs://: service-account JSON key file");
@@ -140,6 +141,9 @@ int run_ls(LsOptions const& o) {
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
   if (auto p = providers::provider_for(uri->scheme); !p) return fail(p.error());
+  if (!o.profile.empty() && uri->scheme != "s3") {
+    return fail(make_error(ErrorKind::kUsage, "--profile applies to s3:// only (AWS profiles)"));
+  }
   bool const ndjson = o.format == "ndjson";
   auto setup = prepare_listing(*uri, listing_flags(o), nullptr);
   if (!setup) return fail(setup.error());

@@ -17,6 +17,7 @@ struct LsOptions {
   // The listing (same names as SignOptions: see ListingFlags in run_job.hpp).
   std::string endpoint;
   std::string region;
+  std::string profile;  ///< --profile NAME (s3)
   std::string addressing = "auto";
   std::string credentials;
   std::string access_token;

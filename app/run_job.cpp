@@ -32,6 +32,7 @@ Result<providers::ListSettings> list_settings(providers::Provider const& p, List
   providers::ListSettings s;
   s.endpoint = f.endpoint;
   s.region = f.region;
+  s.profile = f.profile;
   s.addressing = f.addressing;
   s.credentials_file = f.credentials;
   s.access_token = f.access_token;
@@ -59,8 +60,9 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
   if (auto r = (*provider)->check_list(uri, *settings, env); !r) return r.error();
   std::optional<auth::Credentials> own;
   if (creds == nullptr) {
-    auto found =
-        (*provider)->credential_source(uri, {f.credentials, f.access_token, true}, env)->fetch();
+    auto found = (*provider)
+                     ->credential_source(uri, {f.credentials, f.access_token, true, f.profile}, env)
+                     ->fetch();
     if (!found) return found.error();
     own = std::move(*found);
     creds = &*own;

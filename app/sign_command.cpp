@@ -90,6 +90,10 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--region", o.region,
                   "region (default: AWS_REGION, AWS_DEFAULT_REGION, profile region, us-east-1)");
   cmd->add_option(
+      "--profile", o.profile,
+      "s3://: AWS profile of ~/.aws/config and ~/.aws/credentials (default AWS_PROFILE, "
+      "else default); like the AWS CLI's --profile, it ignores AWS_ACCESS_KEY_ID");
+  cmd->add_option(
       "--endpoint", o.endpoint,
       "custom endpoint, e.g. http://127.0.0.1:4569 (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)");
   cmd->add_option("--addressing", o.addressing, "auto|virtual|path (auto: as botocore)")
@@ -166,6 +170,7 @@ providers::SignSettings sign_settings(SignOptions const& o, std::int64_t expires
   s.when = when;
   s.endpoint = o.endpoint;
   s.region = o.region;
+  s.profile = o.profile;
   s.addressing = o.addressing;
   s.credentials_file = o.credentials;
   s.response_content_disposition = o.response_content_disposition;
@@ -190,6 +195,9 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   if (!format) return fail(format.error());
   auto provider = providers::provider_for(uri->scheme);
   if (!provider) return fail(provider.error());
+  if (!o.profile.empty() && uri->scheme != "s3") {
+    return fail(make_error(ErrorKind::kUsage, "--profile applies to s3:// only (AWS profiles)"));
+  }
   if (auto r = check_source_options(*uri, o); !r) return fail(r.error());
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());
@@ -269,8 +277,9 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   auto const settings = sign_settings(opts, *expires, when);
   if (auto r = (*provider)->check_sign(*uri, settings); !r) return fail(r.error());
   auto const env = providers::process_env();
-  auto creds =
-      (*provider)->credential_source(*uri, {o.credentials, o.access_token, false}, env)->fetch();
+  auto creds = (*provider)
+                   ->credential_source(*uri, {o.credentials, o.access_token, false, o.profile}, env)
+                   ->fetch();
   if (!creds) return fail(creds.error());
   auto setup = (*provider)->make_signer(*uri, settings, *creds, env);
   if (!setup) return fail(setup.error());

@@ -23,6 +23,7 @@ struct SignOptions {
   bool no_repeat_check = false;  ///< --no-repeat-check: do not look for repeated --keys-from keys
   bool strip_cr = false;         ///< --strip-cr: drop one trailing '\r' from each --keys-from line
   std::string region;
+  std::string profile;  ///< --profile NAME (s3)
   std::string endpoint;
   std::string addressing = "auto";
   std::string expires = "3600";

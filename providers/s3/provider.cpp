@@ -55,8 +55,8 @@ class S3Provider final : public Provider {
   }
 
   [[nodiscard]] std::unique_ptr<auth::CredentialSource> credential_source(
-      BucketUri const&, CredentialSettings const&, EnvLookup const& env) const override {
-    return std::make_unique<aws::DefaultChainProvider>(env);
+      BucketUri const&, CredentialSettings const& s, EnvLookup const& env) const override {
+    return std::make_unique<aws::DefaultChainProvider>(env, aws::ChainOptions{s.profile, {}});
   }
 
   [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
@@ -67,7 +67,7 @@ class S3Provider final : public Provider {
     if (keys == nullptr) return wrong_credentials("s3", creds);
     sigv4::S3PresignConfig cfg;
     cfg.bucket = uri.bucket;
-    cfg.region = aws::resolve_region(env, s.region);
+    cfg.region = aws::resolve_region(env, s.region, s.profile);
     cfg.endpoint = aws::resolve_s3_endpoint(env, s.endpoint);
     cfg.addressing = *addressing(s.addressing);
     cfg.method = s.method;
@@ -100,7 +100,7 @@ class S3Provider final : public Provider {
     io::S3ListerConfig cfg;
     cfg.bucket = uri.bucket;
     cfg.prefix_for_messages = uri.prefix;
-    cfg.region = aws::resolve_region(env, s.region);
+    cfg.region = aws::resolve_region(env, s.region, s.profile);
     cfg.endpoint = aws::resolve_s3_endpoint(env, s.endpoint);
     auto a = addressing(s.addressing);
     if (!a) return a.error();

@@ -48,8 +48,10 @@ class TempDir {
   fs::path path_;
 };
 
-// An environment made of exactly these variables.
+// An environment made of exactly these variables, plus AWS_EC2_METADATA_DISABLED (so that
+// the end of the chain never waits on 169.254.169.254; aws_sources_test.cpp covers IMDS).
 EnvLookup env_of(std::map<std::string, std::string> vars) {
+  vars.try_emplace("AWS_EC2_METADATA_DISABLED", "true");
   return [vars = std::move(vars)](char const* name) -> std::optional<std::string> {
     auto it = vars.find(name);
     if (it == vars.end()) return std::nullopt;

@@ -7,6 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,7 +73,7 @@ std::string url_of(AnySigner const& any, std::string_view key) {
 Result<SignerSetup> sign_setup(Provider const& p, BucketUri const& u, SignSettings const& s,
                                EnvLookup const& env) {
   if (auto r = p.check_sign(u, s); !r) return r.error();
-  auto creds = p.credential_source(u, {s.credentials_file, "", false}, env)->fetch();
+  auto creds = p.credential_source(u, {s.credentials_file, "", false, ""}, env)->fetch();
   if (!creds) return creds.error();
   return p.make_signer(u, s, *creds, env);
 }
@@ -79,7 +82,7 @@ Result<SignerSetup> sign_setup(Provider const& p, BucketUri const& u, SignSettin
 Result<std::unique_ptr<io::PageFetcher>> list_setup(Provider const& p, BucketUri const& u,
                                                     ListSettings const& s, EnvLookup const& env) {
   if (auto r = p.check_list(u, s, env); !r) return r.error();
-  auto creds = p.credential_source(u, {s.credentials_file, s.access_token, true}, env)->fetch();
+  auto creds = p.credential_source(u, {s.credentials_file, s.access_token, true, ""}, env)->fetch();
   if (!creds) return creds.error();
   return p.make_page_fetcher(u, s, *creds, env);
 }
@@ -230,13 +233,40 @@ TEST_SUITE("providers.credentials") {
   }
 
   TEST_CASE("without AWS credentials anywhere, signing and listing S3 are credential errors") {
-    FakeEnv env;  // no variables, no HOME: no ~/.aws either
+    // No HOME: no ~/.aws either; no instance metadata (no wait on 169.254.169.254).
+    FakeEnv env{{{"AWS_EC2_METADATA_DISABLED", "true"}}};
     auto signer = sign_setup(provider("s3"), uri("s3://bucket"), settings(), env.lookup());
     REQUIRE_FALSE(signer.has_value());
     CHECK(signer.error().kind == ErrorKind::kConfig);
     auto fetcher = list_setup(provider("s3"), uri("s3://bucket"), ListSettings{}, env.lookup());
     REQUIRE_FALSE(fetcher.has_value());
     CHECK(fetcher.error().kind == ErrorKind::kConfig);
+  }
+
+  TEST_CASE("--profile names the S3 credentials and the region, over the environment's keys") {
+    std::string dir = (std::filesystem::temp_directory_path() / "presign-profile-XXXXXX").string();
+    REQUIRE(::mkdtemp(dir.data()) != nullptr);
+    std::string const config = dir + "/config";
+    std::ofstream(config) << "[profile dev]\nregion = ap-south-1\naws_access_key_id = AKIDDEV\n"
+                             "aws_secret_access_key = dev-secret\n";
+    struct Cleanup {
+      std::string d;
+      ~Cleanup() { std::filesystem::remove_all(d); }
+    } const cleanup{dir};
+    FakeEnv env{{{"AWS_ACCESS_KEY_ID", "AKIDENV"},
+                 {"AWS_SECRET_ACCESS_KEY", "env-secret"},
+                 {"AWS_CONFIG_FILE", config},
+                 {"AWS_EC2_METADATA_DISABLED", "true"}}};
+    SignSettings s = settings();
+    s.profile = "dev";
+    Provider const& p = provider("s3");
+    auto creds =
+        p.credential_source(uri("s3://bucket"), {"", "", false, "dev"}, env.lookup())->fetch();
+    REQUIRE(creds.has_value());
+    auto setup = p.make_signer(uri("s3://bucket"), s, *creds, env.lookup());
+    REQUIRE(setup.has_value());
+    std::string const url = url_of(setup->signer, "k");
+    CHECK(url.find("AKIDDEV%2F20231114%2Fap-south-1%2Fs3") != std::string::npos);
   }
 
   TEST_CASE("a GCS signer uses an HMAC key from the environment, path style by default") {
@@ -326,12 +356,13 @@ TEST_SUITE("providers.credentials") {
                  {"GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.example"}}};
     Provider const& gs = provider("gs");
     auto const u = uri("gs://bkt");
-    auto for_signing = gs.credential_source(u, {"", "", false}, env.lookup())->fetch();
+    auto for_signing = gs.credential_source(u, {"", "", false, ""}, env.lookup())->fetch();
     REQUIRE(for_signing.has_value());
     CHECK(std::holds_alternative<signers::gcs::HmacKey>(for_signing->secret));
     REQUIRE(for_signing->listing_token.has_value());
     CHECK(for_signing->listing_token_origin == "GOOGLE_OAUTH_ACCESS_TOKEN");
-    auto for_listing = gs.credential_source(u, {"", "--flag-token", true}, env.lookup())->fetch();
+    auto for_listing =
+        gs.credential_source(u, {"", "--flag-token", true, ""}, env.lookup())->fetch();
     REQUIRE(for_listing.has_value());
     CHECK(std::holds_alternative<auth::OAuthToken>(for_listing->secret));
     CHECK(for_listing->origin == "--access-token");

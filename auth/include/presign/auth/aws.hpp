@@ -1,52 +1,69 @@
 #pragma once
-/// Where AWS credentials and the region come from, as the AWS CLI finds them.
+/// Where AWS credentials and the region come from, as the AWS CLI (botocore) finds them.
 ///
 /// The default chain below is a `CredentialSource` (credentials.hpp); a stored cloud
 /// integration (the service, later) supplies a `StaticSource` instead. Nothing here logs or
-/// returns secret values in error messages.
+/// returns secret values in error messages. The stages (files, documents, each source) are in
+/// aws_sources.hpp.
 
+#include "presign/auth/aws_sources.hpp"
 #include "presign/auth/credentials.hpp"
 #include "presign/auth/env.hpp"
 #include "presign/core/error.hpp"
 #include "presign/signers/sigv4.hpp"
 
 #include <functional>
-#include <map>
-#include <memory>
-#include <optional>
 #include <string>
 
 namespace presign::auth::aws {
 
 namespace sigv4 = signers::sigv4;
 
-/// An INI file as the AWS CLI reads it: `[section]`, `key = value`, `#`/`;` comments.
-/// Section names are kept verbatim ("default", "profile dev").
-using IniFile = std::map<std::string, std::map<std::string, std::string>>;
-IniFile parse_ini(std::string_view text);
+struct ChainOptions {
+  /// `--profile`: names the profile and, as in botocore, skips the environment's keys.
+  /// Empty: AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default".
+  std::string profile;
+  /// The clock (expiry checks, SigV4 dates of STS calls); empty: the system clock.
+  std::function<SigningTime()> now;
+};
 
-/// The AWS CLI chain: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
-/// then the profile (`AWS_PROFILE`, else "default") in the shared credentials file
-/// (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials) and then in the config file
-/// (`AWS_CONFIG_FILE`, else ~/.aws/config, section "profile NAME"). With HOME unset or empty
-/// there is no ~/.aws: only files named by the two variables are read (as the AWS CLI does),
-/// never a relative ./.aws.
+/// botocore's chain (`create_credential_resolver`), in its order:
+///  1. `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), unless
+///     `--profile` was given;
+///  2. the profile's `role_arn` with `source_profile` (chains followed, loops refused) or
+///     `credential_source` (Environment, Ec2InstanceMetadata, EcsContainer) → STS AssumeRole;
+///  3. `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` (+ `AWS_ROLE_SESSION_NAME`), or the
+///     profile's `web_identity_token_file` → STS AssumeRoleWithWebIdentity;
+///  4. the profile's SSO settings (`sso_session`, or legacy `sso_start_url`) → the cached
+///     token and the portal's GetRoleCredentials;
+///  5. static keys of the profile in the shared credentials file
+///     (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials);
+///  6. the profile's `credential_process`;
+///  7. static keys of the profile in the config file (`AWS_CONFIG_FILE`, else ~/.aws/config,
+///     section `[profile NAME]`);
+///  8. container credentials (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`);
+///  9. EC2 instance metadata (IMDSv2).
+/// With HOME unset or empty there is no ~/.aws: only files named by the two variables are
+/// read (as the AWS CLI does), never a relative ./.aws.
 class DefaultChainProvider final : public CredentialSource {
  public:
-  explicit DefaultChainProvider(EnvLookup env) : env_(std::move(env)) {}
+  explicit DefaultChainProvider(EnvLookup env, ChainOptions options = {});
   /// The access key alone.
   [[nodiscard]] Result<sigv4::Credentials> credentials() const;
-  /// The access key with where it was found (the environment, or the profile and its file).
+  /// The access key with where it was found and, for temporary credentials, when they expire.
   [[nodiscard]] Result<Credentials> fetch() const override;
   [[nodiscard]] std::string describe() const override;
 
  private:
   EnvLookup env_;
+  ChainOptions options_;
 };
 
 /// Region: `explicit_region` if non-empty, else AWS_REGION, AWS_DEFAULT_REGION, the profile's
-/// `region` in the config file (as located by DefaultChainProvider), else "us-east-1".
-std::string resolve_region(EnvLookup const& env, std::string const& explicit_region);
+/// `region` in the config file (`profile`, else as DefaultChainProvider names it), else
+/// "us-east-1".
+std::string resolve_region(EnvLookup const& env, std::string const& explicit_region,
+                           std::string const& profile = {});
 
 /// Endpoint: `explicit_endpoint` if non-empty, else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else "".
 std::string resolve_s3_endpoint(EnvLookup const& env, std::string const& explicit_endpoint);

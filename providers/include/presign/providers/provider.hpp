@@ -52,6 +52,7 @@ struct CredentialSettings {
   std::string credentials_file;  ///< gs: --credentials FILE
   std::string access_token;      ///< gs: --access-token (listing)
   bool listing_only = false;     ///< `presign ls`: a listing token is enough (gs)
+  std::string profile;           ///< s3: --profile (empty: AWS_PROFILE, else default)
 };
 
 /// What to sign. No secrets: credentials are found by the provider (`make_signer`).
@@ -62,6 +63,7 @@ struct SignSettings {
   SigningTime when{};                 ///< the instant every URL is signed at
   std::string endpoint;               ///< empty: the provider's default (or its environment)
   std::string region;                 ///< s3
+  std::string profile;                ///< s3: --profile (its region is the default)
   std::string addressing = "auto";    ///< auto | virtual | path (s3, gs)
   std::string credentials_file;       ///< gs: a service-account JSON or HMAC key file
   std::string response_content_disposition;
@@ -83,6 +85,7 @@ struct SignSettings {
 struct ListSettings {
   std::string endpoint;             ///< empty: the provider's default (or its environment)
   std::string region;               ///< s3
+  std::string profile;              ///< s3: --profile (its region is the default)
   std::string addressing = "auto";  ///< s3, gs
   std::string credentials_file;     ///< gs
   std::string access_token;         ///< gs: an OAuth2 token (else GOOGLE_OAUTH_ACCESS_TOKEN)

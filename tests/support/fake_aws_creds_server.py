@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""A fake of the AWS credential endpoints on 127.0.0.1, for auth_tests and the botocore oracle.
+
+Usage: fake_aws_creds_server.py [--port N]   (prints "PORT <n>" once listening; stop it with
+SIGTERM). Every answer is a pure function of the request, so presign and botocore sent to the
+same server with the same configuration must end with the same keys.
+
+  POST <any path not below>   STS (Query protocol, form body):
+      AssumeRole                  requires a SigV4 Authorization header (service "sts") that
+                                  verifies with the secret of its access key: a key of
+                                  STATIC_KEYS or one this server issued. Role ARNs containing
+                                  "denied" get 403 AccessDenied.
+      AssumeRoleWithWebIdentity   unsigned; the WebIdentityToken must not be empty; role ARNs
+                                  containing "denied" get 400 InvalidIdentityToken.
+  GET  /federation/credentials?account_id=&role_name=   SSO portal GetRoleCredentials; needs
+      x-amz-sso_bearer_token (401 without; "expired-token" gets 401 too).
+  PUT  <prefix>/latest/api/token          IMDSv2 token (needs the TTL header, else 400).
+  GET  <prefix>/latest/meta-data/iam/security-credentials/[ROLE]   needs the token, else 401.
+      Prefix "/imds-v1only": the token PUT answers 403 (so the GETs go without one and get 401).
+  GET  /container...                      container credentials; needs
+      "Authorization: container-auth-token" (401 otherwise).
+"""
+import argparse
+import datetime
+import hashlib
+import hmac
+import http.server
+import json
+import sys
+import threading
+import urllib.parse
+
+# Keys the test configurations hold (access key id -> secret).
+STATIC_KEYS = {
+    'AKIDSOURCE': 'source-secret/+=',
+    'AKIDENV': 'env-secret',
+    'AKIDFILE': 'file-secret',
+}
+ISSUED = {}  # access key id -> secret, for keys this server handed out (role chains)
+LOCK = threading.Lock()
+IMDS_TOKEN = 'imds-session-token-0123'
+CONTAINER_AUTH = 'container-auth-token'
+
+
+def derive(*parts):
+    h = hashlib.sha256('|'.join(parts).encode()).hexdigest()
+    key_id = 'ASIA' + h[:16].upper()
+    secret = 'sec-' + h[16:48]
+    token = 'tok-' + h[32:64] + '/+='
+    with LOCK:
+        ISSUED[key_id] = secret
+    return key_id, secret, token
+
+
+def iso(dt):
+    return dt.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def sigv4_ok(handler, body):
+    """Recomputes the SigV4 signature of the request (header form, service sts)."""
+    auth = handler.headers.get('Authorization', '')
+    if not auth.startswith('AWS4-HMAC-SHA256 '):
+        return 'no SigV4 Authorization header'
+    fields = dict(p.strip().split('=', 1) for p in auth[len('AWS4-HMAC-SHA256 '):].split(','))
+    key_id, day, region, service, _ = fields['Credential'].split('/')
+    with LOCK:
+        secret = STATIC_KEYS.get(key_id) or ISSUED.get(key_id)
+    if secret is None:
+        return 'unknown access key'
+    if service != 'sts':
+        return 'service is not sts'
+    signed = fields['SignedHeaders'].split(';')
+    amz_date = handler.headers.get('X-Amz-Date', '')
+    path = urllib.parse.urlsplit(handler.path).path or '/'
+    canonical_headers = ''.join(
+        '%s:%s\n' % (h, ' '.join(handler.headers.get(h, '').strip().split())) for h in signed)
+    canonical = '\n'.join([
+        handler.command, urllib.parse.quote(path, safe='/~'), '', canonical_headers,
+        fields['SignedHeaders'], hashlib.sha256(body).hexdigest()])
+    scope = '/'.join([day, region, service, 'aws4_request'])
+    sts = '\n'.join(['AWS4-HMAC-SHA256', amz_date, scope,
+                     hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ('AWS4' + secret).encode()
+    for part in (day, region, service, 'aws4_request'):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    want = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(want, fields['Signature']):
+        return 'signature mismatch'
+    if handler.headers.get('X-Amz-Security-Token') is None and key_id.startswith('ASIA'):
+        return 'temporary key without X-Amz-Security-Token'
+    return None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def send(self, status, body, ctype='application/json'):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def sts_error(self, status, code, message):
+        self.send(status, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                  '<Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>'
+                  '<RequestId>r-1</RequestId></ErrorResponse>' % (code, message), 'text/xml')
+
+    def body(self):
+        n = int(self.headers.get('Content-Length', '0'))
+        return self.rfile.read(n)
+
+    def do_PUT(self):
+        self.body()
+        path = urllib.parse.urlsplit(self.path).path
+        if path.endswith('/latest/api/token'):
+            if path.startswith('/imds-v1only'):
+                return self.send(403, '', 'text/plain')
+            if not self.headers.get('x-aws-ec2-metadata-token-ttl-seconds'):
+                return self.send(400, '', 'text/plain')
+            return self.send(200, IMDS_TOKEN, 'text/plain')
+        self.send(404, '', 'text/plain')
+
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        path, q = u.path, urllib.parse.parse_qs(u.query)
+        if path == '/federation/credentials':
+            tok = self.headers.get('x-amz-sso_bearer_token')
+            if not tok or tok == 'expired-token':
+                return self.send(401, '{"message":"Session token not found or invalid"}')
+            acct, role = q.get('account_id', [''])[0], q.get('role_name', [''])[0]
+            k, s, t = derive('sso', acct, role, tok)
+            exp = int((now() + datetime.timedelta(hours=1)).timestamp() * 1000)
+            return self.send(200, json.dumps({'roleCredentials': {
+                'accessKeyId': k, 'secretAccessKey': s, 'sessionToken': t, 'expiration': exp}}))
+        if '/latest/meta-data/iam/security-credentials/' in path:
+            if self.headers.get('x-aws-ec2-metadata-token') != IMDS_TOKEN:
+                return self.send(401, '', 'text/plain')
+            role = path.split('/latest/meta-data/iam/security-credentials/', 1)[1]
+            if not role:
+                return self.send(200, 'test-instance-role\n', 'text/plain')
+            k, s, t = derive('imds', role)
+            return self.send(200, json.dumps({
+                'Code': 'Success', 'LastUpdated': iso(now()), 'Type': 'AWS-HMAC',
+                'AccessKeyId': k, 'SecretAccessKey': s, 'Token': t,
+                'Expiration': iso(now() + datetime.timedelta(hours=6))}))
+        if path.startswith('/container'):
+            if self.headers.get('Authorization') != CONTAINER_AUTH:
+                return self.send(401, '{"message":"bad token"}')
+            k, s, t = derive('container', path)
+            return self.send(200, json.dumps({
+                'AccessKeyId': k, 'SecretAccessKey': s, 'Token': t,
+                'Expiration': iso(now() + datetime.timedelta(hours=6)), 'RoleArn': 'arn:x'}))
+        self.send(404, '{}')
+
+    def do_POST(self):
+        raw = self.body()
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode(), keep_blank_values=True).items()}
+        action = form.get('Action')
+        role = form.get('RoleArn', '')
+        duration = int(form.get('DurationSeconds', '3600'))
+        if action == 'AssumeRole':
+            why = sigv4_ok(self, raw)
+            if why:
+                return self.sts_error(403, 'SignatureDoesNotMatch', why)
+            if 'denied' in role:
+                return self.sts_error(403, 'AccessDenied', 'not authorized to assume ' + role)
+            key_id = self.headers['Authorization'].split('Credential=')[1].split('/')[0]
+            k, s, t = derive('role', role, key_id, form.get('ExternalId', ''))
+        elif action == 'AssumeRoleWithWebIdentity':
+            if 'Authorization' in self.headers:
+                return self.sts_error(400, 'InvalidRequest', 'web identity calls are unsigned')
+            token = form.get('WebIdentityToken', '')
+            if not token or 'denied' in role:
+                return self.sts_error(400, 'InvalidIdentityToken', 'the token was refused')
+            k, s, t = derive('web', role, token)
+        else:
+            return self.sts_error(400, 'InvalidAction', 'unknown action')
+        exp = iso(now() + datetime.timedelta(seconds=duration))
+        self.send(200, (
+            '<{a}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{a}Result>'
+            '<Credentials><AccessKeyId>{k}</AccessKeyId><SecretAccessKey>{s}</SecretAccessKey>'
+            '<SessionToken>{t}</SessionToken><Expiration>{e}</Expiration></Credentials>'
+            '<AssumedRoleUser><Arn>{r}</Arn><AssumedRoleId>ARO:x</AssumedRoleId></AssumedRoleUser>'
+            '</{a}Result><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata>'
+            '</{a}Response>').format(a=action, k=k, s=s, t=t, e=exp, r=role), 'text/xml')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--port', type=int, default=0)
+    args = ap.parse_args()
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', args.port), Handler)
+    srv.daemon_threads = True
+    print('PORT %d' % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
