@@ -34,7 +34,7 @@ cd "$WORK" || fail_setup "cannot cd to $WORK"
 
 SECRET='cliTestSecret/Value+9876543210abcdefGHIJ'
 # Credentials come from the environment only; no profile file is visible.
-creds_env=(env -i PATH="$PATH" HOME="$WORK/emptyhome" AWS_ACCESS_KEY_ID=AKIDCLITEST
+creds_env=(env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" AWS_ACCESS_KEY_ID=AKIDCLITEST
   AWS_SECRET_ACCESS_KEY="$SECRET")
 TS=2024-01-01T00:00:00Z
 printf 'a.txt\ndir/b c.txt\n' >"$WORK/keys.txt"
@@ -72,7 +72,7 @@ run_case expires-garbage 2 'duration' "${creds_env[@]}" -- s3://b --keys-from ke
 run_case expires-overflow 2 'duration|range' "${creds_env[@]}" -- s3://b --keys-from keys.txt --expires 213503982334602d
 run_case expires-huge 2 'duration|range' "${creds_env[@]}" -- s3://b --keys-from keys.txt --expires 99999999999999999999
 # The range is checked before credentials: a usage error stays a usage error without them.
-run_case expires-0-nocreds 2 'expires' env -i PATH="$PATH" HOME="$WORK/emptyhome" -- s3://b --keys-from keys.txt --expires 0
+run_case expires-0-nocreds 2 'expires' env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" -- s3://b --keys-from keys.txt --expires 0
 for e in 7d 604800 1 168h; do
   d="$WORK/accept-$e"
   mkdir -p "$d"
@@ -108,15 +108,15 @@ run_case endpoint-tab-azure 2 "endpoint 'http://127.0.0.1:1\\\\x09'.*control" "$
 
 echo "== missing credentials =="
 # Nothing in the environment, HOME an empty directory: exit 3 naming the variable and the file.
-run_case no-creds 3 'AWS_ACCESS_KEY_ID' env -i PATH="$PATH" HOME="$WORK/emptyhome" -- s3://b --keys-from keys.txt
+run_case no-creds 3 'AWS_ACCESS_KEY_ID' env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" -- s3://b --keys-from keys.txt
 if grep -qF "$WORK/emptyhome/.aws/credentials" "$WORK/case-no-creds/stderr"; then ok
 else bad "no-creds: message does not name $WORK/emptyhome/.aws/credentials: $(cat "$WORK/case-no-creds/stderr")"; fi
 # Half the pair: the secret that is present must not be echoed.
-run_case secret-only-env 3 'AWS_ACCESS_KEY_ID' env -i PATH="$PATH" HOME="$WORK/emptyhome" AWS_SECRET_ACCESS_KEY="$SECRET" -- s3://b --keys-from keys.txt
+run_case secret-only-env 3 'AWS_ACCESS_KEY_ID' env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" AWS_SECRET_ACCESS_KEY="$SECRET" -- s3://b --keys-from keys.txt
 mkdir -p "$WORK/halfhome/.aws"
 printf '[default]\naws_secret_access_key = %s\n' "$SECRET" >"$WORK/halfhome/.aws/credentials"
-run_case secret-only-file 3 'aws_access_key_id|AWS_ACCESS_KEY_ID' env -i PATH="$PATH" HOME="$WORK/halfhome" -- s3://b --keys-from keys.txt
-run_case no-such-profile 3 'nope' env -i PATH="$PATH" HOME="$WORK/halfhome" AWS_PROFILE=nope -- s3://b --keys-from keys.txt
+run_case secret-only-file 3 'aws_access_key_id|AWS_ACCESS_KEY_ID' env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/halfhome" -- s3://b --keys-from keys.txt
+run_case no-such-profile 3 'nope' env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/halfhome" AWS_PROFILE=nope -- s3://b --keys-from keys.txt
 for c in no-creds secret-only-env secret-only-file no-such-profile; do
   if grep -qF -- "$SECRET" "$WORK/case-$c/stderr" || grep -qF -- "${SECRET:0:16}" "$WORK/case-$c/stderr"; then
     bad "$c: the secret appears in the message"
@@ -340,7 +340,7 @@ echo "== listing: options =="
 # Usage errors are found before credentials and before any request.
 run_case page-size-0 2 'page-size' "${creds_env[@]}" -- s3://b --page-size 0
 run_case page-size-1001 2 'page-size 1001.*1 to 1000' "${creds_env[@]}" -- s3://b --page-size 1001
-run_case page-size-nocreds 2 'page-size' env -i PATH="$PATH" HOME="$WORK/emptyhome" -- s3://b --page-size 1001
+run_case page-size-nocreds 2 'page-size' env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" -- s3://b --page-size 1001
 run_case page-size-neg 2 'page-size' "${creds_env[@]}" -- s3://b --page-size -1
 run_case retry-delay-no-unit 2 'retry-base-delay' "${creds_env[@]}" -- s3://b --retry-base-delay 5
 run_case retry-delay-junk 2 'retry-base-delay' "${creds_env[@]}" -- s3://b --retry-base-delay 1h

@@ -12,7 +12,7 @@ need_exe "$PRESIGN" "presign binary"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/presign-cli-errors.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
 # No credentials and no profile: these must all fail before any lookup.
-run() { env -i PATH="$PATH" HOME="$WORK" "$PRESIGN" "$@" >"$WORK/out" 2>"$WORK/err"; }
+run() { env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK" "$PRESIGN" "$@" >"$WORK/out" 2>"$WORK/err"; }
 
 # expect_error WANT_MESSAGE presign-args...: exit 2, exactly WANT_MESSAGE on stderr, no stdout.
 expect_error() {

@@ -26,9 +26,9 @@ mkdir -p "$WORK/emptyhome"
 cd "$WORK" || fail_setup "cannot cd to $WORK"
 
 # Credentials from the environment only (made up: signing is local).
-s3_env=(env -i PATH="$PATH" HOME="$WORK/emptyhome" AWS_ACCESS_KEY_ID=AKIDLABELBOXTEST
+s3_env=(env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" AWS_ACCESS_KEY_ID=AKIDLABELBOXTEST
   AWS_SECRET_ACCESS_KEY='labelboxTestSecret/Value+0123456789abcdefGH')
-az_env=(env -i PATH="$PATH" HOME="$WORK/emptyhome" AZURE_STORAGE_ACCOUNT=acct
+az_env=(env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/emptyhome" AZURE_STORAGE_ACCOUNT=acct
   AZURE_STORAGE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==')
 TS=2024-01-01T00:00:00Z
 long=$(printf 'L%.0s' $(seq 1 197))  # "bkt/" + 197 = 201 characters: one too many

@@ -22,7 +22,7 @@ mkdir home
 sign() {
   local name=$1 file=$2
   shift 2
-  env -i PATH="$PATH" HOME="$WORK/home" AWS_ACCESS_KEY_ID=AKIDKEYWARN \
+  env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/home" AWS_ACCESS_KEY_ID=AKIDKEYWARN \
     AWS_SECRET_ACCESS_KEY='keyWarnTestSecret/0123456789abcdefghijklmn' \
     "$PRESIGN" sign s3://bucket --keys-from "$file" --region us-east-1 --addressing path \
     --signing-time 2024-01-01T00:00:00Z --quiet --output "$name.out" "$@" 2>"$name.err"
@@ -108,7 +108,7 @@ sign dups-nocheck dups.txt --format ndjson --no-repeat-check
 check_rc dups-nocheck 0
 check_stderr dups-nocheck ""
 check_keys dups-nocheck dups.txt
-env -i PATH="$PATH" HOME="$WORK/home" "$PRESIGN" sign s3://bucket/prefix --no-repeat-check \
+env -i PATH="$PATH" AWS_EC2_METADATA_DISABLED=true HOME="$WORK/home" "$PRESIGN" sign s3://bucket/prefix --no-repeat-check \
   --output nocheck-list.out 2>nocheck-list.err
 rc=$?
 [ "$rc" = 2 ] && grep -q -- "--no-repeat-check applies to --keys-from only" nocheck-list.err && [ ! -e nocheck-list.out ] \

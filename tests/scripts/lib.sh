@@ -19,6 +19,10 @@
 #                                failed and at least one passed, else 1.
 # Nothing here skips: a missing prerequisite fails the test.
 set -uo pipefail
+# Tests talk only to 127.0.0.1: the end of the AWS chain never asks the machine's instance
+# metadata at 169.254.169.254 (some hosts answer it). A test of IMDS points
+# AWS_EC2_METADATA_SERVICE_ENDPOINT at its fake and sets this to false for that command.
+export AWS_EC2_METADATA_DISABLED=true
 
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 pass=0
