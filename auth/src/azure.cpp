@@ -1,6 +1,6 @@
 #include "presign/auth/azure.hpp"
 
-#include "presign/signers/azure_sas.hpp"
+#include "presign/auth/azure_connection_string.hpp"
 
 #include <utility>
 
@@ -15,7 +15,7 @@ std::string EnvironmentSource::describe() const {
 }
 
 Result<Credentials> EnvironmentSource::fetch() const {
-  auto creds = signers::azure::resolve_credentials(env_, account_);
+  auto creds = resolve_credentials(env_, account_);
   if (!creds) return creds.error();
   std::string origin = creds->origin;
   return Credentials{std::move(*creds), std::move(origin)};

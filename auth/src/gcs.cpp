@@ -1,6 +1,6 @@
 #include "presign/auth/gcs.hpp"
 
-#include "presign/signers/gcs_v4.hpp"
+#include "presign/auth/gcs_key_file.hpp"
 
 #include <utility>
 #include <variant>
@@ -40,7 +40,7 @@ Result<Credentials> DefaultChain::fetch() const {
     c.listing_token_origin = std::move(token_origin);
     return c;
   }
-  auto key = sg::resolve_credentials(key_file_, env_);
+  auto key = resolve_credentials(key_file_, env_);
   if (!key) {
     Error e = key.error();
     if (listing_only_ && key_file_.empty()) {
@@ -60,7 +60,7 @@ Result<Credentials> DefaultChain::fetch() const {
     c.secret = std::get<sg::ServiceAccountKey>(std::move(*key));
     c.key_file = key_file_;
     if (c.key_file.empty()) {
-      if (auto p = env_(sg::kEnvApplicationCredentials)) c.key_file = std::move(*p);
+      if (auto p = env_(kEnvApplicationCredentials)) c.key_file = std::move(*p);
     }
     c.origin = c.key_file;
   }

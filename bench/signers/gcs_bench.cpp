@@ -36,6 +36,7 @@
 // RSA against the conformance vector "Simple GET" (googleapis/conformance-tests, the published
 // dummy key); HMAC, which has no published vectors, against the staged API and a GOOG4 chain
 // computed here with OpenSSL's one-shot HMAC(). A mismatch is reported with SkipWithError.
+#include "presign/auth/gcs_key_file.hpp"
 #include "presign/core/time.hpp"
 #include "presign/signers/gcs_v4.hpp"
 #include "support/sign_harness.hpp"
@@ -84,8 +85,8 @@ constexpr char const* kHmacSecret = "bench/secret+GOOG4+text/not+base64+decoded=
 
 std::optional<gcs::Credentials> service_account() {
   static std::optional<gcs::Credentials> const c = []() -> std::optional<gcs::Credentials> {
-    auto r = gcs::load_credentials_file(std::string(PRESIGN_VECTORS_DIR) +
-                                        "/gcs/test_service_account.not-a-test.json");
+    auto r = presign::auth::gcs::load_credentials_file(std::string(PRESIGN_VECTORS_DIR) +
+                                                       "/gcs/test_service_account.not-a-test.json");
     if (!r) return std::nullopt;
     return std::move(*r);
   }();

@@ -96,7 +96,7 @@ class AzureProvider final : public Provider {
                                                 auth::Credentials const& creds,
                                                 EnvLookup const&) const override {
     if (auto r = check_sign(uri, s); !r) return r.error();
-    auto const* account = std::get_if<azure::AccountCredentials>(&creds.secret);
+    auto const* account = std::get_if<auth::azure::AccountCredentials>(&creds.secret);
     if (account == nullptr) return wrong_credentials("az", creds);
     auto cfg = config(uri, s);
     cfg->account_key = account->account_key;
@@ -137,7 +137,7 @@ class AzureProvider final : public Provider {
       BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
       EnvLookup const& env) const override {
     if (auto r = check_list(uri, s, env); !r) return r.error();
-    auto const* account = std::get_if<azure::AccountCredentials>(&creds.secret);
+    auto const* account = std::get_if<auth::azure::AccountCredentials>(&creds.secret);
     if (account == nullptr) return wrong_credentials("az", creds);
     io::AzureListerConfig cfg = lister_config(uri, s);
     if (cfg.endpoint.empty()) cfg.endpoint = account->blob_endpoint;

@@ -4,6 +4,7 @@
 // S3-compatible XML API (hmac_lister.cpp). Settings are validated, then the expiry, then the
 // credentials are looked up, so a usage error is reported as such without credentials.
 #include "presign/auth/gcs.hpp"
+#include "presign/auth/gcs_key_file.hpp"
 #include "presign/io/gcs_lister.hpp"
 #include "presign/signers/gcs_oauth.hpp"
 #include "presign/signers/gcs_v4.hpp"
@@ -31,12 +32,8 @@ class GcsProvider final : public Provider {
       return usage("--expires " + s.expires_text +
                    " is out of range: GCS V4 signed URLs live 1 to 604800 seconds (7 days)");
     }
-    // The signer's own checks of bucket, method and endpoint, made with a placeholder HMAC key
-    // (the signer validates its configuration and its key in one step).
-    gcs::GcsPresignConfig probe = config(uri, s);
-    probe.credentials = gcs::HmacKey{"probe", "probe"};
-    if (auto p = gcs::GcsPresigner::create(std::move(probe)); !p) return p.error();
-    return {};
+    // The signer's own checks of bucket, method and endpoint, without credentials.
+    return gcs::validate_config_except_key(config(uri, s));
   }
 
   [[nodiscard]] std::unique_ptr<auth::CredentialSource> credential_source(
@@ -97,7 +94,7 @@ class GcsProvider final : public Provider {
     auto const* key = std::get_if<gcs::ServiceAccountKey>(&creds.secret);
     if (key == nullptr) return wrong_credentials("gs", creds);
     // token_uri and private_key_id come from the key's JSON file.
-    auto info = gcs::oauth::load_service_account_info(creds.key_file);
+    auto info = auth::gcs::load_service_account_info(creds.key_file);
     if (!info) return info.error();
     io::ServiceAccountTokenConfig tc(*key, std::move(*info));
     tc.http = cfg.http;  // the token endpoint gets the same TLS settings and backoff base

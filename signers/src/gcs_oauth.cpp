@@ -2,7 +2,7 @@
 //
 // The signature reuses ServiceAccountKey::sign_hex (one-shot EVP_DigestSign, PKCS#1 v1.5,
 // SHA-256) and turns its hex back into bytes: an assertion is made once an hour at most, so
-// the detour costs nothing and the key stays opaque outside gcs_v4.cpp.
+// the detour costs nothing and the key stays opaque outside the GCS V4 signer.
 #include "presign/signers/gcs_oauth.hpp"
 
 #include <openssl/crypto.h>
@@ -88,19 +88,6 @@ Result<ServiceAccountInfo> parse_service_account_info(std::string_view json,
     return config_error(std::string(origin) + ": \"client_email\" is not a plain e-mail address");
   }
   return info;
-}
-
-Result<ServiceAccountInfo> load_service_account_info(std::string const& path) {
-  Result<ServiceAccountInfo> out = config_error("");
-  if (auto r = read_credentials_file(path,
-                                     [&](std::string_view text) {
-                                       out = parse_service_account_info(text,
-                                                                        "credentials file " + path);
-                                     });
-      !r) {
-    return r.error();
-  }
-  return out;
 }
 
 std::string base64url(std::span<std::uint8_t const> bytes) {

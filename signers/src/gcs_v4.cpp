@@ -7,6 +7,9 @@
 // batch presigner reproduces. Nothing here is copied from them; where we follow one of them
 // on a detail the comment says which.
 #include "presign/signers/gcs_v4.hpp"
+
+#include "gcs_v4_detail.hpp"
+
 #include "presign/core/text.hpp"
 #include "presign/core/endpoint.hpp"
 #include "presign/core/utf8.hpp"
@@ -28,20 +31,16 @@
 #include <cstring>
 #include <new>
 
-#include <simdjson.h>
-
 namespace presign::signers::gcs {
 namespace {
 
-constexpr std::string_view kRegion = "auto";
-constexpr std::string_view kService = "storage";
-constexpr std::string_view kTerminator = "goog4_request";
-constexpr std::string_view kKeyPrefix = "GOOG4";
+using namespace detail;
+
 constexpr std::string_view kDefaultUniverse = "googleapis.com";
-constexpr std::size_t kMaxCredentialsFileBytes = 1 << 20;
+// The longest PEM key accepted (a key file is at most 1 MiB).
+constexpr std::size_t kMaxPemBytes = 1 << 20;
 // RSA signature sizes accepted: 1,024 to 4,096-bit moduli (Google issues 2,048-bit keys).
 constexpr std::size_t kMinRsaBytes = 128;
-constexpr std::size_t kMaxRsaBytes = 512;
 
 Error usage_error(std::string m) { return make_error(ErrorKind::kUsage, std::move(m)); }
 
@@ -72,18 +71,38 @@ std::string fold_header_value(std::string_view v) {
   return out;
 }
 
+bool valid_method(std::string_view m) noexcept {
+  if (m.empty() || m.size() > 16) return false;
+  return std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+std::string expiry_message(std::int64_t seconds) {
+  return "GCS V4 signed URLs expire after 1 to 604800 seconds (7 days); " +
+         std::to_string(seconds) + " s was asked for";
+}
+
+// The X-Goog-* parameters of the signature itself; a request may not set them again.
+constexpr std::string_view kReservedParams[] = {"X-Goog-Algorithm",     "X-Goog-Credential",
+                                                "X-Goog-Date",          "X-Goog-Expires",
+                                                "X-Goog-SignedHeaders", "X-Goog-Signature"};
+
+int no_password(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) {
+  return 0;  // encrypted PEM keys are refused instead of prompting on the terminal
+}
+
+std::atomic<std::uint64_t> g_next_key_id{1};
+
+}  // namespace
+
+// ---- Shared with the batch presigner (gcs_v4_detail.hpp) ----------------------------------
+
+namespace detail {
+
 std::string encoded(std::string_view s, bool keep_slash) {
   std::string out;
   append_uri_encoded(out, s, keep_slash);
   return out;
 }
-
-// `[scheme://]host[:port][/]`: the scheme (lower-case, may be empty) and the authority
-// (lower-case, as the Node client's WHATWG URL lower-cases hosts).
-struct Endpoint {
-  std::string scheme;
-  std::string authority;
-};
 
 Result<Endpoint> parse_endpoint(std::string_view text, std::string_view what, bool need_scheme) {
   auto ep =
@@ -115,52 +134,34 @@ std::string host_of(std::string_view authority) {
   return std::string(authority.substr(0, authority.find(':')));
 }
 
-bool valid_method(std::string_view m) noexcept {
-  if (m.empty() || m.size() > 16) return false;
-  return std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+Result<void> check_batch_options(GcsPresignConfig const& config) {
+  if (!is_valid_bucket_name(config.bucket)) {
+    return usage_error("'" + config.bucket +
+                       "' is not a valid GCS bucket name (3-63 characters of "
+                       "a-z, 0-9, '-', '_' and '.', starting and ending with a letter or digit)");
+  }
+  if (config.method != "GET" && config.method != "PUT" && config.method != "HEAD") {
+    return usage_error("method must be GET, PUT or HEAD, not '" + config.method + "'");
+  }
+  if (config.expires_seconds < 1 || config.expires_seconds > kMaxExpiresSeconds) {
+    return usage_error(expiry_message(config.expires_seconds));
+  }
+  return {};
 }
 
-std::string expiry_message(std::int64_t seconds) {
-  return "GCS V4 signed URLs expire after 1 to 604800 seconds (7 days); " +
-         std::to_string(seconds) + " s was asked for";
+}  // namespace detail
+
+Result<void> validate_config_except_key(GcsPresignConfig const& config) {
+  if (auto r = detail::check_batch_options(config); !r) return r;
+  if (!config.endpoint.empty()) {
+    if (auto ep = detail::parse_endpoint(config.endpoint, "endpoint", /*need_scheme=*/true); !ep) {
+      return ep.error();
+    }
+  }
+  return {};
 }
-
-// The X-Goog-* parameters of the signature itself; a request may not set them again.
-constexpr std::string_view kReservedParams[] = {"X-Goog-Algorithm",     "X-Goog-Credential",
-                                                "X-Goog-Date",          "X-Goog-Expires",
-                                                "X-Goog-SignedHeaders", "X-Goog-Signature"};
-
-// Only lower-case identifiers are echoed back from a credentials file's "type" field, so a
-// mistakenly chosen file (say, a private key pasted as the type) never reaches a terminal.
-std::string printable_type(std::string_view t) {
-  bool const plain = !t.empty() && t.size() <= 40 && std::all_of(t.begin(), t.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || c == '_' || c == '-';
-  });
-  return plain ? "\"" + std::string(t) + "\"" : std::string("an unrecognised type");
-}
-
-int no_password(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) {
-  return 0;  // encrypted PEM keys are refused instead of prompting on the terminal
-}
-
-std::atomic<std::uint64_t> g_next_key_id{1};
-
-}  // namespace
 
 // ---- Keys --------------------------------------------------------------------------------
-
-struct ServiceAccountKey::Impl {
-  Impl() = default;
-  Impl(Impl const&) = delete;
-  Impl& operator=(Impl const&) = delete;
-
-  ~Impl() { EVP_PKEY_free(pkey); }
-
-  std::string client_email;
-  EVP_PKEY* pkey = nullptr;  // immutable after construction; shared by all copies
-  std::size_t signature_bytes = 0;
-  std::uint64_t id = 0;
-};
 
 Result<ServiceAccountKey> ServiceAccountKey::from_pem(std::string client_email,
                                                       std::string_view pem,
@@ -173,7 +174,7 @@ Result<ServiceAccountKey> ServiceAccountKey::from_pem(std::string client_email,
       })) {
     return config_error("the client_email in " + where + " is empty or not a plain e-mail address");
   }
-  if (pem.empty() || pem.size() > kMaxCredentialsFileBytes) {
+  if (pem.empty() || pem.size() > kMaxPemBytes) {
     return config_error("the private_key in " + where + " is empty");
   }
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
@@ -202,14 +203,6 @@ Result<ServiceAccountKey> ServiceAccountKey::from_pem(std::string client_email,
   return ServiceAccountKey(std::move(impl));
 }
 
-Result<ServiceAccountKey> ServiceAccountKey::from_json(std::string_view json,
-                                                       std::string_view origin) {
-  auto c = parse_credentials_json(json, origin);
-  if (!c) return c.error();
-  if (auto* k = std::get_if<ServiceAccountKey>(&*c)) return std::move(*k);
-  return config_error(std::string(origin) + " holds an HMAC key, not a service-account key");
-}
-
 std::string const& ServiceAccountKey::client_email() const noexcept { return impl_->client_email; }
 
 std::size_t ServiceAccountKey::signature_bytes() const noexcept { return impl_->signature_bytes; }
@@ -232,142 +225,6 @@ Result<std::string> ServiceAccountKey::sign_hex(std::string_view message) const 
     return make_error(ErrorKind::kInternal, "RSA-SHA256 signing failed in OpenSSL");
   }
   return crypto::hex_lower(std::span{reinterpret_cast<std::uint8_t const*>(sig.data()), len});
-}
-
-Result<Credentials> parse_credentials_json(std::string_view json, std::string_view origin) {
-  std::string const where(origin);
-  simdjson::padded_string padded(json);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  auto const parse_error = parser.parse(padded).get(doc);
-  // The padded copy holds the key material; wipe it as soon as the parse is done (the
-  // parser's own string buffer lives until the end of this function).
-  auto wipe = [&] { OPENSSL_cleanse(padded.data(), padded.size()); };
-  simdjson::dom::object obj;
-  if (parse_error || doc.get(obj)) {
-    wipe();
-    return config_error(where +
-                        " is not a JSON object (expected a GCS service-account key file or "
-                        "an HMAC key file)");
-  }
-  auto field = [&](char const* name) -> std::string_view {
-    std::string_view v;
-    if (obj[name].get(v)) return {};
-    return v;
-  };
-  std::string_view const type = field("type");
-  Result<Credentials> out = config_error("");
-  if (type == "service_account") {
-    std::string_view const email = field("client_email");
-    std::string_view const pem = field("private_key");
-    if (email.empty() || pem.empty()) {
-      out = config_error(where +
-                         " is a service-account key file without \"client_email\" and "
-                         "\"private_key\" strings");
-    } else {
-      auto key = ServiceAccountKey::from_pem(std::string(email), pem, origin);
-      if (key) {
-        out = Credentials{std::move(*key)};
-      } else {
-        out = key.error();
-      }
-    }
-  } else if (type == "hmac_key") {
-    std::string_view const id = field("access_id");
-    std::string_view const secret = field("secret");
-    if (id.empty() || secret.empty()) {
-      out =
-          config_error(where + " is an HMAC key file without \"access_id\" and \"secret\" strings");
-    } else {
-      out = Credentials{HmacKey{std::string(id), std::string(secret)}};
-    }
-  } else if (type.empty()) {
-    out = config_error(where +
-                       " has no \"type\" string; expected \"service_account\" (a "
-                       "service-account key file) or \"hmac_key\"");
-  } else {
-    out = config_error(
-        where + " holds credentials of type " + printable_type(type) +
-        ", which cannot sign URLs; use a service-account key file "
-        "(\"type\": \"service_account\") or an HMAC key file (\"type\": \"hmac_key\")");
-  }
-  wipe();
-  return out;
-}
-
-Result<void> read_credentials_file(std::string const& path,
-                                   std::function<void(std::string_view text)> const& use) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return config_error("cannot read credentials file " + path + ": " + std::strerror(errno));
-  }
-  std::string text;
-  char buf[16384];
-  std::size_t n = 0;
-  bool too_big = false;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxCredentialsFileBytes) {
-      too_big = true;
-      break;
-    }
-  }
-  bool const failed = std::ferror(f) != 0;
-  int const err = errno;
-  std::fclose(f);
-  OPENSSL_cleanse(buf, sizeof buf);
-  Result<void> out;
-  if (too_big) {
-    out = config_error("credentials file " + path + " is larger than 1 MiB; it is not a key file");
-  } else if (failed) {
-    out = config_error("cannot read credentials file " + path + ": " + std::strerror(err));
-  } else {
-    use(text);
-  }
-  OPENSSL_cleanse(text.data(), text.size());
-  return out;
-}
-
-Result<Credentials> load_credentials_file(std::string const& path) {
-  Result<Credentials> out = config_error("");
-  if (auto r = read_credentials_file(path,
-                                     [&](std::string_view text) {
-                                       out =
-                                           parse_credentials_json(text, "credentials file " + path);
-                                     });
-      !r) {
-    return r.error();
-  }
-  return out;
-}
-
-Result<Credentials> resolve_credentials(std::string const& explicit_file, EnvLookup const& env) {
-  if (!explicit_file.empty()) return load_credentials_file(explicit_file);
-  auto const id = env(kEnvHmacAccessId);
-  auto const secret = env(kEnvHmacSecret);
-  if (id || secret) {
-    if (!id) {
-      return config_error(std::string(kEnvHmacSecret) + " is set but " + kEnvHmacAccessId +
-                          " is not; set both for an HMAC key");
-    }
-    if (!secret) {
-      return config_error(std::string(kEnvHmacAccessId) + " is set but " + kEnvHmacSecret +
-                          " is not; set both for an HMAC key");
-    }
-    return Credentials{HmacKey{*id, *secret}};
-  }
-  if (auto const file = env(kEnvApplicationCredentials)) {
-    auto c = load_credentials_file(*file);
-    if (!c) {
-      Error e = c.error();
-      e.detail = std::string(kEnvApplicationCredentials) + ": " + e.detail;
-      return e;
-    }
-    return c;
-  }
-  return config_error(std::string("no GCS credentials found: looked for --credentials FILE, ") +
-                      kEnvHmacAccessId + " + " + kEnvHmacSecret + " (an HMAC key), and " +
-                      kEnvApplicationCredentials + " (a service-account JSON key file)");
 }
 
 // ---- Generic staged API ------------------------------------------------------------------
@@ -632,200 +489,6 @@ Result<std::string> signed_url(SignedUrlRequest const& req, Credentials const& c
   }
   return p->target.scheme + "://" + p->target.authority + p->target.path + "?" +
          p->canonical_query + "&X-Goog-Signature=" + sig;
-}
-
-// ---- GcsPresigner ------------------------------------------------------------------------
-
-// One worker's RSA state: its own copy of the key (so OpenSSL's per-key blinding state and
-// lock are never shared between threads) and a context already set up for
-// RSASSA-PKCS1-v1_5 over a SHA-256 digest, reused for every URL.
-struct GcsPresigner::Scratch::Rsa {
-  Rsa() = default;
-  Rsa(Rsa const&) = delete;
-  Rsa& operator=(Rsa const&) = delete;
-
-  ~Rsa() {
-    EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_free(pkey);
-  }
-
-  std::uint64_t key_id = 0;  // ServiceAccountKey::id() this state signs for
-  EVP_PKEY* pkey = nullptr;
-  EVP_PKEY_CTX* ctx = nullptr;
-  unsigned char sig[kMaxRsaBytes];
-};
-
-void GcsPresigner::Scratch::RsaDeleter::operator()(Rsa* r) const noexcept { delete r; }
-
-Result<GcsPresigner> GcsPresigner::create(GcsPresignConfig config) {
-  if (!is_valid_bucket_name(config.bucket)) {
-    return usage_error("'" + config.bucket +
-                       "' is not a valid GCS bucket name (3-63 characters of "
-                       "a-z, 0-9, '-', '_' and '.', starting and ending with a letter or digit)");
-  }
-  if (config.method != "GET" && config.method != "PUT" && config.method != "HEAD") {
-    return usage_error("method must be GET, PUT or HEAD, not '" + config.method + "'");
-  }
-  if (config.expires_seconds < 1 || config.expires_seconds > kMaxExpiresSeconds) {
-    return usage_error(expiry_message(config.expires_seconds));
-  }
-  GcsPresigner s;
-  s.algorithm_ = algorithm_of(config.credentials);
-  if (auto* hmac = std::get_if<HmacKey>(&config.credentials)) {
-    if (hmac->access_id.empty() || hmac->secret.empty()) {
-      return make_error(ErrorKind::kConfig, "the HMAC access id or secret is empty");
-    }
-  } else {
-    s.rsa_key_ = std::get<ServiceAccountKey>(config.credentials);
-  }
-
-  // Endpoint: https://storage.googleapis.com unless given. Virtual-hosted puts the bucket in
-  // front of the host, as the Node client's `https://${bucket}.storage.${universe}`.
-  std::string scheme = "https";
-  std::string authority = "storage.googleapis.com";
-  if (!config.endpoint.empty()) {
-    auto ep = parse_endpoint(config.endpoint, "endpoint", /*need_scheme=*/true);
-    if (!ep) return ep.error();
-    scheme = ep->scheme;
-    authority = ep->authority;
-  }
-  bool const virtual_host = config.addressing == Addressing::kVirtual;
-  if (virtual_host) authority = config.bucket + "." + authority;
-  s.host_ = host_of(authority);
-  s.path_prefix_ = virtual_host ? "/" : "/" + config.bucket + "/";
-  s.url_prefix_ = scheme + "://" + authority + s.path_prefix_;
-
-  char iso[17];
-  char day[9];
-  format_amz_date(config.signing_time, iso, day);
-  std::string const scope = sigv4::credential_scope(day, kRegion, kService, kTerminator);
-  std::string_view const alg = algorithm_name(s.algorithm_);
-  std::string const cred = encoded(credential_id(config.credentials) + "/" + scope, false);
-  std::string const expires = std::to_string(config.expires_seconds);
-  std::string const auth_params = "X-Goog-Algorithm=" + std::string(alg) +
-                                  "&X-Goog-Credential=" + cred + "&X-Goog-Date=" + iso +
-                                  "&X-Goog-Expires=" + expires + "&X-Goog-SignedHeaders=host";
-  auto param = [](std::string_view name, std::string const& value) {
-    return value.empty() ? std::string() : "&" + std::string(name) + "=" + encoded(value, false);
-  };
-  std::string const disposition =
-      param("response-content-disposition", config.response_content_disposition);
-  std::string const type = param("response-content-type", config.response_content_type);
-  // Canonical query: sorted by name ('X' < 'r', "disposition" < "type").
-  s.cr_suffix_ =
-      "\n" + auth_params + disposition + type + "\nhost:" + s.host_ + "\n\nhost\nUNSIGNED-PAYLOAD";
-  // URL query in the Node client's order: its query object is built as the auth parameters,
-  // then the caller's parameters in insertion order (File#getSignedUrl inserts
-  // response-content-type before response-content-disposition), then X-Goog-Signature.
-  s.query_ = "?" + auth_params + type + disposition + "&X-Goog-Signature=";
-
-  s.method_ = config.method;
-  s.cr_head_.update(s.method_);
-  s.cr_head_.update("\n", 1);
-  s.cr_head_.update(s.path_prefix_);
-  s.sts_prefix_ = std::string(alg) + "\n" + iso + "\n" + scope + "\n";
-  if (auto* hmac = std::get_if<HmacKey>(&config.credentials)) {
-    auto signing_key =
-        sigv4::derive_signing_key(hmac->secret, day, kRegion, kService, kKeyPrefix, kTerminator);
-    s.key_ = crypto::HmacSha256(signing_key);
-    OPENSSL_cleanse(signing_key.data(), signing_key.size());
-    OPENSSL_cleanse(hmac->secret.data(), hmac->secret.size());
-    s.sts_head_ = s.key_.inner();
-  }
-  s.sts_head_.update(s.sts_prefix_);
-  s.signing_time_ = config.signing_time;
-  s.expires_seconds_ = config.expires_seconds;
-  return s;
-}
-
-void GcsPresigner::canonical_digest_hex(std::string_view encoded_key, char* out64) const noexcept {
-  crypto::Sha256 cr = cr_head_;
-  cr.update(encoded_key);
-  cr.update(cr_suffix_);
-  std::uint8_t digest[32];
-  cr.final(digest);
-  crypto::hex_lower(digest, sizeof digest, out64);
-}
-
-bool GcsPresigner::rsa_sign(Scratch& scratch, std::uint8_t const* digest32,
-                            std::size_t& sig_len) const noexcept {
-  Scratch::Rsa* r = scratch.rsa.get();
-  if (r == nullptr || r->key_id != rsa_key_->id()) {
-    // First RSA use of this scratch (or a scratch moved to another signer's key): one key
-    // copy and one context per worker, never per URL.
-    scratch.rsa.reset();
-    std::unique_ptr<Scratch::Rsa, Scratch::RsaDeleter> fresh(new (std::nothrow) Scratch::Rsa);
-    if (!fresh) return false;
-    fresh->pkey = EVP_PKEY_dup(rsa_key_->impl().pkey);
-    if (fresh->pkey != nullptr) {
-      fresh->ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, fresh->pkey, nullptr);
-    }
-    if (fresh->ctx == nullptr || EVP_PKEY_sign_init(fresh->ctx) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(fresh->ctx, RSA_PKCS1_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_signature_md(fresh->ctx, EVP_sha256()) != 1) {
-      ERR_clear_error();
-      return false;
-    }
-    fresh->key_id = rsa_key_->id();
-    scratch.rsa = std::move(fresh);
-    r = scratch.rsa.get();
-  }
-  // EVP_PKEY_sign with a signature digest set: PKCS#1 v1.5 over DigestInfo(SHA-256, digest),
-  // the same bytes EVP_DigestSign produces from the message.
-  std::size_t len = sizeof r->sig;
-  if (EVP_PKEY_sign(r->ctx, r->sig, &len, digest32, 32) != 1) {
-    ERR_clear_error();
-    return false;
-  }
-  sig_len = len;
-  return true;
-}
-
-SignError GcsPresigner::sign(ObjectRef const& object, Scratch& scratch,
-                             std::string& out) const noexcept {
-  if (object.key.empty()) return SignError::kEmptyKey;
-  if (object.key.size() > kMaxKeyBytes) return SignError::kKeyTooLong;
-  if (!is_valid_object_name(object.key)) return SignError::kInvalidKey;
-  std::size_t const n = uri_encode(object.key, scratch.encoded_key, /*keep_slash=*/true);
-  std::string_view const enc{scratch.encoded_key, n};
-  char cr_hex[64];
-  canonical_digest_hex(enc, cr_hex);
-  crypto::Sha256 sts = sts_head_;
-  sts.update(cr_hex, sizeof cr_hex);
-  std::uint8_t digest[32];
-  if (algorithm_ == Algorithm::kHmacSha256) {
-    key_.finish(sts, digest);
-    char sig[64];
-    crypto::hex_lower(digest, sizeof digest, sig);
-    out.append(url_prefix_);
-    out.append(enc);
-    out.append(query_);
-    out.append(sig, sizeof sig);
-    return SignError::kOk;
-  }
-  sts.final(digest);
-  std::size_t sig_len = 0;
-  if (!rsa_sign(scratch, digest, sig_len)) return SignError::kCryptoFailed;
-  char sig[2 * kMaxRsaBytes];
-  crypto::hex_lower(scratch.rsa->sig, sig_len, sig);
-  out.append(url_prefix_);
-  out.append(enc);
-  out.append(query_);
-  out.append(sig, 2 * sig_len);
-  return SignError::kOk;
-}
-
-std::string GcsPresigner::canonical_request(std::string_view key) const {
-  std::string cr = method_ + "\n" + path_prefix_;
-  append_uri_encoded(cr, key, true);
-  cr += cr_suffix_;
-  return cr;
-}
-
-std::string GcsPresigner::string_to_sign(std::string_view key) const {
-  crypto::Sha256 h;
-  h.update(canonical_request(key));
-  return sts_prefix_ + crypto::hex_lower(h.final());
 }
 
 }  // namespace presign::signers::gcs

@@ -31,6 +31,7 @@
 #include "presign/signers/gcs_v4.hpp"
 #include "presign/signers/sigv4.hpp"
 
+#include "gcs_test_key.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -385,10 +386,7 @@ constexpr char kAzureKey[] =
 constexpr char kSigningTime[] = "2024-01-01T00:00:00Z";
 
 sig::gcs::Credentials const& gcs_service_account() {
-  static sig::gcs::Credentials const c =
-      sig::gcs::load_credentials_file(test::vectors_dir() +
-                                      "/gcs/test_service_account.not-a-test.json")
-          .value();
+  static sig::gcs::Credentials const c = test::gcs_service_account_key();
   return c;
 }
 

@@ -34,6 +34,13 @@ std::string private_pem_of(std::string const& json) {
   return std::string(pem);
 }
 
+// The key as the signers take it: the file's e-mail and PEM private key.
+Result<ServiceAccountKey> from_pem_of(std::string const& json) {
+  return ServiceAccountKey::from_pem(
+      "test-iam-credentials@dummy-project-id.iam.gserviceaccount.com", private_pem_of(json),
+      "test key");
+}
+
 // The public key only: private PEM → EVP_PKEY → SubjectPublicKeyInfo PEM → EVP_PKEY.
 EVP_PKEY* public_key_of(std::string const& private_pem) {
   BIO* in = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
@@ -104,7 +111,7 @@ TEST_SUITE("signers.gcs_oauth") {
   }
 
   TEST_CASE("the key file gives client_email private_key_id and token_uri") {
-    auto info = oauth::load_service_account_info(key_path());
+    auto info = oauth::parse_service_account_info(test::read_file(key_path()), "test key");
     REQUIRE(info.has_value());
     CHECK(info->client_email == "test-iam-credentials@dummy-project-id.iam.gserviceaccount.com");
     CHECK(info->private_key_id == "ffffffffffffffffffffffffffffffffffffffff");
@@ -131,7 +138,7 @@ TEST_SUITE("signers.gcs_oauth") {
   TEST_CASE(
       "the assertion is header dot claims dot a signature that verifies with the public key") {
     std::string const json = test::read_file(key_path());
-    auto key = ServiceAccountKey::from_json(json, "test key");
+    auto key = from_pem_of(json);
     REQUIRE(key.has_value());
     auto info = oauth::parse_service_account_info(json, "test key");
     REQUIRE(info.has_value());
@@ -176,7 +183,7 @@ TEST_SUITE("signers.gcs_oauth") {
 
   TEST_CASE("the assertion refuses a key that belongs to another account") {
     std::string const json = test::read_file(key_path());
-    auto key = ServiceAccountKey::from_json(json, "test key");
+    auto key = from_pem_of(json);
     REQUIRE(key.has_value());
     oauth::ServiceAccountInfo info{"someone-else@x.iam.gserviceaccount.com", "", "https://t/token"};
     auto jwt = oauth::make_assertion(*key, info, SigningTime{std::chrono::seconds{1}});

@@ -1,4 +1,4 @@
-// GCS V4 signed URLs (signers/src/gcs_v4.cpp).
+// GCS V4 signed URLs (signers/src/gcs_v4.cpp, gcs_v4_presigner.cpp).
 //
 // External references, none of them produced by this project:
 //   - tests/vectors/gcs/v4_signatures.json: the 29 signedUrl conformance vectors of
@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "gcs_test_key.hpp"
 #include "test_support.hpp"
 
 using namespace presign;
@@ -47,10 +48,10 @@ struct GcsVector {
   std::string string_to_sign;
 };
 
-std::string key_file() { return test::vectors_dir() + "/gcs/test_service_account.not-a-test.json"; }
+std::string key_file() { return test::gcs_key_file(); }
 
 Credentials const& service_account() {
-  static Credentials const c = load_credentials_file(key_file()).value();
+  static Credentials const c = test::gcs_service_account_key();
   return c;
 }
 
@@ -712,85 +713,6 @@ TEST_SUITE("signers.gcs") {
     for (auto const& g : got) {
       CHECK(g == expected);
     }
-  }
-
-  TEST_CASE("credential files are recognised by type and errors never quote key material") {
-    std::string const sa = test::read_file(key_file());
-    auto c = parse_credentials_json(sa, "sa.json");
-    REQUIRE(c.has_value());
-    CHECK(algorithm_of(*c) == Algorithm::kRsaSha256);
-    CHECK(credential_id(*c) == kClientEmail);
-    CHECK(std::get<ServiceAccountKey>(*c).signature_bytes() == 256);
-
-    auto h = parse_credentials_json(
-        R"({"type": "hmac_key", "access_id": "GOOG1EABC", "secret": "s3cr3t/with+chars="})",
-        "h.json");
-    REQUIRE(h.has_value());
-    CHECK(algorithm_of(*h) == Algorithm::kHmacSha256);
-    CHECK(std::get<HmacKey>(*h).secret == "s3cr3t/with+chars=");
-
-    std::string const secret = "TOP-SECRET-VALUE";
-    std::map<std::string, std::string> const bad = {
-        {"not json", "{" + secret},
-        {"array", "[\"" + secret + "\"]"},
-        {"no type", R"({"secret": ")" + secret + R"("})"},
-        {"authorized_user", R"({"type": "authorized_user", "client_secret": ")" + secret +
-                                R"(", "refresh_token": "x"})"},
-        {"junk type", R"({"type": ")" + secret + R"("})"},
-        {"hmac without secret", R"({"type": "hmac_key", "access_id": "GOOG1E"})"},
-        {"hmac without id", R"({"type": "hmac_key", "secret": ")" + secret + R"("})"},
-        {"sa without key", R"({"type": "service_account", "client_email": "a@b.c"})"},
-        {"sa with junk key",
-         R"({"type": "service_account", "client_email": "a@b.c", "private_key": "-----BEGIN PRIVATE KEY-----\n)" +
-             secret + R"(\n-----END PRIVATE KEY-----\n"})"},
-    };
-    for (auto const& [what, json] : bad) {
-      CAPTURE(what);
-      auto r = parse_credentials_json(json, "creds.json");
-      REQUIRE_FALSE(r.has_value());
-      CHECK(r.error().kind == ErrorKind::kConfig);
-      CHECK(r.error().detail.find("creds.json") != std::string::npos);
-      CHECK(r.error().detail.find(secret) == std::string::npos);
-    }
-    auto au = parse_credentials_json(bad.at("authorized_user"), "adc.json");
-    CHECK(au.error().detail.find("\"authorized_user\", which cannot sign URLs") !=
-          std::string::npos);
-    auto missing = load_credentials_file("/nonexistent/key.json");
-    REQUIRE_FALSE(missing.has_value());
-    CHECK(missing.error().detail.find("/nonexistent/key.json") != std::string::npos);
-  }
-
-  TEST_CASE(
-      "the credential chain is --credentials then the GCS_HMAC pair then "
-      "GOOGLE_APPLICATION_CREDENTIALS") {
-    std::map<std::string, std::string> vars;
-    EnvLookup const env = [&vars](char const* name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      if (it == vars.end() || it->second.empty()) return std::nullopt;
-      return it->second;
-    };
-    auto none = resolve_credentials("", env);
-    REQUIRE_FALSE(none.has_value());
-    CHECK(none.error().kind == ErrorKind::kConfig);
-    for (char const* looked : {"--credentials", "GCS_HMAC_ACCESS_ID", "GCS_HMAC_SECRET",
-                               "GOOGLE_APPLICATION_CREDENTIALS"}) {
-      CHECK(none.error().detail.find(looked) != std::string::npos);
-    }
-    vars["GOOGLE_APPLICATION_CREDENTIALS"] = key_file();
-    CHECK(algorithm_of(resolve_credentials("", env).value()) == Algorithm::kRsaSha256);
-    vars["GCS_HMAC_ACCESS_ID"] = "GOOG1EENV";
-    auto half = resolve_credentials("", env);
-    REQUIRE_FALSE(half.has_value());
-    CHECK(half.error().detail.find("GCS_HMAC_SECRET") != std::string::npos);
-    vars["GCS_HMAC_SECRET"] = "env-secret";
-    auto hmac = resolve_credentials("", env).value();
-    CHECK(credential_id(hmac) == "GOOG1EENV");
-    CHECK(algorithm_of(resolve_credentials(key_file(), env).value()) == Algorithm::kRsaSha256);
-    vars.clear();
-    vars["GOOGLE_APPLICATION_CREDENTIALS"] = "/nonexistent/adc.json";
-    auto bad = resolve_credentials("", env);
-    REQUIRE_FALSE(bad.has_value());
-    CHECK(bad.error().detail.starts_with("GOOGLE_APPLICATION_CREDENTIALS: "));
   }
 
   TEST_CASE(

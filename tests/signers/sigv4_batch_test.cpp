@@ -225,20 +225,20 @@ TEST_SUITE("signers.sigv4_batch") {
     auto signer = S3Presigner::create(configs()[0]);
     REQUIRE(signer.has_value());
     S3Presigner::Scratch scratch;
-    CHECK(scratch.lanes == nullptr);
+    CHECK(scratch.lanes_for_test() == nullptr);
     std::string const longest(kMaxKeyBytes, ' ');  // 3,072 bytes encoded: the largest lane
     std::vector<ObjectRef> const objects(16, ObjectRef{longest, {}});
     SignError errors[kMaxSignGroup];
     REQUIRE(signer->sign_group(objects, scratch, errors) == 16);
-    char const* const buffer = scratch.lanes.get();
-    std::size_t const bytes = scratch.lanes_bytes;
+    char const* const buffer = scratch.lanes_for_test();
+    std::size_t const bytes = scratch.lanes_bytes_for_test();
     CHECK(buffer != nullptr);
     CHECK(bytes >= 16 * 3 * kMaxKeyBytes);
     for (int round = 0; round < 8; ++round) {
       REQUIRE(signer->sign_group(objects, scratch, errors) == 16);
     }
-    CHECK(scratch.lanes.get() == buffer);
-    CHECK(scratch.lanes_bytes == bytes);
+    CHECK(scratch.lanes_for_test() == buffer);
+    CHECK(scratch.lanes_bytes_for_test() == bytes);
   }
 
   TEST_CASE("sign_group reproduces the AWS documentation presigned URL on every path") {

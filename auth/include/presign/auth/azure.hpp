@@ -1,6 +1,7 @@
 #pragma once
 /// Where Azure credentials come from: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY
-/// with the account from AZURE_STORAGE_ACCOUNT or the URI (signers::azure::resolve_credentials).
+/// with the account from AZURE_STORAGE_ACCOUNT or the URI (resolve_credentials,
+/// azure_connection_string.hpp).
 
 #include "presign/auth/credentials.hpp"
 #include "presign/auth/env.hpp"

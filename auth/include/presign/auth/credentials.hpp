@@ -9,9 +9,9 @@
 /// Nothing here logs a secret or puts one in an error message; `origin` and `describe` name
 /// places (variables, files, flags), never values.
 
+#include "presign/auth/azure_connection_string.hpp"
 #include "presign/core/error.hpp"
 #include "presign/core/time.hpp"
-#include "presign/signers/azure_sas.hpp"
 #include "presign/signers/gcs_v4.hpp"
 #include "presign/signers/sigv4.hpp"
 
@@ -30,7 +30,7 @@ struct OAuthToken {
 /// The secret itself, per cloud: an AWS access key (+ session token), a GCS service-account
 /// key or HMAC key, an Azure account key, or a bearer token.
 using Secret = std::variant<signers::sigv4::Credentials, signers::gcs::ServiceAccountKey,
-                            signers::gcs::HmacKey, signers::azure::AccountCredentials, OAuthToken>;
+                            signers::gcs::HmacKey, azure::AccountCredentials, OAuthToken>;
 
 struct Credentials {
   Credentials() = default;

@@ -8,9 +8,7 @@
 
 namespace presign::auth {
 
-/// Reads one environment variable; empty values count as unset. (signers/gcs_v4.hpp and
-/// signers/azure_sas.hpp still declare the same type under their own names, for the credential
-/// resolution that lives there until it moves here.)
+/// Reads one environment variable; empty values count as unset.
 using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
 
 /// The process environment (`getenv`); empty values count as unset.

@@ -1,7 +1,7 @@
 #pragma once
 /// Where GCS credentials come from: --credentials FILE (a service-account JSON key or an HMAC
 /// key file), else GCS_HMAC_ACCESS_ID + GCS_HMAC_SECRET, else GOOGLE_APPLICATION_CREDENTIALS
-/// (signers::gcs::resolve_credentials). Listing can also use an OAuth2 access token
+/// (resolve_credentials, gcs_key_file.hpp). Listing can also use an OAuth2 access token
 /// (--access-token, else GOOGLE_OAUTH_ACCESS_TOKEN); then no key is needed to list.
 
 #include "presign/auth/credentials.hpp"

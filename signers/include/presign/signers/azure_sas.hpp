@@ -35,7 +35,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -148,33 +147,6 @@ std::string sas_token(SasFields const& fields, std::string_view signature_base64
 Result<std::string> container_string_to_sign(AzureSasConfig const& config);
 Result<std::string> container_sas_token(AzureSasConfig const& config);
 
-// ---- Credentials --------------------------------------------------------------------------
-
-/// An account and its key, as found in the environment or a connection string.
-struct AccountCredentials {
-  std::string account;
-  std::string account_key;    ///< base64 (secret)
-  std::string blob_endpoint;  ///< "" unless the connection string gives or implies one
-  std::string origin;         ///< where they came from, for messages (never the values)
-};
-
-/// Parses an Azure Storage connection string (`Key=Value;...`, names case-insensitive, values
-/// split at the first '='): AccountName and AccountKey are required; the blob endpoint is
-/// BlobEndpoint, else DefaultEndpointsProtocol (default https) + "://" + AccountName +
-/// ".blob." + EndpointSuffix (default core.windows.net) when either of those two is given,
-/// else "". A SharedAccessSignature-only string is refused (it cannot sign new SASs). Errors
-/// are kConfig and never quote the string.
-Result<AccountCredentials> parse_connection_string(std::string_view text);
-
-/// Reads one environment variable; injectable so tests never touch the real environment.
-using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
-
-/// AZURE_STORAGE_CONNECTION_STRING if set; else AZURE_STORAGE_KEY, with the account from
-/// AZURE_STORAGE_ACCOUNT or else `uri_account`. When the credentials name an account, it must
-/// be `uri_account`. Errors (kConfig) say what was looked for; keys are never echoed, and a
-/// key that is not base64 is reported as such.
-Result<AccountCredentials> resolve_credentials(EnvLookup const& env, std::string_view uri_account);
-
 // ---- The batch signer ---------------------------------------------------------------------
 
 /// Blob service SAS URLs for one container: `ENDPOINT/CONTAINER/BLOB?[snapshot=T&]TOKEN`.
@@ -183,8 +155,10 @@ class AzureSasSigner {
  public:
   /// Per-worker scratch (20 KiB): the URL being assembled (the percent-encoded name takes
   /// 3 bytes per name byte at most; 4 KiB hold the endpoint, container, query and sig), and
-  /// the signed copy of a name that contains a backslash (see canonicalized_resource).
-  struct Scratch {
+  /// the signed copy of a name that contains a backslash (see canonicalized_resource). Its
+  /// buffers are the signer's alone.
+  class Scratch {
+    friend class AzureSasSigner;
     char url[3 * kMaxBlobNameBytes + 4096];
     char signed_name[kMaxBlobNameBytes];
   };

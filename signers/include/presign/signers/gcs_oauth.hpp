@@ -14,8 +14,9 @@
 ///
 /// `ServiceAccountKey` (gcs_v4.hpp) keeps only the e-mail and the private key; the token flow
 /// also needs `token_uri` and `private_key_id`, which `parse_service_account_info` reads from
-/// the same key file. Nothing here prints or returns key material; the assertion itself is a
-/// bearer credential for an hour and must never be logged either.
+/// the same key file (auth/gcs_key_file.hpp reads the file). Nothing here prints or returns key
+/// material; the assertion itself is a bearer credential for an hour and must never be logged
+/// either.
 
 #include "presign/core/error.hpp"
 #include "presign/core/time.hpp"
@@ -51,9 +52,6 @@ struct ServiceAccountInfo {
 /// characters. Errors are kConfig, name `origin`, and never quote key material.
 Result<ServiceAccountInfo> parse_service_account_info(std::string_view json,
                                                       std::string_view origin);
-
-/// Reads `path` (at most 1 MiB) and parses it with `parse_service_account_info`.
-Result<ServiceAccountInfo> load_service_account_info(std::string const& path);
 
 /// Base64url without padding (RFC 7515 §2 / RFC 4648 §5).
 std::string base64url(std::span<std::uint8_t const> bytes);

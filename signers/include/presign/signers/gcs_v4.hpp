@@ -27,7 +27,6 @@
 #include "presign/signers/signer.hpp"
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +37,7 @@
 
 namespace presign::signers::gcs {
 
-// ---- Keys and credentials ----------------------------------------------------------------
+// ---- Keys ----------------------------------------------------------------
 
 /// A service-account key: the account's e-mail and its RSA private key, parsed once.
 ///
@@ -46,12 +45,9 @@ namespace presign::signers::gcs {
 /// signers and threads. Thread-safe. Never prints or returns the key material.
 class ServiceAccountKey {
  public:
-  /// Parses a service-account JSON key file's content (`"type": "service_account"`, fields
-  /// `client_email` and `private_key`, a PEM PKCS#8 or PKCS#1 RSA key of 1,024-4,096 bits).
-  /// `origin` names the source in error messages (e.g. the file path); errors are kConfig and
-  /// never quote key material.
-  static Result<ServiceAccountKey> from_json(std::string_view json, std::string_view origin);
-  /// The same from an e-mail and a PEM private key (unencrypted).
+  /// Parses an e-mail and a PEM private key (unencrypted; PKCS#8 or PKCS#1 RSA of 1,024-4,096
+  /// bits), as a key file (auth/gcs_key_file.hpp) holds them. `origin` names the source in
+  /// error messages (e.g. the file path); errors are kConfig and never quote key material.
   static Result<ServiceAccountKey> from_pem(std::string client_email, std::string_view pem,
                                             std::string_view origin);
 
@@ -65,7 +61,7 @@ class ServiceAccountKey {
   /// staged API and tests (the hot path signs through `GcsPresigner`).
   [[nodiscard]] Result<std::string> sign_hex(std::string_view message) const;
 
-  /// The parsed key, opaque outside gcs_v4.cpp.
+  /// The parsed key, opaque outside signers/src (gcs_v4_detail.hpp).
   struct Impl;
 
   [[nodiscard]] Impl const& impl() const noexcept { return *impl_; }
@@ -85,38 +81,6 @@ struct HmacKey {
 
 /// Either kind of key.
 using Credentials = std::variant<ServiceAccountKey, HmacKey>;
-
-/// Parses a credentials JSON document by its "type":
-///   - "service_account": a service-account key file as the Cloud console downloads it;
-///   - "hmac_key": `{"type": "hmac_key", "access_id": "GOOG1E...", "secret": "..."}`.
-/// Other types (e.g. "authorized_user" from `gcloud auth application-default login`) cannot
-/// sign URLs and are refused with a message saying so. Errors are kConfig, secret-free.
-Result<Credentials> parse_credentials_json(std::string_view json, std::string_view origin);
-
-/// Reads `path` (at most 1 MiB) and parses it with `parse_credentials_json`.
-Result<Credentials> load_credentials_file(std::string const& path);
-
-/// Reads the credentials file `path` (at most 1 MiB) and calls `use` with its text, which is
-/// wiped afterwards (it holds a private key). kConfig naming the path when it cannot be read
-/// or is larger; `use` is then not called. Shared by every reader of key files.
-Result<void> read_credentials_file(std::string const& path,
-                                   std::function<void(std::string_view text)> const& use);
-
-/// Reads one environment variable (the same shape as aws::EnvLookup, so
-/// `aws::process_env()` can be passed); empty values count as unset.
-using EnvLookup = std::function<std::optional<std::string>(char const* name)>;
-
-/// Environment variables of the credential chain.
-inline constexpr char kEnvHmacAccessId[] = "GCS_HMAC_ACCESS_ID";
-inline constexpr char kEnvHmacSecret[] = "GCS_HMAC_SECRET";
-inline constexpr char kEnvApplicationCredentials[] = "GOOGLE_APPLICATION_CREDENTIALS";
-
-/// The credential chain of `presign sign gs://...`, first match wins:
-///   1. `explicit_file` (`--credentials FILE`) when non-empty;
-///   2. `GCS_HMAC_ACCESS_ID` + `GCS_HMAC_SECRET` (both, or an error naming the missing one);
-///   3. `GOOGLE_APPLICATION_CREDENTIALS` (a key file, as for 1).
-/// With none of them, a kConfig error lists everything that was looked for.
-Result<Credentials> resolve_credentials(std::string const& explicit_file, EnvLookup const& env);
 
 // ---- Generic staged API (conformance vectors) --------------------------------------------
 
@@ -243,6 +207,11 @@ struct GcsPresignConfig {
   std::string response_content_type;         ///< signed `response-content-type`, if set
 };
 
+/// Everything `GcsPresigner::create` checks except the credentials: bucket name, method,
+/// expiry and endpoint, with the same kUsage errors. Lets a caller report usage errors before
+/// it looks for credentials.
+Result<void> validate_config_except_key(GcsPresignConfig const& config);
+
 /// GCS bucket naming rules: 3-63 characters (up to 222 when dotted, each dot-separated part at
 /// most 63) of `a-z 0-9 - _ .`, starting and ending with a letter or digit.
 bool is_valid_bucket_name(std::string_view bucket) noexcept;
@@ -262,9 +231,12 @@ class GcsPresigner {
   /// signing state (its own copy of the key and a ready EVP_PKEY_CTX, so threads never share
   /// RSA blinding state or its lock). Default-constructible for
   /// tbb::enumerable_thread_specific; the RSA state is made on the first RSA `sign`, and
-  /// remade only if the scratch is then used with a signer holding another key.
-  struct Scratch {
-    struct Rsa;  // defined in gcs_v4.cpp
+  /// remade only if the scratch is then used with a signer holding another key. Its state is
+  /// the signer's alone.
+  class Scratch {
+    friend class GcsPresigner;
+
+    struct Rsa;  // defined in gcs_v4_presigner.cpp
 
     struct RsaDeleter {
       void operator()(Rsa* r) const noexcept;

@@ -114,8 +114,17 @@ class S3Presigner {
   /// Per-worker scratch (one per thread; not shared). `sign` uses only `encoded_key`. The
   /// group fields belong to `sign_group` / `append_group_url`: the canonical-request tails of
   /// up to 16 lanes (allocated on the first `sign_group`, ~16 × 3.4 KB with a typical query,
-  /// then reused), the string-to-sign tails and the hex signatures. Move-only.
-  struct Scratch {
+  /// then reused), the string-to-sign tails and the hex signatures. Move-only; its state is
+  /// the signer's alone.
+  class Scratch {
+   public:
+    /// For tests: the lane buffer and its size (null and 0 until the first `sign_group`).
+    [[nodiscard]] char const* lanes_for_test() const noexcept { return lanes.get(); }
+    [[nodiscard]] std::size_t lanes_bytes_for_test() const noexcept { return lanes_bytes; }
+
+   private:
+    friend class S3Presigner;
+
     char encoded_key[3 * kMaxKeyBytes];
 
     std::unique_ptr<char[]> lanes;  ///< kMaxSignGroup canonical-request tails, `stride` apart
