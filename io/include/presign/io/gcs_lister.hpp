@@ -117,8 +117,8 @@ struct GcsListerConfig {
 
   HttpClientOptions http;
   RetryOptions retry = RetryOptions::for_listing(RetryProvider::kGcs);
-  /// Empty members take `RetryEnv::system()`'s, except `sleep`: left empty, it is a real
-  /// sleep that `cancel()` cuts short.
+  /// Empty members take `RetryEnv::system()`'s, except `sleep`: left empty, it is a timer
+  /// wait on the client's I/O thread that `cancel()` cuts short.
   RetryEnv retry_env;
 };
 
