@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sanitizer runs (part of the test command):
 #   build-asan: ASan + UBSan, every doctest suite and the CLI tests (ctest -LE 'live|oracle')
-#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*), a
+#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*, io.gcs_lister), a
 #               real multi-threaded job, and SIGINT/SIGTERM mid-job (tests/scripts/interrupt.sh)
 # Usage: scripts/sanitize.sh [asan|tsan]   (default both)
 # Every ctest entry and every TSan command counts as one entry; the last line is
@@ -54,9 +54,10 @@ if [ "$which" = both ] || [ "$which" = tsan ]; then
     t=$SECONDS
     summary_run "tsan engine_tests" build-tsan/tests/engine_tests
     # The HTTP client (its I/O thread and pool against many caller threads), the retry quota
-    # and the listing source (its prefetch thread, cancel from the destructor).
-    summary_run "tsan io_tests io.http*,io.retry*,io.listing*" \
-      build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*'
+    # and the listing source (its prefetch thread, cancel from the destructor), the one page
+    # fetcher (timer backoff, Asio cancellation) and the GCS token coroutines (io.gcs_lister).
+    summary_run "tsan io_tests io.http*,io.retry*,io.listing*,io.gcs_lister" \
+      build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*,io.gcs_lister'
     summary_run "tsan job" tsan_job
     # SIGINT/SIGTERM mid-job: the signal thread, the pipeline's cancel flag and the writer's
     # last checkpoint under TSan (the same script as crash.sigint_sigterm, on a smaller job).

@@ -1,16 +1,15 @@
 // The Azure List Blobs page fetcher (see azure_lister.hpp for the contract).
 //
-// One fetch = one RetryPolicy::run over attempts of: date + sign (fresh x-ms-date) → send →
-// status check → parse. As in s3_lister.cpp the parse is inside the attempt: a 200 carrying
-// half a document is a transient fault and is retried, never turned into a short page
-// (docs/RELIABILITY.md §1.5).
+// The strategy only: the URL, Shared Key (a fresh x-ms-date for every attempt), the error of
+// a non-2xx answer and the List Blobs parser; the one page fetcher (page_fetch.cpp) sends,
+// retries and parses, as for S3 (docs/RELIABILITY.md §1.4 and §1.5).
 #include "presign/io/azure_lister.hpp"
 #include "presign/core/http_date.hpp"
 #include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
-#include "fetch_cancel.hpp"
-#include "presign/io/list_page.hpp"
+#include "page_fetch.hpp"
+#include "page_fetchers.hpp"
 #include "presign/signers/azure_shared_key.hpp"
 #include "presign/signers/uri.hpp"
 
@@ -44,72 +43,54 @@ bool plain_path_char(char c) {
          c == '.' || c == '_' || c == '~' || c == '/';
 }
 
-class AzurePageFetcher final : public PageFetcher {
+// The Azure strategy of the one page fetcher (page_fetch.hpp): List Blobs with Shared Key,
+// a fresh x-ms-date for every attempt.
+class AzureStrategy final : public detail::PageStrategy {
  public:
-  AzurePageFetcher(AzureListerConfig config, AzureListTarget target,
-                   std::unique_ptr<HttpClient> client)
+  AzureStrategy(AzureListerConfig config, AzureListTarget target)
       : config_(std::move(config)),
         target_(std::move(target)),
-        client_(std::move(client)),
-        signer_(config_.account, config_.account_key),
-        retry_(config_.retry, cancel_.wrap(config_.retry_env)) {
+        signer_(config_.account, config_.account_key) {
     // The signer holds the key's HMAC midstates; the plain copy is no longer needed.
     std::fill(config_.account_key.begin(), config_.account_key.end(), '\0');
     config_.account_key.clear();
   }
 
-  Result<void> fetch(ListRequest const& req, ListPage& page, std::string& key_bytes) override {
-    page.clear();
-    std::size_t const entry = key_bytes.size();
+  [[nodiscard]] std::string url(ListRequest const& req) const override {
+    return target_.base_url + "?" + azure_encode_query(azure_list_query(req));
+  }
+
+  boost::asio::awaitable<Result<HttpRequest>> request(ListRequest const& req,
+                                                      std::string const& url,
+                                                      detail::FetchControl const&) override {
+    SigningTime const now =
+        config_.clock ? config_.clock()
+                      : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     sk::Request parts;
     parts.method = "GET";
     parts.path = target_.path;
     parts.query = azure_list_query(req);
-    std::string const url = target_.base_url + "?" + azure_encode_query(parts.query);
-
-    auto result = retry_.run(
-        [&](AttemptContext& ctx) -> Result<void> {
-          if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
-          SigningTime const now =
-              config_.clock
-                  ? config_.clock()
-                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-          parts.headers = {{"x-ms-date", format_http_date(now)}, {"x-ms-version", config_.version}};
-          HttpRequest http;
-          http.method = "GET";
-          http.url = url;
-          http.headers = parts.headers;
-          http.headers.emplace_back("Authorization", signer_.authorization(parts));
-          auto resp = client_->send(std::move(http));
-          if (!resp) return resp.error();
-          if (resp->status < 200 || resp->status >= 300) {
-            ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-            return azure_list_error(*resp, url, config_);
-          }
-          auto parsed = parser_.parse_azure(resp->body, page, key_bytes);
-          if (!parsed) {
-            return detail::malformed_page_error(parsed.error(), resp->status, url, "List Blobs");
-          }
-          if (!page.bucket.empty() && page.bucket != config_.container) {
-            // Not retried: a proxy or a misconfigured endpoint serving another container. (The
-            // message is built before the page is cleared: clear() empties `bucket` too.)
-            Error e = make_error(ErrorKind::kProtocol,
-                                 describe_request("GET", url) + ": the listing is of container '" +
-                                     page.bucket + "', not '" + config_.container + "'");
-            key_bytes.resize(entry);
-            page.clear();
-            return e;
-          }
-          return {};
-        },
-        page_label(req));
-    if (!result) {
-      key_bytes.resize(entry);
-      page.clear();
-      return result.error();
-    }
-    return {};
+    parts.headers = {{"x-ms-date", format_http_date(now)}, {"x-ms-version", config_.version}};
+    HttpRequest http;
+    http.method = "GET";
+    http.url = url;
+    http.headers = parts.headers;
+    http.headers.emplace_back("Authorization", signer_.authorization(parts));
+    co_return http;
   }
+
+  [[nodiscard]] Error status_error(HttpResponse const& response,
+                                   std::string_view url) const override {
+    return azure_list_error(response, url, config_);
+  }
+
+  [[nodiscard]] detail::PageFormat format() const noexcept override {
+    return detail::PageFormat::kAzure;
+  }
+  [[nodiscard]] std::string_view expected_owner() const noexcept override {
+    return config_.container;
+  }
+  [[nodiscard]] std::string_view owner_word() const noexcept override { return "container"; }
 
   [[nodiscard]] std::string describe() const override {
     std::string d = "az://" + config_.account + "/" + config_.container;
@@ -118,16 +99,10 @@ class AzurePageFetcher final : public PageFetcher {
     return d;
   }
 
-  void cancel() noexcept override { cancel_.cancel(); }
-
  private:
   AzureListerConfig config_;
   AzureListTarget target_;
-  std::unique_ptr<HttpClient> client_;
   sk::Signer signer_;
-  ListPageParser parser_;
-  detail::FetchCancel cancel_;
-  RetryPolicy retry_;  // after cancel_: its sleeper refers to it
 };
 
 }  // namespace
@@ -237,7 +212,8 @@ Error azure_list_error(HttpResponse const& response, std::string_view url,
   return e;
 }
 
-Result<std::unique_ptr<PageFetcher>> make_azure_page_fetcher(AzureListerConfig config) {
+Result<std::unique_ptr<detail::PageFetch>> detail::make_azure_page_fetch(
+    AzureListerConfig config, std::shared_ptr<HttpClient> client) {
   auto target = resolve_azure_list_target(config);
   if (!target) return target.error();
   if (config.account_key.empty()) {
@@ -250,10 +226,19 @@ Result<std::unique_ptr<PageFetcher>> make_azure_page_fetcher(AzureListerConfig c
     return usage("the retry attempts must be at least 1, not " +
                  std::to_string(config.retry.max_attempts));
   }
-  auto client = HttpClient::create(config.http);
-  if (!client) return client.error();
-  return std::unique_ptr<PageFetcher>(
-      new AzurePageFetcher(std::move(config), std::move(*target), std::move(*client)));
+  auto http = client_or_new(std::move(client), config.http);
+  if (!http) return http.error();
+  RetryOptions const retry = config.retry;
+  RetryEnv env = config.retry_env;
+  return std::make_unique<PageFetch>(
+      std::make_unique<AzureStrategy>(std::move(config), std::move(*target)), std::move(*http),
+      retry, std::move(env));
+}
+
+Result<std::unique_ptr<PageFetcher>> make_azure_page_fetcher(AzureListerConfig config) {
+  auto fetch = detail::make_azure_page_fetch(std::move(config));
+  if (!fetch) return fetch.error();
+  return std::unique_ptr<PageFetcher>(new detail::BlockingPageFetcher(std::move(*fetch)));
 }
 
 }  // namespace presign::io

@@ -16,11 +16,13 @@
 
 #include "presign/io/http_client.hpp"
 
+#include "http_async.hpp"
 #include "http_detail.hpp"
 
 #include "presign/core/text.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -79,23 +81,24 @@ class HttpClient::Impl {
   Impl(Impl const&) = delete;
   Impl& operator=(Impl const&) = delete;
 
-  void async_send(HttpRequest request, Callback done) {
+  // The async path everything else is built on: runs on the I/O thread, inside the caller's
+  // coroutine, so the caller's cancellation slot reaches the resolve, connect, write and
+  // read in progress.
+  asio::awaitable<Result<HttpResponse>> co_send(HttpRequest request) {
     requests_.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(ioc_, run(std::move(request)),
+    co_return co_await run(std::move(request));
+  }
+
+  [[nodiscard]] Executor executor() noexcept { return ioc_.get_executor(); }
+
+  void async_send(HttpRequest request, Callback done) {
+    asio::co_spawn(ioc_, co_send(std::move(request)),
                    [done = std::move(done)](std::exception_ptr e, Result<HttpResponse> r) mutable {
                      if (!e) {
                        done(std::move(r));
                        return;
                      }
-                     // Only bugs and bad_alloc get here: all network errors are values.
-                     std::string what = "unknown exception";
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (std::exception const& ex) {
-                       what = ex.what();
-                     } catch (...) {
-                     }
-                     done(make_error(ErrorKind::kInternal, "http client: " + what));
+                     done(exception_error(e, "http client"));
                    });
   }
 
@@ -174,7 +177,10 @@ class HttpClient::Impl {
       }
       bool const may_resend =
           reused && (ex.nothing_written || (ex.nothing_received && idempotent(request.method)));
-      if (may_resend && Clock::now() < deadline) {
+      // A cancelled caller (Asio cancellation slot) gets its failure, not a re-send.
+      auto const cancel_state = co_await asio::this_coro::cancellation_state;
+      if (may_resend && Clock::now() < deadline &&
+          cancel_state.cancelled() == asio::cancellation_type::none) {
         // Keep-alive race: the server closed this idle connection while our request was on
         // its way (it read nothing, or we wrote nothing). Nothing was processed, so one
         // re-send on a fresh connection is safe; a second failure is reported as is.
@@ -231,7 +237,9 @@ class HttpClient::Impl {
 // ---------------------------------------------------------------------------------------------
 // The public face
 
-Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpClientOptions options) {
+namespace {
+
+Result<asio::ssl::context> make_tls_context(HttpClientOptions const& options) {
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   error_code ec;
   ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -253,8 +261,22 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpClientOptions options
     }
   }
   ctx.set_verify_mode(options.tls.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  return ctx;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpClientOptions options) {
+  auto ctx = make_tls_context(options);
+  if (!ctx) return ctx.error();
   return std::unique_ptr<HttpClient>(
-      new HttpClient(std::make_unique<Impl>(std::move(options), std::move(ctx))));
+      new HttpClient(std::make_unique<Impl>(std::move(options), std::move(*ctx))));
+}
+
+Result<void> HttpClient::check_options(HttpClientOptions const& options) {
+  auto ctx = make_tls_context(options);
+  if (!ctx) return ctx.error();
+  return {};
 }
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create() {
@@ -283,6 +305,27 @@ Result<HttpResponse> HttpClient::send(HttpRequest request) {
 }
 
 void HttpClient::clear_pool() { impl_->clear_pool(); }
+
+namespace http_detail {
+
+Executor executor_of(HttpClient& client) noexcept { return client.impl().executor(); }
+
+asio::awaitable<Result<HttpResponse>> co_send(HttpClient& client, HttpRequest request) {
+  return client.impl().co_send(std::move(request));
+}
+
+Error exception_error(std::exception_ptr const& e, std::string_view who) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (std::exception const& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  return make_error(ErrorKind::kInternal, std::string(who) + ": " + what);
+}
+
+}  // namespace http_detail
 
 HttpClientStats HttpClient::stats() const noexcept { return impl_->stats(); }
 

@@ -112,6 +112,15 @@ std::string excerpt(std::string_view s, std::size_t max = 40);
 /// else, or when the value exceeds `max`.
 bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& value) noexcept;
 
+/// Decodes the entity and character references of the text `raw` (at byte `offset` of its
+/// document) into `out`; false with `error` and `error_offset` set otherwise, and for a raw
+/// carriage return (ambiguous under XML line-end handling; S3 writes `&#13;`). xml_text.cpp.
+bool decode_xml_text(std::string_view raw, std::size_t offset, std::string& out, std::string& error,
+                     std::size_t& error_offset);
+/// The same checks as `decode_xml_text` but the CR rule, decoding nothing (text skipped).
+bool check_xml_text(std::string_view raw, std::size_t offset, std::string& error,
+                    std::size_t& error_offset);
+
 /// True if `b` is XML whitespace (space, tab, CR, LF).
 constexpr bool is_xml_space(char b) noexcept {
   return b == ' ' || b == '\t' || b == '\n' || b == '\r';

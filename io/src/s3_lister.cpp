@@ -1,16 +1,16 @@
 // The S3 ListObjectsV2 page fetcher (see s3_lister.hpp for the contract).
 //
-// One fetch = one RetryPolicy::run over attempts of: sign (fresh X-Amz-Date) → send →
-// status check → parse. The parse is inside the attempt on purpose: a 200 whose body is
-// half a document (a proxy cut it, a server bug) is a transient fault like a 503, and must be
-// retried rather than turned into a short page (docs/RELIABILITY.md §1.5, "silent truncation is
-// the worst failure").
+// The strategy only: the URL, SigV4 signing (a fresh X-Amz-Date for every attempt), the
+// error of a non-2xx answer and the ListObjectsV2 parser; the one page fetcher
+// (page_fetch.cpp) sends, retries and parses, the parse inside the attempt: a 200 whose body
+// is half a document is a transient fault like a 503, retried rather than turned into a short
+// page (docs/RELIABILITY.md §1.4 and §1.5).
 #include "presign/io/s3_lister.hpp"
 #include "presign/core/endpoint.hpp"
 #include "presign/core/text.hpp"
 
-#include "fetch_cancel.hpp"
-#include "presign/io/list_page.hpp"
+#include "page_fetch.hpp"
+#include "page_fetchers.hpp"
 #include "presign/signers/sigv4_request.hpp"
 #include "presign/signers/uri.hpp"
 
@@ -52,71 +52,50 @@ bool plain_host(std::string_view h) {
   });
 }
 
-class S3PageFetcher final : public PageFetcher {
+// The S3 strategy of the one page fetcher (page_fetch.hpp): ListObjectsV2 with SigV4 header
+// auth, signed anew for every attempt.
+class S3Strategy final : public detail::PageStrategy {
  public:
-  S3PageFetcher(S3ListerConfig config, S3ListTarget target, std::unique_ptr<HttpClient> client)
+  S3Strategy(S3ListerConfig config, S3ListTarget target)
       : config_(std::move(config)),
         target_(std::move(target)),
-        client_(std::move(client)),
         signer_(config_.credentials,
-                sigv4::HeaderSigningOptions{.region = config_.region, .service = "s3"}),
-        retry_(config_.retry, cancel_.wrap(config_.retry_env)) {}
+                sigv4::HeaderSigningOptions{.region = config_.region, .service = "s3"}) {}
 
-  Result<void> fetch(ListRequest const& req, ListPage& page, std::string& key_bytes) override {
-    page.clear();
-    std::size_t const entry = key_bytes.size();
-    auto params = s3_list_query(req);
-    std::string const url = target_.base_url + "?" + encode_query(params);
+  [[nodiscard]] std::string url(ListRequest const& req) const override {
+    return target_.base_url + "?" + encode_query(s3_list_query(req));
+  }
+
+  boost::asio::awaitable<Result<HttpRequest>> request(ListRequest const& req,
+                                                      std::string const& url,
+                                                      detail::FetchControl const&) override {
     sigv4::HttpRequestParts parts;
     parts.method = "GET";
     parts.path = target_.path;
-    parts.query = std::move(params);
+    parts.query = s3_list_query(req);
     parts.headers = {{"host", target_.host_header}};
     parts.payload_hash = std::string(sigv4::kEmptyPayloadSha256);
-
-    auto result = retry_.run(
-        [&](AttemptContext& ctx) -> Result<void> {
-          if (cancel_.cancelled()) return detail::FetchCancel::cancelled_error();
-          SigningTime const now =
-              config_.clock
-                  ? config_.clock()
-                  : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-          auto sig = signer_.sign(parts, now);
-          if (!sig) return sig.error();
-          HttpRequest http;
-          http.method = "GET";
-          http.url = url;
-          http.headers = std::move(sig->headers);
-          auto resp = client_->send(std::move(http));
-          if (!resp) return resp.error();
-          if (resp->status < 200 || resp->status >= 300) {
-            ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-            return s3_list_error(*resp, url, config_);
-          }
-          auto parsed = parser_.parse_s3(resp->body, page, key_bytes);
-          if (!parsed) {
-            // S3 can answer InternalError as an <Error> root in a 200: it keeps that code.
-            return detail::malformed_page_error(parsed.error(), resp->status, url, "ListObjectsV2");
-          }
-          if (!page.bucket.empty() && page.bucket != config_.bucket) {
-            // Not retried: a proxy or a misconfigured endpoint serving another bucket.
-            Error e = make_error(ErrorKind::kProtocol,
-                                 describe_request("GET", url) + ": the listing is of bucket '" +
-                                     page.bucket + "', not '" + config_.bucket + "'");
-            key_bytes.resize(entry);
-            page.clear();
-            return e;
-          }
-          return {};
-        },
-        page_label(req));
-    if (!result) {
-      key_bytes.resize(entry);
-      page.clear();
-      return result.error();
-    }
-    return {};
+    SigningTime const now =
+        config_.clock ? config_.clock()
+                      : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto sig = signer_.sign(parts, now);
+    if (!sig) co_return sig.error();
+    HttpRequest http;
+    http.method = "GET";
+    http.url = url;
+    http.headers = std::move(sig->headers);
+    co_return http;
   }
+
+  [[nodiscard]] Error status_error(HttpResponse const& response,
+                                   std::string_view url) const override {
+    return s3_list_error(response, url, config_);
+  }
+
+  [[nodiscard]] detail::PageFormat format() const noexcept override {
+    return detail::PageFormat::kS3;
+  }
+  [[nodiscard]] std::string_view expected_owner() const noexcept override { return config_.bucket; }
 
   [[nodiscard]] std::string describe() const override {
     std::string d = config_.scheme_for_messages + "://" + config_.bucket;
@@ -125,16 +104,10 @@ class S3PageFetcher final : public PageFetcher {
     return d;
   }
 
-  void cancel() noexcept override { cancel_.cancel(); }
-
  private:
   S3ListerConfig config_;
   S3ListTarget target_;
-  std::unique_ptr<HttpClient> client_;
   sigv4::RequestSigner signer_;
-  ListPageParser parser_;
-  detail::FetchCancel cancel_;
-  RetryPolicy retry_;  // after cancel_: its sleeper refers to it
 };
 
 }  // namespace
@@ -278,7 +251,8 @@ Error s3_list_error(HttpResponse const& response, std::string_view url,
   return e;
 }
 
-Result<std::unique_ptr<PageFetcher>> make_s3_page_fetcher(S3ListerConfig config) {
+Result<std::unique_ptr<detail::PageFetch>> detail::make_s3_page_fetch(
+    S3ListerConfig config, std::shared_ptr<HttpClient> client) {
   auto target = resolve_s3_list_target(config);
   if (!target) return target.error();
   if (config.credentials.access_key_id.empty() || config.credentials.secret_access_key.empty()) {
@@ -291,10 +265,19 @@ Result<std::unique_ptr<PageFetcher>> make_s3_page_fetcher(S3ListerConfig config)
     return usage("the retry attempts must be at least 1, not " +
                  std::to_string(config.retry.max_attempts));
   }
-  auto client = HttpClient::create(config.http);
-  if (!client) return client.error();
-  return std::unique_ptr<PageFetcher>(
-      new S3PageFetcher(std::move(config), std::move(*target), std::move(*client)));
+  auto http = client_or_new(std::move(client), config.http);
+  if (!http) return http.error();
+  RetryOptions const retry = config.retry;
+  RetryEnv env = config.retry_env;
+  return std::make_unique<PageFetch>(
+      std::make_unique<S3Strategy>(std::move(config), std::move(*target)), std::move(*http), retry,
+      std::move(env));
+}
+
+Result<std::unique_ptr<PageFetcher>> make_s3_page_fetcher(S3ListerConfig config) {
+  auto fetch = detail::make_s3_page_fetch(std::move(config));
+  if (!fetch) return fetch.error();
+  return std::unique_ptr<PageFetcher>(new detail::BlockingPageFetcher(std::move(*fetch)));
 }
 
 }  // namespace presign::io

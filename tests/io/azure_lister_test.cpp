@@ -7,6 +7,7 @@
 #include "presign/signers/crypto.hpp"
 #include "presign/signers/uri.hpp"
 
+#include "script_server.hpp"
 #include "test_support.hpp"
 
 #include <arpa/inet.h>
@@ -25,6 +26,10 @@ namespace io = presign::io;
 namespace sk = presign::signers::azure::shared_key;
 using presign::ErrorKind;
 
+using presign::test::Canned;
+using presign::test::Recorded;
+using presign::test::ScriptServer;
+
 namespace {
 
 constexpr char const* kKeyB64 =
@@ -35,124 +40,6 @@ std::string key_bytes_of(char const* b64) {
   REQUIRE(presign::signers::crypto::base64_decode(b64, k));
   return k;
 }
-
-struct Canned {
-  int status = 200;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-struct Recorded {
-  std::string target;  // path and query as received
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  [[nodiscard]] std::string header(std::string_view name) const {
-    for (auto const& [n, v] : headers) {
-      if (n.size() == name.size() &&
-          std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          })) {
-        return v;
-      }
-    }
-    return {};
-  }
-};
-
-// One-request-per-connection HTTP/1.1 server on 127.0.0.1: answers the scripted responses in
-// order (the last one repeats) with `Connection: close`.
-class ScriptServer {
- public:
-  explicit ScriptServer(std::vector<Canned> script) : script_(std::move(script)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~ScriptServer() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  ScriptServer(ScriptServer const&) = delete;
-  ScriptServer& operator=(ScriptServer const&) = delete;
-
-  [[nodiscard]] std::string endpoint() const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/devstoreaccount1";
-  }
-  [[nodiscard]] std::vector<Recorded> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-
- private:
-  void loop() {
-    while (!stop_) {
-      int const c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[4096];
-      while (in.find("\r\n\r\n") == std::string::npos) {
-        ssize_t const n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<std::size_t>(n));
-      }
-      Recorded r;
-      auto const line_end = in.find("\r\n");
-      if (line_end != std::string::npos) {
-        std::string const line = in.substr(0, line_end);
-        auto const s1 = line.find(' ');
-        auto const s2 = line.rfind(' ');
-        if (s1 != std::string::npos && s2 > s1) r.target = line.substr(s1 + 1, s2 - s1 - 1);
-        std::size_t pos = line_end + 2;
-        for (;;) {
-          auto const e = in.find("\r\n", pos);
-          if (e == std::string::npos || e == pos) break;
-          std::string const h = in.substr(pos, e - pos);
-          auto const colon = h.find(':');
-          std::string v = h.substr(colon + 1);
-          while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-          r.headers.emplace_back(h.substr(0, colon), v);
-          pos = e + 2;
-        }
-      }
-      Canned resp;
-      {
-        std::lock_guard lock(mutex_);
-        resp = script_[std::min(requests_.size(), script_.size() - 1)];
-        requests_.push_back(std::move(r));
-      }
-      std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\n";
-      for (auto const& [n, v] : resp.headers) out += n + ": " + v + "\r\n";
-      out += "Content-Type: application/xml\r\nConnection: close\r\nContent-Length: " +
-             std::to_string(resp.body.size()) + "\r\n\r\n" + resp.body;
-      std::size_t sent = 0;
-      while (sent < out.size()) {
-        ssize_t const n = ::send(c, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        sent += static_cast<std::size_t>(n);
-      }
-      ::close(c);
-    }
-  }
-
-  std::vector<Canned> script_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mutex_;
-  std::vector<Recorded> requests_;
-  std::thread thread_;
-};
 
 std::string page_xml(std::vector<std::string> const& names, std::string const& next,
                      std::string const& container = "cc1", std::string const& prefix = "") {

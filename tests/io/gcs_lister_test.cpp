@@ -6,6 +6,7 @@
 #include "presign/io/gcs_lister.hpp"
 
 #include "fake_gcs_server.hpp"
+#include "rsa_key.hpp"
 
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
@@ -45,19 +46,8 @@ TestKey const& test_key() {
   return k;
 }
 
-// A fresh 2048-bit RSA key, PEM (PKCS#8): "the wrong key for the e-mail".
-std::string other_rsa_pem() {
-  EVP_PKEY* k = EVP_RSA_gen(2048);
-  REQUIRE(k != nullptr);
-  BIO* mem = BIO_new(BIO_s_mem());
-  REQUIRE(PEM_write_bio_PrivateKey(mem, k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
-  char* data = nullptr;
-  long const n = BIO_get_mem_data(mem, &data);
-  std::string pem(data, static_cast<std::size_t>(n));
-  BIO_free(mem);
-  EVP_PKEY_free(k);
-  return pem;
-}
+// A fresh RSA key: "the wrong key for the e-mail".
+std::string other_rsa_pem() { return test::fresh_rsa_pem(); }
 
 test::FakeGcsOptions server_options(std::vector<std::string> names) {
   test::FakeGcsOptions o;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fake_s3_server.hpp"
+#include "rsa_key.hpp"
 
 using namespace presign;
 using namespace presign::io;
@@ -84,20 +85,6 @@ Result<int> run_failing(RetryPolicy& policy, Error const& e, int failures, std::
         return 42;
       },
       std::move(what));
-}
-
-// A fresh 2048-bit RSA key, PEM (PKCS#8).
-std::string fresh_rsa_pem() {
-  EVP_PKEY* k = EVP_RSA_gen(2048);
-  REQUIRE(k != nullptr);
-  BIO* mem = BIO_new(BIO_s_mem());
-  REQUIRE(PEM_write_bio_PrivateKey(mem, k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
-  char* data = nullptr;
-  long const n = BIO_get_mem_data(mem, &data);
-  std::string pem(data, static_cast<std::size_t>(n));
-  BIO_free(mem);
-  EVP_PKEY_free(k);
-  return pem;
 }
 
 }  // namespace
@@ -278,7 +265,7 @@ TEST_SUITE("io.retry.observer.listing") {
     o.script = {Fault::kSlowDown503, Fault::kInternalError500, Fault::kBadGateway502};
     FakeS3Server server(o);
     std::string const email = "observer@project.iam.gserviceaccount.com";
-    auto key = signers::gcs::ServiceAccountKey::from_pem(email, fresh_rsa_pem(), "test key");
+    auto key = signers::gcs::ServiceAccountKey::from_pem(email, test::fresh_rsa_pem(), "test key");
     REQUIRE(key.has_value());
     signers::gcs::oauth::ServiceAccountInfo info;
     info.client_email = email;

@@ -66,7 +66,7 @@ struct AzureListerConfig {
   HttpClientOptions http;  ///< timeouts and TLS (ca bundle, verification)
   RetryOptions retry = RetryOptions::for_listing(RetryProvider::kAzure);
   /// Clock, sleeper and randomness of the retries; as S3ListerConfig::retry_env (an empty
-  /// `sleep` is a real sleep that `cancel()` cuts short).
+  /// `sleep` is a timer wait that `cancel()` cuts short).
   RetryEnv retry_env;
   /// The clock of `x-ms-date` (default: the system clock, whole seconds). Read for every
   /// attempt, so a page retried for minutes never carries a stale date (the service refuses

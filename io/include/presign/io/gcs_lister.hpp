@@ -16,8 +16,9 @@
 ///   the key file's `token_uri`; the answer `{access_token, expires_in, token_type}` is cached
 ///   and refreshed `min(5 min, lifetime / 2)` before it expires, and once more when the list
 ///   call answers 401 (a token revoked or expired early). The token request is retried under
-///   its own policy (429/5xx, GCS profile); `PageFetcher::cancel()` does not cut those sleeps
-///   short (a few seconds at most with the default profile).
+///   its own policy (429/5xx, GCS profile). Inside a listing the token request is a coroutine
+///   on the fetcher's own client (no thread of its own), and `PageFetcher::cancel()` ends it
+///   and its backoff at once; `token()` alone uses a client the provider makes on first use.
 ///
 /// Errors (all name the listing, never a key, an assertion or a token):
 /// - 401 after one refresh (or with a fixed token), 403: kAuth naming the credential
@@ -116,8 +117,8 @@ struct GcsListerConfig {
 
   HttpClientOptions http;
   RetryOptions retry = RetryOptions::for_listing(RetryProvider::kGcs);
-  /// Empty members take `RetryEnv::system()`'s, except `sleep`: left empty, it is a real
-  /// sleep that `cancel()` cuts short.
+  /// Empty members take `RetryEnv::system()`'s, except `sleep`: left empty, it is a timer
+  /// wait on the client's I/O thread that `cancel()` cuts short.
   RetryEnv retry_env;
 };
 

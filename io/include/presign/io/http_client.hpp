@@ -8,8 +8,11 @@
 ///   (`as_tuple(use_awaitable)`), so no exception crosses the network code.
 /// - Asio and Beast stay out of this header (pimpl): users of `presign::io` do not compile
 ///   Asio. The public entry points are `async_send` (completion callback, called on the
-///   client's I/O thread) and `send` (blocks the calling thread; the listers fetch one page at
-///   a time per partition, so a blocking call per worker thread is the simple shape).
+///   client's I/O thread) and `send` (blocks the calling thread, for callers outside a
+///   coroutine). Inside presign_io the coroutine itself is the API: io/src/http_async.hpp
+///   gives the client's executor and an awaitable send, which the page fetcher
+///   (io/src/page_fetch.hpp) awaits with Asio cancellation; `send` and `async_send` are thin
+///   wrappers over that same coroutine.
 /// - Only the transport is handled here. A non-2xx status is a *response*, not an error;
 ///   turning statuses into errors and retrying them is the job of `presign/io/retry.hpp`.
 ///   The one retry done here is the keep-alive race: when a pooled connection turns out to
@@ -138,6 +141,9 @@ class HttpClient {
   /// `create` with default options. (An overload rather than a default argument: g++ 12
   /// warns falsely, -Wmaybe-uninitialized, on the inlined default temporary.)
   static Result<std::unique_ptr<HttpClient>> create();
+  /// What `create(options)` would refuse (an unreadable CA bundle: kConfig), without
+  /// starting a client.
+  static Result<void> check_options(HttpClientOptions const& options);
 
   ~HttpClient();
   HttpClient(HttpClient const&) = delete;
@@ -159,6 +165,8 @@ class HttpClient {
   [[nodiscard]] HttpClientOptions const& options() const noexcept;
 
   class Impl;
+  /// For presign_io's own coroutines (io/src/http_async.hpp); not part of the public API.
+  [[nodiscard]] Impl& impl() noexcept { return *impl_; }
 
  private:
   explicit HttpClient(std::unique_ptr<Impl> impl);

@@ -55,10 +55,11 @@ class PageFetcher {
   virtual Result<void> fetch(ListRequest const& req, ListPage& page, std::string& key_bytes) = 0;
   /// "s3://bucket/prefix" style name of what is listed, for messages (no secrets).
   [[nodiscard]] virtual std::string describe() const = 0;
-  /// Asks a `fetch` running on another thread to stop soon: no further attempt is started and
-  /// a retry backoff sleep ends at once (a request already on the wire still runs to its
-  /// timeout). That `fetch` then fails. Called by ListingSource's destructor; thread-safe;
-  /// the default does nothing (the destructor then waits for the fetch to end on its own).
+  /// Asks a `fetch` running on another thread to stop: no further attempt is started, and a
+  /// retry backoff wait or a request on the wire ends at once (the listers: the Asio
+  /// cancellation of io/src/page_fetch.hpp). That `fetch` then fails with kCancelled. Called by
+  /// ListingSource's destructor; thread-safe; the default does nothing (the destructor then waits
+  /// for the fetch to end on its own).
   virtual void cancel() noexcept {}
 };
 

@@ -60,8 +60,8 @@ struct S3ListerConfig {
   HttpClientOptions http;  ///< timeouts and TLS (ca bundle, verification)
   RetryOptions retry = RetryOptions::for_listing(RetryProvider::kAws);
   /// Clock, sleeper and randomness of the retries. Empty members take the defaults of
-  /// `RetryEnv::system()`, except `sleep`: left empty, it is a real sleep that `cancel()`
-  /// cuts short.
+  /// `RetryEnv::system()`, except `sleep`: left empty, the backoff is a timer wait on the
+  /// client's I/O thread that `cancel()` cuts short; set (tests), it is called instead.
   RetryEnv retry_env;
   /// The signing clock (default: the system clock, whole seconds). Each attempt is signed
   /// anew, so a page retried for minutes never carries a stale X-Amz-Date.
