@@ -99,6 +99,15 @@ asio::awaitable<Result<T>> retry_async(RetryPolicy& policy, std::string what,
   }
 }
 
+/// The result of `work`, handed over through `out`: the coroutine block_on spawns returns
+/// nothing. (co_spawn's completion for a value-returning awaitable default-constructs a
+/// Result<T> on its exception path, on which g++ 12 under ASan warns falsely,
+/// -Wmaybe-uninitialized, and -Werror stops the build.)
+template <class T>
+asio::awaitable<void> deliver(asio::awaitable<Result<T>> work, std::optional<Result<T>>& out) {
+  out.emplace(co_await std::move(work));
+}
+
 /// Runs the coroutine `make()` returns on `ex` and blocks the calling thread (which must not
 /// be `ex`'s) until it ends. With `signal` (touched on `ex`'s thread only), the coroutine is
 /// spawned with its slot, so that an emit posted to `ex` cancels it.
@@ -106,17 +115,24 @@ template <class T, class Make>
 Result<T> block_on(Executor const& ex, Make make, asio::cancellation_signal* signal = nullptr) {
   std::promise<Result<T>> promise;
   auto done = promise.get_future();
-  auto finish = [signal, &promise](std::exception_ptr const& e, Result<T> r) {
+  std::optional<Result<T>> value;  // written and read on ex's thread only
+  auto finish = [signal, &promise, &value](std::exception_ptr const& e) {
     if (signal != nullptr) signal->slot().clear();
-    if (e) r = exception_error(e, "async I/O");
-    promise.set_value(std::move(r));
+    if (e) {
+      promise.set_value(exception_error(e, "async I/O"));
+    } else if (!value) {
+      promise.set_value(make_error(ErrorKind::kInternal, "async I/O ended without a result"));
+    } else {
+      promise.set_value(std::move(*value));
+    }
   };
   // Spawned from the executor's own thread: the signal's slot is bound there, where emits run.
   asio::post(ex, [&] {
     if (signal != nullptr) {
-      asio::co_spawn(ex, make(), asio::bind_cancellation_slot(signal->slot(), finish));
+      asio::co_spawn(ex, deliver<T>(make(), value),
+                     asio::bind_cancellation_slot(signal->slot(), finish));
     } else {
-      asio::co_spawn(ex, make(), finish);
+      asio::co_spawn(ex, deliver<T>(make(), value), finish);
     }
   });
   return done.get();
