@@ -26,6 +26,7 @@
 #include <exception>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,7 @@ std::shared_ptr<io::HttpClient> shared_client() {
 struct Outcome {
   io::ListPage page;
   std::string keys;
+  std::optional<Result<void>> value;  // handed over by io::detail::deliver (see block_on)
   std::promise<Result<void>> promise;
   std::future<Result<void>> done = promise.get_future();
 };
@@ -59,11 +61,14 @@ void spawn(PageFetch& fetch, io::ListRequest const& req, Outcome& out,
            asio::cancellation_signal* signal = nullptr) {
   auto const ex = io::detail::executor_of(fetch.client());
   asio::post(ex, [&fetch, &req, &out, signal, ex] {
-    auto finish = [&out](std::exception_ptr const& e, Result<void> r) {
-      if (e) r = make_error(ErrorKind::kInternal, "exception");
-      out.promise.set_value(std::move(r));
+    auto finish = [&out](std::exception_ptr const& e) {
+      if (e || !out.value) {
+        out.promise.set_value(make_error(ErrorKind::kInternal, "exception"));
+      } else {
+        out.promise.set_value(std::move(*out.value));
+      }
     };
-    auto work = fetch.fetch(req, out.page, out.keys);
+    auto work = io::detail::deliver<void>(fetch.fetch(req, out.page, out.keys), out.value);
     if (signal != nullptr) {
       asio::co_spawn(ex, std::move(work), asio::bind_cancellation_slot(signal->slot(), finish));
     } else {
