@@ -141,9 +141,6 @@ int run_ls(LsOptions const& o) {
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
   if (auto p = providers::provider_for(uri->scheme); !p) return fail(p.error());
-  if (!o.profile.empty() && uri->scheme != "s3") {
-    return fail(make_error(ErrorKind::kUsage, "--profile applies to s3:// only (AWS profiles)"));
-  }
   bool const ndjson = o.format == "ndjson";
   auto setup = prepare_listing(*uri, listing_flags(o), nullptr);
   if (!setup) return fail(setup.error());

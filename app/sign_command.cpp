@@ -195,9 +195,6 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   if (!format) return fail(format.error());
   auto provider = providers::provider_for(uri->scheme);
   if (!provider) return fail(provider.error());
-  if (!o.profile.empty() && uri->scheme != "s3") {
-    return fail(make_error(ErrorKind::kUsage, "--profile applies to s3:// only (AWS profiles)"));
-  }
   if (auto r = check_source_options(*uri, o); !r) return fail(r.error());
   auto expires = parse_duration_seconds(o.expires);
   if (!expires) return fail(expires.error());

@@ -66,6 +66,7 @@ class AzureProvider final : public Provider {
                                         SignSettings const& s) const override {
     if (container_of(uri).empty()) return no_container(uri);
     if (auto r = refuse_settings("az", {{"--region", !s.region.empty()},
+                                        {"--profile", !s.profile.empty()},
                                         {"--credentials", !s.credentials_file.empty()},
                                         {"--addressing", s.addressing != "auto"}});
         !r) {
@@ -118,6 +119,7 @@ class AzureProvider final : public Provider {
     if (container_of(uri).empty()) return no_container(uri);
     if (auto r = refuse_settings(
             "az", {{"--region", !s.region.empty()},
+                   {"--profile", !s.profile.empty()},
                    {"--credentials", !s.credentials_file.empty()},
                    {"--access-token", !s.access_token.empty()},
                    {"--addressing", s.addressing != "auto" && !s.addressing.empty()}});

@@ -28,6 +28,7 @@ class GcsProvider final : public Provider {
   [[nodiscard]] Result<void> check_sign(BucketUri const& uri,
                                         SignSettings const& s) const override {
     if (auto r = refuse_sas_settings("gs", s, {"--region", !s.region.empty()}); !r) return r;
+    if (auto r = refuse_settings("gs", {{"--profile", !s.profile.empty()}}); !r) return r;
     if (s.expires_seconds < 1 || s.expires_seconds > gcs::kMaxExpiresSeconds) {
       return usage("--expires " + s.expires_text +
                    " is out of range: GCS V4 signed URLs live 1 to 604800 seconds (7 days)");
@@ -62,7 +63,11 @@ class GcsProvider final : public Provider {
 
   [[nodiscard]] Result<void> check_list(BucketUri const& uri, ListSettings const& s,
                                         EnvLookup const&) const override {
-    if (!s.region.empty()) return usage("--region does not apply to gs://");
+    if (auto r = refuse_settings(
+            "gs", {{"--region", !s.region.empty()}, {"--profile", !s.profile.empty()}});
+        !r) {
+      return r;
+    }
     if (auto r = check_common_list(*this, s, /*has_start_after=*/false); !r) return r;
     if (s.addressing != "auto" && s.addressing != "path" && s.addressing != "virtual" &&
         !s.addressing.empty()) {

@@ -149,6 +149,28 @@ TEST_SUITE("providers.validate") {
     CHECK(env.asked->empty());
   }
 
+  TEST_CASE("--profile (an AWS profile) is refused for gs:// and az://, signing and listing") {
+    FakeEnv env;
+    SignSettings s = settings();
+    s.profile = "dev";
+    ListSettings l;
+    l.profile = "dev";
+    for (char const* u : {"gs://bucket", "az://acct/photos"}) {
+      BucketUri const target = uri(u);
+      Provider const& p = provider(target.scheme);
+      std::string const want = "--profile does not apply to " + target.scheme + "://";
+      auto r = sign_setup(p, target, s, env.lookup());
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().kind == ErrorKind::kUsage);
+      CHECK(r.error().detail == want);
+      auto f = list_setup(p, target, l, env.lookup());
+      REQUIRE_FALSE(f.has_value());
+      CHECK(f.error().kind == ErrorKind::kUsage);
+      CHECK(f.error().detail == want);
+    }
+    CHECK(env.asked->empty());
+  }
+
   TEST_CASE("an expiry past seven days is a usage error for S3 and GCS, not for Azure") {
     FakeEnv env;
     SignSettings const s = settings(604801);
