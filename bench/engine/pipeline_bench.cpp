@@ -2,6 +2,19 @@
 // signing on TBB workers → ordered writer → null sink), with S3Presigner's group path
 // (sign_group) and object by object. Output is verified before timing.
 //
+// Redesign before/after (issue #14), 2026-12-05 09:02-09:15 UTC, the same 2-core AMD EPYC
+// (Zen 5) VM, Debian 12, both builds Release g++ 12 from one run, suite by suite alternately,
+// pinned to CPU 1: `scripts/bench-compare.sh 63e1b00` (base 63e1b00, before the signer split
+// and the worker-indexed scratch; new fd506c1), run twice (REPS=3, REPS=5). The same binary
+// moved up to ±10 % between runs on this shared VM, so only larger moves count; none did.
+//   wall ns per URL, base -> new (run 2, medians of 5):
+//   BM_Pipeline_EndToEnd/threads:1             187.4 -> 154.2   (3.24 M URLs/s new)
+//   BM_Pipeline_EndToEnd/threads:2             172.5 -> 167.2
+//   BM_Pipeline_EndToEnd_PerObject/threads:1   319.8 -> 305.5
+// The whole program, `presign bench --provider s3 --threads 1,2 --objects 2000000`, three
+// alternating pairs (unpinned): base 4.08/4.25/4.21 M URLs/s at 1 thread and 7.32/7.66/8.11 M
+// at 2; new 4.03/4.15/3.90 M and 7.82/8.21/5.46 M (the 5.46 a noisy outlier).
+//
 // Results, 2026-11-23 05:49 UTC, 2-core AMD EPYC (Zen 5) VM, Debian 12, g++ 12 -O3 (Release),
 // load average 2.2-2.9 from other jobs. 500,000 synthetic 29-byte keys (batches of 4,096) to
 // NDJSON, null sink. Medians of 5, cv <= 1.3 %:

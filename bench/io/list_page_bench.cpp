@@ -2,6 +2,17 @@
 // plus Azure and GCS. Every page is parsed once and checked against the keys it was built from
 // (and the pugixml result against the reader's) before anything is timed.
 //
+// Redesign before/after (issue #14), 2026-12-05 09:02-09:15 UTC, the same 2-core AMD EPYC
+// (Zen 5) VM, Debian 12, both builds Release g++ 12 from one run, suite by suite alternately,
+// pinned to CPU 1: `scripts/bench-compare.sh 63e1b00` (base 63e1b00, before the signer split
+// and the worker-indexed scratch; new fd506c1), run twice (REPS=3, REPS=5). The same binary
+// moved up to ±10 % between runs on this shared VM, so only larger moves count; none did.
+//   CPU us per 1000-key page, base -> new (run 1; run 2):
+//   S3Scanner url_encoded:0   271 -> 243; 315 -> 240
+//   S3Scanner url_encoded:1   301 -> 378; 284 -> 279
+//   Azure hostile_keys:0      812 -> 743; 527 -> 549
+//   Gcs                       575 -> 414; 418 -> 456
+//
 // Results, 2026-11-23, Release (g++ 12 -O3), 2 x 2.6 GHz shared cores under load (load average
 // 8.5, so wall time is noisy: read the CPU column), median of 5, 1000 keys per page:
 //

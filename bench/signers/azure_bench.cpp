@@ -1,5 +1,14 @@
 // Azure Blob service SAS: AzureSasSigner::sign against a naive SDK-style loop.
 //
+// Redesign before/after (issue #14), 2026-12-05 09:02-09:15 UTC, the same 2-core AMD EPYC
+// (Zen 5) VM, Debian 12, both builds Release g++ 12 from one run, suite by suite alternately,
+// pinned to CPU 1: `scripts/bench-compare.sh 63e1b00` (base 63e1b00, before the signer split
+// and the worker-indexed scratch; new fd506c1), run twice (REPS=3, REPS=5). The same binary
+// moved up to ±10 % between runs on this shared VM, so only larger moves count; none did.
+//   CPU ns per SAS, base -> new (run 1; run 2):
+//   BM_AzureSas_Sign/name_bytes:40    185.7 -> 181.4; 186.5 -> 185.8
+//   BM_AzureSas_Sign/name_bytes:256   337.8 -> 359.5; 354.7 -> 363.9
+//
 // Results, 2026-11-23 04:25 UTC, Release (-O3, g++ 12.2), SHA-NI path, one core:
 //   taskset -c 0 build-azure/bench/azure_bench --benchmark_min_time=0.5
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true   (medians)

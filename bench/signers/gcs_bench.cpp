@@ -1,6 +1,16 @@
 // GCS V4 signed URLs: GcsPresigner::sign with a service-account key (GOOG4-RSA-SHA256) and
 // with an HMAC key (GOOG4-HMAC-SHA256), against the allocating staged API and raw OpenSSL.
 //
+// Redesign before/after (issue #14), 2026-12-05 09:02-09:15 UTC, the same 2-core AMD EPYC
+// (Zen 5) VM, Debian 12, both builds Release g++ 12 from one run, suite by suite alternately,
+// pinned to CPU 1: `scripts/bench-compare.sh 63e1b00` (base 63e1b00, before the signer split
+// and the worker-indexed scratch; new fd506c1), run twice (REPS=3, REPS=5). The same binary
+// moved up to ±10 % between runs on this shared VM, so only larger moves count; none did.
+//   CPU ns per URL, base -> new (run 1; run 2):
+//   BM_GcsHmac_Sign/key_bytes:40      415 -> 411;       413 -> 399
+//   BM_GcsRsa_Sign/key_bytes:40    231057 -> 237782; 235321 -> 243808   (RSA-bound)
+//   BM_Rsa_RawSign                 223990 -> 220175; 229002 -> 234489
+//
 // Last results: 2026-11-23, AMD EPYC VM (2 vCPUs, shared with other builds: load 2-4), Debian 12,
 // g++ 12 -O3 (Release), OpenSSL 3.0.22, Debian libbenchmark 1.7.1. Pinned to one core; the
 // machine was busy, so compare CPU time (openssl speed also divides by CPU user time).

@@ -1,5 +1,17 @@
 // Multi-buffer SHA-256 against the single-stream path, in ns per 64-byte block and per URL.
 //
+// Redesign before/after (issue #14), 2026-12-05 09:02-09:15 UTC, the same 2-core AMD EPYC
+// (Zen 5) VM, Debian 12, both builds Release g++ 12 from one run, suite by suite alternately,
+// pinned to CPU 1: `scripts/bench-compare.sh 63e1b00` (base 63e1b00, before the signer split
+// and the worker-indexed scratch; new fd506c1), run twice (REPS=3, REPS=5). The same binary
+// moved up to ±10 % between runs on this shared VM, so only larger moves count; none did.
+//   CPU ns per call (one URL's hashes over the lanes), base -> new (run 1; run 2):
+//   BM_Url/avx512                 2172 -> 2341; 2182 -> 2469
+//   BM_Url/sha_ni_x2              3619 -> 3772; 3907 -> 3620
+//   BM_Url/sha_ni                 4592 -> 4553; 4756 -> 4807
+//   BM_Url/single_stream_Sha256   5203 -> 5453; 5484 -> 5855   (OpenSSL: code unchanged)
+// Rerun in three close pairs (min_time 0.5): avx512 2260/2152, 2452/2414, 2313/2357 ns.
+//
 // Results (2026-11-23, 2-core AMD EPYC Zen 5 VM at ~3.6 GHz, SHA-NI + AVX-512F/VL/BW, Debian 12,
 // g++ 12 -O3 Release, libbenchmark 1.7.1; load average 4.5 from other engineers' jobs, so the
 // CPU-time column is the one to read; medians of 5, coefficient of variation ≤ 1.4 % except
