@@ -10,7 +10,18 @@
 // Against the real service each call costs a round trip (tens of ms), so URLs/s ≈
 // concurrency × workers / RTT: 64 in flight at 30 ms ≈ 2,100 URLs/s per worker.
 //
-// Results: see the comment block filled in below (machine, date, build type).
+// Results, 2026-12-05 10:24 UTC, 2-core AMD EPYC VM (lscpu "AMD EPYC"), Release, client and
+// fake on the same 2 cores, 1,000 URLs an iteration, one worker, --benchmark_min_time=0.5
+// (a single short run: read the figures as orders of magnitude; the "DEBUG" warning is about
+// the Debian Google Benchmark library, not presign):
+//   build/bench/gcs_keyless_bench --benchmark_min_time=0.5
+//   concurrency   verified (fake signs RSA-2048)   fixed (client's own cost + fake HTTP)
+//        1              1.8 k URLs/s                    16.5 k URLs/s
+//        8              3.1 k URLs/s                    37.4 k URLs/s
+//       32              3.2 k URLs/s                    41.4 k URLs/s
+//       64              2.9 k URLs/s                    31.4 k URLs/s
+// The verified column is the fake's one-core RSA signing; the fixed column shows the client
+// handles >30 k signBlob calls/s on loopback, far above what the real API's round trips allow.
 #include "presign/io/gcs_keyless.hpp"
 #include "presign/io/gcs_keyless_signer.hpp"
 

@@ -385,7 +385,14 @@ class FakeGcsServer::Impl {
         !signers::crypto::base64_decode(b64, payload)) {
       return json_reply(400, R"({"error":{"code":400,"status":"INVALID_ARGUMENT"}})");
     }
-    if (opts_.sign_blob_fixed) payload.clear();
+    if (opts_.sign_blob_fixed) {
+      std::lock_guard lock(mutex_);
+      if (!fixed_answer_.empty()) {
+        ++counters_.signatures;
+        return json_reply(200, fixed_answer_);
+      }
+      payload.clear();
+    }
     // RSASSA-PKCS1-v1_5 with SHA-256 over the payload, outside the lock (pkey_ is read-only).
     std::string sig(static_cast<std::size_t>(EVP_PKEY_get_size(pkey_)), '\0');
     std::size_t len = sig.size();
@@ -403,6 +410,7 @@ class FakeGcsServer::Impl {
     out += "\"}";
     std::lock_guard lock(mutex_);
     ++counters_.signatures;
+    if (opts_.sign_blob_fixed) fixed_answer_ = out;
     return json_reply(200, std::move(out));
   }
 
@@ -639,6 +647,7 @@ class FakeGcsServer::Impl {
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
+  std::string fixed_answer_;  // sign_blob_fixed: the one answer, once made
   std::atomic<bool> stopped_{false};
   mutable std::mutex mutex_;
   FakeGcsCounters counters_;
