@@ -20,6 +20,7 @@ struct LsOptions {
   std::string profile;  ///< --profile NAME (s3)
   std::string addressing = "auto";
   std::string credentials;
+  std::string impersonate_service_account;
   std::string access_token;
   std::string ca_bundle;
   bool no_verify_ssl = false;

@@ -36,6 +36,7 @@ Result<providers::ListSettings> list_settings(providers::Provider const& p, List
   s.addressing = f.addressing;
   s.credentials_file = f.credentials;
   s.access_token = f.access_token;
+  s.impersonate_service_account = f.impersonate_service_account;
   s.ca_bundle = f.ca_bundle;
   s.no_verify_ssl = f.no_verify_ssl;
   s.start_after = f.start_after;
@@ -61,7 +62,10 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
   std::optional<auth::Credentials> own;
   if (creds == nullptr) {
     auto found = (*provider)
-                     ->credential_source(uri, {f.credentials, f.access_token, true, f.profile}, env)
+                     ->credential_source(uri,
+                                         {f.credentials, f.access_token, true, f.profile,
+                                          f.impersonate_service_account},
+                                         env)
                      ->fetch();
     if (!found) return found.error();
     own = std::move(*found);

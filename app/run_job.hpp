@@ -68,14 +68,18 @@ struct ListingFlags {
   std::string retry_base_delay;  ///< empty: the profile's default (AWS, GCS 1 s; Azure 0.8 s)
   bool quiet = false;            ///< --quiet: retries are not reported (progress.hpp)
   std::string profile;           ///< --profile (s3)
+  std::string impersonate_service_account;  ///< --impersonate-service-account (gs)
 };
 
 template <class O>
 ListingFlags listing_flags(O const& o) {
-  return ListingFlags{
-      o.endpoint,         o.region,        o.addressing, o.credentials, o.access_token,
-      o.ca_bundle,        o.no_verify_ssl, o.page_size,  o.start_after, o.retry_max_attempts,
-      o.retry_base_delay, o.quiet,         o.profile};
+  return ListingFlags{o.endpoint,         o.region,
+                      o.addressing,       o.credentials,
+                      o.access_token,     o.ca_bundle,
+                      o.no_verify_ssl,    o.page_size,
+                      o.start_after,      o.retry_max_attempts,
+                      o.retry_base_delay, o.quiet,
+                      o.profile,          o.impersonate_service_account};
 }
 
 /// Registers the listing-only options (the ones `sign` without --keys-from and `ls` share;

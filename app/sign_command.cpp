@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <variant>
 
 namespace presign::app {
@@ -142,6 +143,9 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
   cmd->add_option("--credentials", o.credentials,
                   "gs://: service-account JSON key file (default GOOGLE_APPLICATION_CREDENTIALS) "
                   "or an HMAC key file");
+  cmd->add_option("--impersonate-service-account", o.impersonate_service_account,
+                  "gs://: sign as this service account through IAM signBlob with your own "
+                  "credentials (keyless: no key file needed)");
   cmd->add_option("--permissions", o.permissions, "az://: SAS permissions sp (default r)");
   cmd->add_option("--start", o.start, "az://: SAS start time st (RFC 3339)");
   cmd->add_option("--ip", o.ip, "az://: allowed client IPs sip: A.B.C.D, A.B.C.D-E.F.G.H or CIDR");
@@ -173,6 +177,7 @@ providers::SignSettings sign_settings(SignOptions const& o, std::int64_t expires
   s.profile = o.profile;
   s.addressing = o.addressing;
   s.credentials_file = o.credentials;
+  s.impersonate_service_account = o.impersonate_service_account;
   s.response_content_disposition = o.response_content_disposition;
   s.response_content_type = o.response_content_type;
   s.permissions = o.permissions;
@@ -274,9 +279,12 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   auto const settings = sign_settings(opts, *expires, when);
   if (auto r = (*provider)->check_sign(*uri, settings); !r) return fail(r.error());
   auto const env = providers::process_env();
-  auto creds = (*provider)
-                   ->credential_source(*uri, {o.credentials, o.access_token, false, o.profile}, env)
-                   ->fetch();
+  auto creds =
+      (*provider)
+          ->credential_source(
+              *uri,
+              {o.credentials, o.access_token, false, o.profile, o.impersonate_service_account}, env)
+          ->fetch();
   if (!creds) return fail(creds.error());
   auto setup = (*provider)->make_signer(*uri, settings, *creds, env);
   if (!setup) return fail(setup.error());
@@ -288,7 +296,17 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   report.expires_at = *valid_until;
   for (auto const& w : setup->warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
   return std::visit(
-      [&](auto const& signer) { return run_job(signer, *valid_until, opts, *format, *creds); },
+      [&](auto const& signer) {
+        int const rc = run_job(signer, *valid_until, opts, *format, *creds);
+        if constexpr (std::is_same_v<std::decay_t<decltype(signer)>, io::GcsKeylessSigner>) {
+          // Keyless signing that stopped mid-job (a permission withdrawn, a token refused):
+          // the error records say "no signature"; this says why, once.
+          if (auto why = signer.stopped_by()) {
+            std::fprintf(stderr, "presign: keyless signing stopped: %s\n", why->detail.c_str());
+          }
+        }
+        return rc;
+      },
       setup->signer);
 }
 

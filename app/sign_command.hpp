@@ -56,6 +56,7 @@ struct SignOptions {
                                  ///< profile's)
   // GCS
   std::string credentials;  ///< --credentials FILE: service-account JSON (or HMAC key file)
+  std::string impersonate_service_account;  ///< --impersonate-service-account EMAIL (keyless)
   // Azure
   std::string permissions = "r";
   std::string start;                      ///< --start RFC3339 (st)

@@ -96,6 +96,67 @@ Result<Credentials> parse_credentials_json(std::string_view json, std::string_vi
   return out;
 }
 
+std::string credentials_type(std::string_view json) {
+  simdjson::padded_string padded(json);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string out;
+  std::string_view t;
+  if (parser.parse(padded).get(doc) == simdjson::SUCCESS &&
+      doc["type"].get_string().get(t) == simdjson::SUCCESS) {
+    out.assign(t.substr(0, 64));
+  }
+  OPENSSL_cleanse(padded.data(), padded.size());
+  return out;
+}
+
+Result<GcsKeyless> parse_authorized_user(std::string_view json, std::string_view origin) {
+  std::string const where(origin);
+  simdjson::padded_string padded(json);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  struct Wipe {
+    simdjson::padded_string& p;
+    ~Wipe() { OPENSSL_cleanse(p.data(), p.size()); }
+  } const wipe_input{padded};
+  simdjson::dom::object obj;
+  if (parser.parse(padded).get(doc) != simdjson::SUCCESS || doc.get(obj) != simdjson::SUCCESS) {
+    return config_error(where + " is not a JSON object");
+  }
+  auto field = [&](char const* name) -> std::string_view {
+    std::string_view v;
+    if (obj[name].get(v)) return {};
+    return v;
+  };
+  if (field("type") != "authorized_user") {
+    return config_error(where +
+                        " does not hold user credentials (\"type\": "
+                        "\"authorized_user\")");
+  }
+  GcsKeyless k;
+  k.source = GcsKeyless::TokenSource::kAuthorizedUser;
+  for (auto [name, out] :
+       {std::pair{"client_id", &k.client_id}, std::pair{"client_secret", &k.client_secret},
+        std::pair{"refresh_token", &k.refresh_token}}) {
+    std::string_view const v = field(name);
+    if (v.empty()) {
+      return config_error(where + " holds user credentials without a \"" + name + "\" string");
+    }
+    out->assign(v);
+  }
+  simdjson::dom::element e;
+  if (obj["token_uri"].get(e) == simdjson::SUCCESS) {
+    std::string_view uri;
+    if (e.get_string().get(uri) != simdjson::SUCCESS || uri.empty()) {
+      return config_error(where + ": \"token_uri\" is not a string");
+    }
+    k.token_uri.assign(uri);
+  } else {
+    k.token_uri = "https://oauth2.googleapis.com/token";
+  }
+  return k;
+}
+
 Result<void> read_credentials_file(std::string const& path,
                                    std::function<void(std::string_view text)> const& use) {
   std::FILE* f = std::fopen(path.c_str(), "rb");

@@ -65,10 +65,12 @@ class AzureProvider final : public Provider {
   [[nodiscard]] Result<void> check_sign(BucketUri const& uri,
                                         SignSettings const& s) const override {
     if (container_of(uri).empty()) return no_container(uri);
-    if (auto r = refuse_settings("az", {{"--region", !s.region.empty()},
-                                        {"--profile", !s.profile.empty()},
-                                        {"--credentials", !s.credentials_file.empty()},
-                                        {"--addressing", s.addressing != "auto"}});
+    if (auto r = refuse_settings(
+            "az", {{"--region", !s.region.empty()},
+                   {"--profile", !s.profile.empty()},
+                   {"--credentials", !s.credentials_file.empty()},
+                   {"--impersonate-service-account", !s.impersonate_service_account.empty()},
+                   {"--addressing", s.addressing != "auto"}});
         !r) {
       return r;
     }
@@ -122,6 +124,7 @@ class AzureProvider final : public Provider {
                    {"--profile", !s.profile.empty()},
                    {"--credentials", !s.credentials_file.empty()},
                    {"--access-token", !s.access_token.empty()},
+                   {"--impersonate-service-account", !s.impersonate_service_account.empty()},
                    {"--addressing", s.addressing != "auto" && !s.addressing.empty()}});
         !r) {
       return r;

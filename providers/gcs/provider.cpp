@@ -11,6 +11,7 @@
 
 #include "../src/common.hpp"
 #include "hmac_lister.hpp"
+#include "keyless.hpp"
 
 #include <utility>
 #include <variant>
@@ -39,19 +40,25 @@ class GcsProvider final : public Provider {
 
   [[nodiscard]] std::unique_ptr<auth::CredentialSource> credential_source(
       BucketUri const&, CredentialSettings const& s, EnvLookup const& env) const override {
-    return std::make_unique<auth::gcs::DefaultChain>(s.credentials_file, s.access_token,
-                                                     s.listing_only, env);
+    return std::make_unique<auth::gcs::DefaultChain>(
+        s.credentials_file, s.access_token, s.listing_only, env, s.impersonate_service_account);
   }
 
   [[nodiscard]] Result<SignerSetup> make_signer(BucketUri const& uri, SignSettings const& s,
                                                 auth::Credentials const& creds,
-                                                EnvLookup const&) const override {
+                                                EnvLookup const& env) const override {
     if (auto r = check_sign(uri, s); !r) return r.error();
     gcs::GcsPresignConfig cfg = config(uri, s);
     if (auto const* key = std::get_if<gcs::ServiceAccountKey>(&creds.secret)) {
       cfg.credentials = *key;
     } else if (auto const* hmac = std::get_if<gcs::HmacKey>(&creds.secret)) {
       cfg.credentials = *hmac;
+    } else if (std::holds_alternative<auth::GcsKeyless>(creds.secret)) {
+      // Keyless: IAM signBlob signs each string to sign (keyless.hpp).
+      auto signer = make_keyless_signer(std::move(cfg), creds, env);
+      if (!signer) return signer.error();
+      SigningTime const expires_at = signer->expires_at();
+      return SignerSetup{std::move(*signer), expires_at, {}};
     } else {
       return wrong_credentials("gs", creds);
     }
@@ -95,6 +102,18 @@ class GcsProvider final : public Provider {
     }
     if (auto const* hmac = std::get_if<gcs::HmacKey>(&creds.secret)) {
       return make_gcs_hmac_page_fetcher(uri, s, *hmac);
+    }
+    if (auto const* keyless = std::get_if<auth::GcsKeyless>(&creds.secret)) {
+      // The caller's own tokens list (metadata server, ADC user, a key's tokens).
+      io::TokenFlowOptions flow;
+      flow.http = cfg.http;
+      if (s.retry_base) flow.retry.base_delay = *s.retry_base;
+      flow.retry_env.on_retry = s.on_retry;
+      auto tokens = keyless_tokens(*keyless, creds.key_file, std::move(flow),
+                                   std::string(signers::gcs::oauth::kReadOnlyScope));
+      if (!tokens) return tokens.error();
+      cfg.tokens = std::move(*tokens);
+      return io::make_gcs_page_fetcher(std::move(cfg));
     }
     auto const* key = std::get_if<gcs::ServiceAccountKey>(&creds.secret);
     if (key == nullptr) return wrong_credentials("gs", creds);

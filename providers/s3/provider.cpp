@@ -29,6 +29,11 @@ class S3Provider final : public Provider {
   [[nodiscard]] Result<void> check_sign(BucketUri const&, SignSettings const& s) const override {
     if (auto r = refuse_sas_settings("s3", s, {"--credentials", !s.credentials_file.empty()}); !r)
       return r;
+    if (auto r = refuse_settings(
+            "s3", {{"--impersonate-service-account", !s.impersonate_service_account.empty()}});
+        !r) {
+      return r;
+    }
     if (s.expires_seconds < 1 || s.expires_seconds > sigv4::kS3MaxExpiresSeconds) {
       return usage("--expires " + s.expires_text +
                    " is out of range: S3 presigned URLs live 1 to 604800 seconds (7 days)");
@@ -45,6 +50,11 @@ class S3Provider final : public Provider {
           "and ~/.aws)");
     }
     if (!s.access_token.empty()) return usage("--access-token does not apply to s3://");
+    if (auto r = refuse_settings(
+            "s3", {{"--impersonate-service-account", !s.impersonate_service_account.empty()}});
+        !r) {
+      return r;
+    }
     if (auto r = check_common_list(*this, s, /*has_start_after=*/true); !r) return r;
     auto cfg = lister_config(uri, s, env);
     if (!cfg) return cfg.error();

@@ -1,12 +1,17 @@
 #include "presign/providers/lifetime.hpp"
 
 #include <string>
+#include <variant>
 
 namespace presign::providers {
 
 Result<SigningTime> effective_expiry(SignerSetup& setup, auth::Credentials const& creds,
                                      bool allow_shorter, SigningTime now) {
   if (!creds.expires || *creds.expires >= setup.expires_at) return setup.expires_at;
+  // GCS keyless: the service account's own key signs (through IAM signBlob); the OAuth token
+  // that asked for the signature may expire in an hour without ending the URL, which lives its
+  // V4 expiry (at most 7 days, checked by the provider).
+  if (std::holds_alternative<auth::GcsKeyless>(creds.secret)) return setup.expires_at;
   std::string const from = creds.origin.empty() ? "the credentials" : creds.origin;
   std::string const end = format_rfc3339(*creds.expires);
   std::string const asked = format_rfc3339(setup.expires_at);

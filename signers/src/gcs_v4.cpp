@@ -234,12 +234,12 @@ std::string_view algorithm_name(Algorithm a) noexcept {
 }
 
 Algorithm algorithm_of(Credentials const& c) noexcept {
-  return std::holds_alternative<ServiceAccountKey>(c) ? Algorithm::kRsaSha256
-                                                      : Algorithm::kHmacSha256;
+  return std::holds_alternative<HmacKey>(c) ? Algorithm::kHmacSha256 : Algorithm::kRsaSha256;
 }
 
 std::string const& credential_id(Credentials const& c) noexcept {
   if (auto const* k = std::get_if<ServiceAccountKey>(&c)) return k->client_email();
+  if (auto const* e = std::get_if<ExternalServiceAccount>(&c)) return e->client_email;
   return std::get<HmacKey>(c).access_id;
 }
 
@@ -475,6 +475,9 @@ std::string hmac_signature(std::string_view secret, SigningTime t, std::string_v
 }
 
 Result<std::string> signed_url(SignedUrlRequest const& req, Credentials const& credentials) {
+  if (std::holds_alternative<ExternalServiceAccount>(credentials)) {
+    return usage_error("a service account without a key signs through a signing service");
+  }
   auto p = canonicalize(req, algorithm_of(credentials), credential_id(credentials));
   if (!p) return p.error();
   std::string sig;

@@ -53,8 +53,10 @@ Result<GcsPresigner> GcsPresigner::create(GcsPresignConfig config) {
     if (hmac->access_id.empty() || hmac->secret.empty()) {
       return make_error(ErrorKind::kConfig, "the HMAC access id or secret is empty");
     }
-  } else {
-    s.rsa_key_ = std::get<ServiceAccountKey>(config.credentials);
+  } else if (auto* key = std::get_if<ServiceAccountKey>(&config.credentials)) {
+    s.rsa_key_ = *key;
+  } else if (std::get<ExternalServiceAccount>(config.credentials).client_email.empty()) {
+    return make_error(ErrorKind::kConfig, "the service account to sign as has no e-mail");
   }
 
   // Endpoint: https://storage.googleapis.com unless given. Virtual-hosted puts the bucket in
@@ -159,12 +161,51 @@ bool GcsPresigner::rsa_sign(Scratch& scratch, std::uint8_t const* digest32,
   return true;
 }
 
-SignError GcsPresigner::sign(ObjectRef const& object, Scratch& scratch,
-                             std::string& out) const noexcept {
+SignError GcsPresigner::encode_key(ObjectRef const& object, Scratch& scratch,
+                                   std::size_t& n) const noexcept {
   if (object.key.empty()) return SignError::kEmptyKey;
   if (object.key.size() > kMaxKeyBytes) return SignError::kKeyTooLong;
   if (!is_valid_object_name(object.key)) return SignError::kInvalidKey;
-  std::size_t const n = uri_encode(object.key, scratch.encoded_key, /*keep_slash=*/true);
+  n = uri_encode(object.key, scratch.encoded_key, /*keep_slash=*/true);
+  return SignError::kOk;
+}
+
+SignError GcsPresigner::append_string_to_sign(ObjectRef const& object, Scratch& scratch,
+                                              std::string& out) const noexcept {
+  if (algorithm_ != Algorithm::kRsaSha256) return SignError::kCryptoFailed;
+  std::size_t n = 0;
+  if (SignError const e = encode_key(object, scratch, n); e != SignError::kOk) return e;
+  char cr_hex[64];
+  canonical_digest_hex({scratch.encoded_key, n}, cr_hex);
+  // The string to sign is the prefix sts_head_ has absorbed, then the canonical request's
+  // hash: the very bytes `sign` hashes and signs with a local key.
+  out.append(sts_prefix_);
+  out.append(cr_hex, sizeof cr_hex);
+  return SignError::kOk;
+}
+
+SignError GcsPresigner::append_signed_url(ObjectRef const& object, Scratch& scratch,
+                                          std::span<std::uint8_t const> signature,
+                                          std::string& out) const noexcept {
+  if (algorithm_ != Algorithm::kRsaSha256) return SignError::kCryptoFailed;
+  if (signature.empty() || signature.size() > kMaxRsaBytes) return SignError::kCryptoFailed;
+  std::size_t n = 0;
+  if (SignError const e = encode_key(object, scratch, n); e != SignError::kOk) return e;
+  char sig[2 * kMaxRsaBytes];
+  crypto::hex_lower(signature.data(), signature.size(), sig);
+  out.append(url_prefix_);
+  out.append(scratch.encoded_key, n);
+  out.append(query_);
+  out.append(sig, 2 * signature.size());
+  return SignError::kOk;
+}
+
+SignError GcsPresigner::sign(ObjectRef const& object, Scratch& scratch,
+                             std::string& out) const noexcept {
+  std::size_t n = 0;
+  if (SignError const e = encode_key(object, scratch, n); e != SignError::kOk) return e;
+  // Keyless: the signature comes from a signing service (io::GcsKeylessSigner).
+  if (algorithm_ == Algorithm::kRsaSha256 && !rsa_key_) return SignError::kCryptoFailed;
   std::string_view const enc{scratch.encoded_key, n};
   char cr_hex[64];
   canonical_digest_hex(enc, cr_hex);

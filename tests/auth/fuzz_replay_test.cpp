@@ -12,6 +12,7 @@ namespace presign::fuzz {
 int aws_ini_one(std::uint8_t const* data, std::size_t size);
 int aws_process_one(std::uint8_t const* data, std::size_t size);
 int aws_sts_one(std::uint8_t const* data, std::size_t size);
+int gcs_adc_one(std::uint8_t const* data, std::size_t size);
 }  // namespace presign::fuzz
 
 TEST_SUITE("auth.fuzz") {
@@ -19,6 +20,7 @@ TEST_SUITE("auth.fuzz") {
   TEST_CASE("auth fuzz corpora and regression inputs replay cleanly") {
     presign::fuzz::replay_fuzz_inputs({{"aws_ini", presign::fuzz::aws_ini_one, 5, 0},
                                        {"aws_process", presign::fuzz::aws_process_one, 5, 0},
-                                       {"aws_sts", presign::fuzz::aws_sts_one, 4, 1}});
+                                       {"aws_sts", presign::fuzz::aws_sts_one, 4, 1},
+                                       {"gcs_adc", presign::fuzz::gcs_adc_one, 4, 0}});
   }
 }

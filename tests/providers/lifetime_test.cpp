@@ -109,6 +109,20 @@ TEST_SUITE("providers.lifetime") {
       no_secret_in(t.error().detail);
     }
   }
+
+  TEST_CASE("a GCS keyless signature lives the URL's 7 days, whatever its OAuth token's expiry") {
+    // The signing account's own key signs through IAM signBlob: the caller's one-hour token
+    // asks for the signature and may expire without ending the URL.
+    auto setup = s3_setup(7 * 24 * 3600);  // the URL's own expiry; the signer is irrelevant
+    auth::GcsKeyless k;
+    k.sign_as = "sa@dummy-project-id.iam.gserviceaccount.com";
+    auth::Credentials c(k, "GCE_METADATA_HOST=127.0.0.1:1");
+    c.expires = kWhen + hours{1};
+    auto t = effective_expiry(setup, c, false, kWhen);
+    REQUIRE(t.has_value());
+    CHECK(*t == kWhen + hours{7 * 24});
+    CHECK(setup.warnings.empty());
+  }
 }
 
 }  // namespace presign::providers

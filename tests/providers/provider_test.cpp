@@ -171,6 +171,28 @@ TEST_SUITE("providers.validate") {
     CHECK(env.asked->empty());
   }
 
+  TEST_CASE("--impersonate-service-account is refused for s3:// and az://, signing and listing") {
+    FakeEnv env;
+    SignSettings s = settings();
+    s.impersonate_service_account = "sa@p.iam.gserviceaccount.com";
+    ListSettings l;
+    l.impersonate_service_account = s.impersonate_service_account;
+    for (char const* u : {"s3://bucket", "az://acct/photos"}) {
+      BucketUri const target = uri(u);
+      Provider const& p = provider(target.scheme);
+      std::string const want =
+          "--impersonate-service-account does not apply to " + target.scheme + "://";
+      auto r = sign_setup(p, target, s, env.lookup());
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().kind == ErrorKind::kUsage);
+      CHECK(r.error().detail == want);
+      auto f = list_setup(p, target, l, env.lookup());
+      REQUIRE_FALSE(f.has_value());
+      CHECK(f.error().kind == ErrorKind::kUsage);
+      CHECK(f.error().detail == want);
+    }
+  }
+
   TEST_CASE("an expiry past seven days is a usage error for S3 and GCS, not for Azure") {
     FakeEnv env;
     SignSettings const s = settings(604801);

@@ -4,7 +4,13 @@
 //
 //   fake_gcs_server --names FILE --key SA.json [--bucket B] [--port P] [--token-ttl S]
 //                   [--fault too-many-requests=R] [--fault unavailable=R] [--seed S]
-//                   [--max-in-row N]
+//                   [--max-in-row N] [--refresh-token T] [--sign-faults F,F,...]
+//                   [--metadata-flavor no]
+//
+// Keyless signing (fake_gcs_server.hpp): the metadata server, the refresh-token grant (with
+// --refresh-token T) and IAM signBlob, whose first requests get the faults of --sign-faults
+// (429, 503, garbage, 401 or none, comma-separated). --metadata-flavor no: the metadata
+// answers lack their header (a server that is not one).
 //
 // FILE holds the object names, one a line, bytes exact (no CR handling: a '\r' is part of a
 // name). SA.json is the service account whose assertions the token endpoint accepts (its
@@ -89,6 +95,32 @@ int main(int argc, char** argv) {
       long s = 0;
       ok = parse_number(v, s) && s >= 1;
       opts.token_ttl = std::chrono::seconds(s);
+    } else if (a == "--refresh-token") {
+      opts.refresh_token = v;
+    } else if (a == "--metadata-flavor") {
+      ok = v == "no" || v == "yes";
+      opts.metadata_without_flavor = v == "no";
+    } else if (a == "--sign-faults") {
+      std::string_view rest = v;
+      while (ok && !rest.empty()) {
+        auto const comma = rest.find(',');
+        std::string_view const f = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        using presign::test::GcsFault;
+        if (f == "429") {
+          opts.sign_script.push_back(GcsFault::kTooManyRequests429);
+        } else if (f == "503") {
+          opts.sign_script.push_back(GcsFault::kUnavailable503);
+        } else if (f == "garbage") {
+          opts.sign_script.push_back(GcsFault::kMalformed200);
+        } else if (f == "401") {
+          opts.sign_script.push_back(GcsFault::kUnauthorized401);
+        } else if (f == "none") {
+          opts.sign_script.push_back(GcsFault::kNone);
+        } else {
+          ok = false;
+        }
+      }
     } else if (a == "--seed") {
       ok = parse_number(v, opts.seed);
     } else if (a == "--max-in-row") {
@@ -194,6 +226,12 @@ int main(int argc, char** argv) {
     line("names_served", c.names_served);
     line("fault.too-many-requests", c.faults_429);
     line("fault.unavailable", c.faults_503);
+    line("metadata_requests", c.metadata_requests);
+    line("refresh_grants", c.refresh_grants);
+    line("sign_requests", c.sign_requests);
+    line("signatures", c.signatures);
+    line("sign_unauthorized", c.sign_unauthorized);
+    line("sign_faults", c.sign_faults);
     std::fflush(stdout);
   } catch (std::exception const& e) {
     std::fprintf(stderr, "fake_gcs_server: %s\n", e.what());

@@ -1,5 +1,6 @@
 // Fake Cloud Storage JSON API server (see fake_gcs_server.hpp): Beast on Asio coroutines, one
-// I/O thread, all state behind one mutex (requests are tiny; clarity beats throughput here).
+// I/O thread by default, all state behind one mutex (signBlob signs outside it) (requests are tiny;
+// clarity beats throughput here).
 //
 // The token endpoint is the point of this server: it verifies each assertion the way Google's
 // does (signature with the account's public key, then the claims), so a client that signs the
@@ -188,7 +189,9 @@ class FakeGcsServer::Impl {
     acceptor_.listen(asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(ioc_, accept_loop(), asio::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
+    for (unsigned i = 0; i < std::max(1U, opts_.threads); ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
   }
 
   ~Impl() {
@@ -201,7 +204,9 @@ class FakeGcsServer::Impl {
   void stop() {
     if (stopped_.exchange(true)) return;
     ioc_.stop();
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
   }
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
@@ -249,7 +254,7 @@ class FakeGcsServer::Impl {
       (void)n;
       if (ec) co_return;
       auto const& req = parser.get();
-      Reply reply = handle(req);
+      Reply reply = req.target().ends_with(":signBlob") ? sign_blob(req) : handle(req);
       http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
       res.set(http::field::server, "fake-gcs");
       for (auto const& [name, value] : reply.headers) res.set(name, value);
@@ -274,6 +279,10 @@ class FakeGcsServer::Impl {
         q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     std::lock_guard lock(mutex_);
     if (path == "/token" && req.method() == http::verb::post) return token(req.body());
+    constexpr std::string_view kMetadata = "/computeMetadata/v1/instance/service-accounts/default/";
+    if (req.method() == http::verb::get && path.starts_with(kMetadata)) {
+      return metadata(req, path.substr(kMetadata.size()));
+    }
     constexpr std::string_view kList = "/storage/v1/b/";
     if (req.method() == http::verb::get && path.starts_with(kList) && path.ends_with("/o") &&
         path.size() > kList.size() + 2) {
@@ -295,10 +304,130 @@ class FakeGcsServer::Impl {
                                json_escape(why) + "\"}");
   }
 
+  // A fresh token, valid for token_ttl (mutex held).
+  Reply issue_token() {
+    unsigned char raw[16];
+    RAND_bytes(raw, sizeof raw);
+    std::string tok =
+        "ya29.fake-" + signers::crypto::hex_lower(std::span<std::uint8_t const>(raw, sizeof raw));
+    tokens_[tok] = Clock::now() + opts_.token_ttl;
+    ++counters_.tokens_issued;
+    return json_reply(200, "{\"access_token\":\"" + tok +
+                               "\",\"expires_in\":" + std::to_string(opts_.token_ttl.count()) +
+                               ",\"token_type\":\"Bearer\"}");
+  }
+
+  Reply metadata(http::request<http::string_body> const& req, std::string_view leaf) {
+    ++counters_.metadata_requests;
+    if (req["Metadata-Flavor"] != "Google") {
+      return json_reply(403, "missing Metadata-Flavor header");
+    }
+    Reply r;
+    if (leaf == "token") {
+      r = issue_token();
+    } else if (leaf == "email") {
+      r.status = 200;
+      r.body = opts_.client_email;
+      r.headers.emplace_back("Content-Type", "application/text");
+    } else {
+      r = json_reply(404, "not found");
+    }
+    if (!opts_.metadata_without_flavor) r.headers.emplace_back("Metadata-Flavor", "Google");
+    return r;
+  }
+
+  Reply sign_blob(http::request<http::string_body> const& req) {
+    std::string_view const target = req.target();
+    constexpr std::string_view kPrefix = "/v1/projects/-/serviceAccounts/";
+    std::string_view email;
+    if (target.starts_with(kPrefix)) {
+      email = target.substr(kPrefix.size(), target.size() - kPrefix.size() - 9);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      std::uint64_t const i = counters_.sign_requests++;
+      if (!authorised(req[http::field::authorization])) {
+        ++counters_.sign_unauthorized;
+        return json_reply(401, R"({"error":{"code":401,"message":"Request had invalid )"
+                               R"(authentication credentials.","status":"UNAUTHENTICATED"}})");
+      }
+      if (i < opts_.sign_script.size() && opts_.sign_script[i] != GcsFault::kNone) {
+        ++counters_.sign_faults;
+        switch (opts_.sign_script[i]) {
+          case GcsFault::kTooManyRequests429:
+            return json_reply(429, R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}})");
+          case GcsFault::kUnavailable503:
+            return json_reply(503, R"({"error":{"code":503,"status":"UNAVAILABLE"}})");
+          case GcsFault::kMalformed200:
+            return json_reply(200, R"({"keyId":"k","signedBlob":"%%not base64%%"})");
+          case GcsFault::kUnauthorized401:
+            return json_reply(401, R"({"error":{"code":401,"status":"UNAUTHENTICATED"}})");
+          case GcsFault::kNone:
+            break;
+        }
+      }
+    }
+    if (email.starts_with("denied")) {
+      return json_reply(403, R"({"error":{"code":403,"message":"Permission )"
+                             R"('iam.serviceAccounts.signBlob' denied on resource (or it may )"
+                             R"(not exist).","status":"PERMISSION_DENIED"}})");
+    }
+    if (email != opts_.client_email) {
+      return json_reply(404, R"({"error":{"code":404,"status":"NOT_FOUND"}})");
+    }
+    simdjson::dom::parser parser;
+    simdjson::padded_string body(req.body());
+    simdjson::dom::element doc;
+    std::string_view b64;
+    std::string payload;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
+        doc["payload"].get_string().get(b64) != simdjson::SUCCESS ||
+        !signers::crypto::base64_decode(b64, payload)) {
+      return json_reply(400, R"({"error":{"code":400,"status":"INVALID_ARGUMENT"}})");
+    }
+    if (opts_.sign_blob_fixed) {
+      std::lock_guard lock(mutex_);
+      if (!fixed_answer_.empty()) {
+        ++counters_.signatures;
+        return json_reply(200, fixed_answer_);
+      }
+      payload.clear();
+    }
+    // RSASSA-PKCS1-v1_5 with SHA-256 over the payload, outside the lock (pkey_ is read-only).
+    std::string sig(static_cast<std::size_t>(EVP_PKEY_get_size(pkey_)), '\0');
+    std::size_t len = sig.size();
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    bool const ok =
+        md != nullptr && EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, pkey_) == 1 &&
+        EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                       reinterpret_cast<unsigned char const*>(payload.data()), payload.size()) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok) return json_reply(500, R"({"error":{"code":500,"status":"INTERNAL"}})");
+    sig.resize(len);
+    std::string out = R"({"keyId":"fake-key-id","signedBlob":")";
+    out += signers::crypto::base64_encode(
+        std::span<std::uint8_t const>(reinterpret_cast<std::uint8_t const*>(sig.data()), len));
+    out += "\"}";
+    std::lock_guard lock(mutex_);
+    ++counters_.signatures;
+    if (opts_.sign_blob_fixed) fixed_answer_ = out;
+    return json_reply(200, std::move(out));
+  }
+
   Reply token(std::string const& body) {
     ++counters_.token_requests;
     std::map<std::string, std::string> form;
     if (!parse_form(body, form)) return reject_token("bad form encoding");
+    if (form["grant_type"] == "refresh_token") {
+      if (opts_.refresh_token.empty() || form["refresh_token"] != opts_.refresh_token ||
+          form["client_id"].empty() || form["client_secret"].empty()) {
+        ++counters_.token_rejected;
+        counters_.last_rejection = "refresh_token";
+        return json_reply(400, R"({"error":"invalid_grant","error_description":"Bad Request"})");
+      }
+      ++counters_.refresh_grants;
+      return issue_token();
+    }
     if (form["grant_type"] != kGrantType) {
       ++counters_.token_rejected;
       counters_.last_rejection = "grant_type";
@@ -517,7 +646,8 @@ class FakeGcsServer::Impl {
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
+  std::string fixed_answer_;  // sign_blob_fixed: the one answer, once made
   std::atomic<bool> stopped_{false};
   mutable std::mutex mutex_;
   FakeGcsCounters counters_;

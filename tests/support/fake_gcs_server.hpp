@@ -18,6 +18,19 @@
 /// - Faults on list requests (after authentication): `script[i]` for request *i*, then a
 ///   seeded draw from the rates; a page is served after `max_faults_in_row` faults in a row.
 ///
+/// - Keyless signing (gcs_keyless.hpp):
+///   - the GCE metadata server: `GET /computeMetadata/v1/instance/service-accounts/default/
+///     token` (needs `Metadata-Flavor: Google`, else 403; issues a token as `/token` does) and
+///     `.../default/email` (`client_email`), answering with `Metadata-Flavor: Google` unless
+///     `metadata_without_flavor`;
+///   - `POST /token` also takes `grant_type=refresh_token` with `refresh_token` (and any
+///     non-empty client_id and client_secret): ADC user credentials;
+///   - IAM Credentials `POST /v1/projects/-/serviceAccounts/{EMAIL}:signBlob`: needs a
+///     bearer token as the list calls (else 401 UNAUTHENTICATED); `sign_script[i]` for signBlob
+///     request *i* (429, 503, a 200 whose signedBlob is not base64, 401); then EMAIL =
+///     `client_email` gets `{"keyId", "signedBlob": base64(RSASSA-PKCS1-v1_5-SHA256(payload))}`
+///     with `key_pem`, an EMAIL starting "denied" 403 PERMISSION_DENIED, any other 404.
+///
 /// Setup errors (bad PEM, port in use) throw std::runtime_error: this is test support.
 
 #include <chrono>
@@ -50,6 +63,14 @@ struct FakeGcsOptions {
   double rate_503 = 0;
   std::uint64_t seed = 1;
   std::uint32_t max_faults_in_row = 4;
+
+  std::string refresh_token;  ///< accepted by the refresh-token grant (empty: refused)
+  std::vector<GcsFault> sign_script;
+  bool metadata_without_flavor = false;
+  /// signBlob answers one fixed signature (of an empty payload) instead of signing each
+  /// payload: the benchmark of the client's own cost (its URLs verify nothing).
+  bool sign_blob_fixed = false;
+  unsigned threads = 1;  ///< I/O threads (signBlob signs outside the lock)
 };
 
 struct FakeGcsCounters {
@@ -64,7 +85,13 @@ struct FakeGcsCounters {
   std::uint64_t faults_503 = 0;
   std::uint64_t faults_malformed = 0;
   std::uint64_t faults_401 = 0;
-  std::string last_rejection;  ///< why the last assertion was refused (for test messages)
+  std::uint64_t metadata_requests = 0;
+  std::uint64_t refresh_grants = 0;  ///< tokens issued for a refresh token
+  std::uint64_t sign_requests = 0;
+  std::uint64_t signatures = 0;         ///< signBlob answered 200 with a signature
+  std::uint64_t sign_unauthorized = 0;  ///< 401 for a missing, unknown or expired token
+  std::uint64_t sign_faults = 0;        ///< sign_script faults served
+  std::string last_rejection;           ///< why the last assertion was refused (for test messages)
 };
 
 class FakeGcsServer {

@@ -15,6 +15,7 @@
 #include "presign/signers/gcs_v4.hpp"
 #include "presign/signers/sigv4.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,10 +28,32 @@ struct OAuthToken {
   std::string token;
 };
 
+/// GCS keyless: where the caller's OAuth2 tokens come from, and the service account that
+/// signs through IAM signBlob (io/gcs_keyless.hpp). The URL's signature is made with that
+/// account's Google-managed key, so a token's expiry does not bound the URL's lifetime.
+struct GcsKeyless {
+  enum class TokenSource : std::uint8_t {
+    kMetadataServer,     ///< the GCE/GKE metadata server at `metadata_host`
+    kAuthorizedUser,     ///< ADC user credentials (refresh-token grant)
+    kServiceAccountKey,  ///< a key file's own tokens (impersonation from a key)
+  };
+  TokenSource source = TokenSource::kMetadataServer;
+  std::string metadata_host;  ///< host[:port]
+  std::string client_id;      ///< kAuthorizedUser
+  std::string client_secret;
+  std::string refresh_token;
+  std::string token_uri;
+  std::optional<signers::gcs::ServiceAccountKey> key;  ///< kServiceAccountKey
+  /// The service account that signs (--impersonate-service-account, else the metadata
+  /// server's default account); empty when only listing.
+  std::string sign_as;
+};
+
 /// The secret itself, per cloud: an AWS access key (+ session token), a GCS service-account
-/// key or HMAC key, an Azure account key, or a bearer token.
-using Secret = std::variant<signers::sigv4::Credentials, signers::gcs::ServiceAccountKey,
-                            signers::gcs::HmacKey, azure::AccountCredentials, OAuthToken>;
+/// key or HMAC key, a GCS keyless token source, an Azure account key, or a bearer token.
+using Secret =
+    std::variant<signers::sigv4::Credentials, signers::gcs::ServiceAccountKey,
+                 signers::gcs::HmacKey, azure::AccountCredentials, OAuthToken, GcsKeyless>;
 
 struct Credentials {
   Credentials() = default;
@@ -47,6 +70,7 @@ struct Credentials {
   std::optional<OAuthToken> listing_token;
   std::string listing_token_origin;
   /// When the credentials stop working, when they say (session credentials); unset: unknown.
+  /// For GCS keyless signing, the signing token's expiry (which does not end the URLs).
   std::optional<SigningTime> expires;
 };
 

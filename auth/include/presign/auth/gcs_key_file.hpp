@@ -5,6 +5,7 @@
 /// PEM private key (`ServiceAccountKey::from_pem`), or an HMAC access id and secret. Nothing
 /// here logs a secret or puts one in an error message.
 
+#include "presign/auth/credentials.hpp"
 #include "presign/auth/env.hpp"
 #include "presign/core/error.hpp"
 #include "presign/signers/gcs_oauth.hpp"
@@ -38,6 +39,17 @@ Result<void> read_credentials_file(std::string const& path,
 /// Reads `path` (at most 1 MiB) and parses its token-flow fields with
 /// `signers::gcs::oauth::parse_service_account_info`.
 Result<signers::gcs::oauth::ServiceAccountInfo> load_service_account_info(std::string const& path);
+
+/// The "type" of a credentials JSON document ("service_account", "hmac_key",
+/// "authorized_user", ...), empty when it is not a JSON object with a "type" string.
+std::string credentials_type(std::string_view json);
+
+/// ADC user credentials, as `gcloud auth application-default login` writes them:
+/// `{"type": "authorized_user", "client_id", "client_secret", "refresh_token"}` and an optional
+/// `token_uri` (google-auth's default https://oauth2.googleapis.com/token when absent; tests
+/// point it at 127.0.0.1). The token source of a `GcsKeyless` (kAuthorizedUser, `sign_as`
+/// empty). kConfig naming `origin` and the missing field, never a value.
+Result<GcsKeyless> parse_authorized_user(std::string_view json, std::string_view origin);
 
 /// Environment variables of the credential chain.
 inline constexpr char kEnvHmacAccessId[] = "GCS_HMAC_ACCESS_ID";

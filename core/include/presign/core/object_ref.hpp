@@ -21,6 +21,7 @@ enum class [[nodiscard]] SignError : std::uint8_t{
     kKeyTooLong,    ///< over the provider's limit (1,024 bytes for S3, GCS and Azure)
     kInvalidKey,    ///< bytes the provider can never store (e.g. invalid UTF-8 where required)
     kCryptoFailed,  ///< the crypto library reported an error (e.g. RSA signing)
+    kRemoteFailed,  ///< a signing service (GCS IAM signBlob) gave no signature, retries spent
 };
 
 /// A short, stable message for an error record (no object data in it).
@@ -36,6 +37,8 @@ constexpr std::string_view describe(SignError e) noexcept {
       return "object key is not valid for this provider";
     case SignError::kCryptoFailed:
       return "signing failed in the crypto library";
+    case SignError::kRemoteFailed:
+      return "the signing service (IAM signBlob) gave no signature";
   }
   return "unknown error";
 }

@@ -54,7 +54,8 @@ class BatchSigner {
 
 /// The `BatchSigner` for any `Signer`: one scratch per worker, records formatted around the
 /// URL the signer appends. A `GroupSigner` (S3) signs up to 16 objects in lockstep
-/// (`sign_group`) and then each record is written around `append_group_url`; any other signer
+/// (`sign_group`) and then each record is written around `append_group_url`; a
+/// `RemoteSigner` (GCS keyless) signs the whole batch at once (`sign_all`); any other signer
 /// is called once per object. Both ways give the same bytes, error records in place.
 template <signers::Signer S>
 class FormattingBatchSigner final : public BatchSigner {
@@ -97,6 +98,28 @@ class FormattingBatchSigner final : public BatchSigner {
           first = false;
         }
         i += n;
+      }
+    } else if constexpr (signers::RemoteSigner<S>) {
+      // Every signature of the batch asked for at once (network calls that overlap), then the
+      // records written in order, as in the group path.
+      signer_.sign_all(objects, scratch);
+      for (std::size_t i = 0; i < objects.size(); ++i) {
+        ObjectRef const& obj = objects[i];
+        if (SignError const err = signer_.outcome(scratch, i); err != SignError::kOk) {
+          failed(batch, i, describe(err), first);
+          continue;
+        }
+        if (format_.may_reject()) {
+          if (std::string const why = format_.reject_reason(obj); !why.empty()) {
+            failed(batch, i, why, first);
+            continue;
+          }
+        }
+        if (!first) out.append(sep);
+        format_.begin(out, obj);
+        signer_.append_url(scratch, i, out);
+        format_.end(out, obj);
+        first = false;
       }
     } else {
       for (std::size_t i = 0; i < objects.size(); ++i) {

@@ -14,6 +14,7 @@
 #include "presign/auth/env.hpp"
 #include "presign/core/error.hpp"
 #include "presign/core/time.hpp"
+#include "presign/io/gcs_keyless_signer.hpp"
 #include "presign/io/listing.hpp"
 #include "presign/io/retry.hpp"
 #include "presign/signers/azure_sas.hpp"
@@ -49,23 +50,25 @@ using auth::process_env;
 
 /// Where to look for credentials, beyond the environment.
 struct CredentialSettings {
-  std::string credentials_file;  ///< gs: --credentials FILE
-  std::string access_token;      ///< gs: --access-token (listing)
-  bool listing_only = false;     ///< `presign ls`: a listing token is enough (gs)
-  std::string profile;           ///< s3: --profile (empty: AWS_PROFILE, else default)
+  std::string credentials_file;             ///< gs: --credentials FILE
+  std::string access_token;                 ///< gs: --access-token (listing)
+  bool listing_only = false;                ///< `presign ls`: a listing token is enough (gs)
+  std::string profile;                      ///< s3: --profile (empty: AWS_PROFILE, else default)
+  std::string impersonate_service_account;  ///< gs: sign (keyless, IAM signBlob) as EMAIL
 };
 
 /// What to sign. No secrets: credentials are found by the provider (`make_signer`).
 struct SignSettings {
   std::string method = "GET";
   std::int64_t expires_seconds = 3600;
-  std::string expires_text = "3600";  ///< the lifetime as written, for messages
-  SigningTime when{};                 ///< the instant every URL is signed at
-  std::string endpoint;               ///< empty: the provider's default (or its environment)
-  std::string region;                 ///< s3
-  std::string profile;                ///< s3: --profile (its region is the default)
-  std::string addressing = "auto";    ///< auto | virtual | path (s3, gs)
-  std::string credentials_file;       ///< gs: a service-account JSON or HMAC key file
+  std::string expires_text = "3600";        ///< the lifetime as written, for messages
+  SigningTime when{};                       ///< the instant every URL is signed at
+  std::string endpoint;                     ///< empty: the provider's default (or its environment)
+  std::string region;                       ///< s3
+  std::string profile;                      ///< s3: --profile (its region is the default)
+  std::string addressing = "auto";          ///< auto | virtual | path (s3, gs)
+  std::string credentials_file;             ///< gs: a service-account JSON or HMAC key file
+  std::string impersonate_service_account;  ///< gs: sign through IAM signBlob as EMAIL
   std::string response_content_disposition;
   std::string response_content_type;
   // az:// only (service SAS fields)
@@ -89,20 +92,23 @@ struct ListSettings {
   std::string addressing = "auto";  ///< s3, gs
   std::string credentials_file;     ///< gs
   std::string access_token;         ///< gs: an OAuth2 token (else GOOGLE_OAUTH_ACCESS_TOKEN)
-  std::string ca_bundle;            ///< trust these CAs instead of the system's
-  bool no_verify_ssl = false;       ///< accept any certificate (explicit only)
-  std::string start_after;          ///< s3 only
-  std::uint32_t page_size = 0;      ///< 0: the provider's maximum
-  int max_attempts = 0;             ///< 0: io::kListingMaxAttempts
+  std::string impersonate_service_account;  ///< gs (refused elsewhere)
+  std::string ca_bundle;                    ///< trust these CAs instead of the system's
+  bool no_verify_ssl = false;               ///< accept any certificate (explicit only)
+  std::string start_after;                  ///< s3 only
+  std::uint32_t page_size = 0;              ///< 0: the provider's maximum
+  int max_attempts = 0;                     ///< 0: io::kListingMaxAttempts
   /// The backoff base; unset: the provider profile's (AWS and GCS 1 s, Azure 0.8 s).
   std::optional<std::chrono::milliseconds> retry_base;
   /// Told about each retry of a page or token request; empty: nobody.
   io::RetryObserver on_retry;
 };
 
-/// The three batch signers (presign/signers/signer.hpp); `std::visit` runs a job with one.
+/// The batch signers (presign/signers/signer.hpp); `std::visit` runs a job with one. GCS has
+/// two: a key signs locally (`GcsPresigner`), keyless signing goes through IAM signBlob
+/// (`io::GcsKeylessSigner`, a `signers::RemoteSigner`).
 using AnySigner = std::variant<signers::sigv4::S3Presigner, signers::gcs::GcsPresigner,
-                               signers::azure::AzureSasSigner>;
+                               signers::azure::AzureSasSigner, io::GcsKeylessSigner>;
 
 struct SignerSetup {
   AnySigner signer;

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,8 +80,17 @@ struct HmacKey {
   std::string secret;
 };
 
-/// Either kind of key.
-using Credentials = std::variant<ServiceAccountKey, HmacKey>;
+/// A service account whose key stays elsewhere: keyless signing, where a signing service
+/// (the IAM Credentials `signBlob` API, io/gcs_keyless.hpp) signs the string to sign with the
+/// account's Google-managed key. URLs say GOOG4-RSA-SHA256 and name `client_email`, exactly
+/// as with the account's own key file; the signature bytes come from the caller
+/// (`GcsPresigner::append_string_to_sign` / `append_signed_url`).
+struct ExternalServiceAccount {
+  std::string client_email;
+};
+
+/// Either kind of key, or a service account that signs elsewhere.
+using Credentials = std::variant<ServiceAccountKey, HmacKey, ExternalServiceAccount>;
 
 // ---- Generic staged API (conformance vectors) --------------------------------------------
 
@@ -179,7 +189,8 @@ Result<std::string> string_to_sign(SignedUrlRequest const& req, Algorithm algori
 std::string hmac_signature(std::string_view secret, SigningTime t, std::string_view sts);
 
 /// The full signed URL: `scheme://authority/path?<canonical query>&X-Goog-Signature=<hex>`
-/// (the conformance vectors' parameter order: sorted, the signature last).
+/// (the conformance vectors' parameter order: sorted, the signature last). An
+/// `ExternalServiceAccount` has no key here: kUsage.
 Result<std::string> signed_url(SignedUrlRequest const& req, Credentials const& credentials);
 
 // ---- Batch presigning (the hot path) -----------------------------------------------------
@@ -252,12 +263,27 @@ class GcsPresigner {
   /// never a secret.
   static Result<GcsPresigner> create(GcsPresignConfig config);
 
-  /// Appends the signed URL of `object.key` to `out`. noexcept. Our code does not allocate
+  /// Appends the signed URL of `object.key` to `out`. noexcept. With an
+  /// `ExternalServiceAccount` there is no key to sign with here: kCryptoFailed (sign through
+  /// io::GcsKeylessSigner instead). Our code does not allocate
   /// once `out` has capacity and the scratch is warm (OpenSSL's RSA allocates its own
   /// temporaries internally). On error `out` is unchanged: kEmptyKey, kKeyTooLong, kInvalidKey
   /// (see is_valid_object_name), kCryptoFailed (OpenSSL refused to sign).
   [[nodiscard]] SignError sign(ObjectRef const& object, Scratch& scratch,
                                std::string& out) const noexcept;
+
+  /// Keyless signing (`ExternalServiceAccount`), in two steps around a remote signature:
+  /// `append_string_to_sign` appends the string to sign of `object` (what the signing service
+  /// signs: RSASSA-PKCS1-v1_5 with SHA-256 over these bytes); `append_signed_url` then appends
+  /// the URL carrying `signature` (1..512 raw bytes; else kCryptoFailed). Given the same
+  /// signature bytes the URL is byte-identical to what `sign` gives with the account's key
+  /// file. Both noexcept, allocation-free once `out` has capacity; the same per-object errors
+  /// as `sign`, and `out` unchanged on error. They work for service-account keys too (tests).
+  [[nodiscard]] SignError append_string_to_sign(ObjectRef const& object, Scratch& scratch,
+                                                std::string& out) const noexcept;
+  [[nodiscard]] SignError append_signed_url(ObjectRef const& object, Scratch& scratch,
+                                            std::span<std::uint8_t const> signature,
+                                            std::string& out) const noexcept;
 
   /// Stage outputs for tests (allocate; not for the hot path).
   [[nodiscard]] std::string canonical_request(std::string_view key) const;
@@ -280,7 +306,10 @@ class GcsPresigner {
                               std::size_t& sig_len) const noexcept;
 
   Algorithm algorithm_ = Algorithm::kHmacSha256;
-  std::optional<ServiceAccountKey> rsa_key_;  // set for kRsaSha256
+  [[nodiscard]] SignError encode_key(ObjectRef const& object, Scratch& scratch,
+                                     std::size_t& n) const noexcept;
+
+  std::optional<ServiceAccountKey> rsa_key_;  // set for kRsaSha256 with a local key
   SigningTime signing_time_{};
   std::int64_t expires_seconds_ = 0;
   std::string method_;

@@ -57,4 +57,28 @@ concept GroupSigner = Signer<S> &&
   requires noexcept(signer.append_group_url(done, i, out));
 };
 
+/// A `Signer` whose signatures come from a network service (GCS keyless signing through IAM
+/// signBlob): one call per object, so a whole batch is signed at once, its calls overlapping,
+/// and the caller then writes each record around its URL:
+///
+///   signer.sign_all(objects, scratch);            // blocks until every object has an outcome
+///   for (std::size_t i = 0; i < objects.size(); ++i) {
+///     if (signer.outcome(scratch, i) == SignError::kOk) signer.append_url(scratch, i, out);
+///   }
+///
+/// `outcome(scratch, i)` is what `sign` would return for `objects[i]` (plus kRemoteFailed when
+/// the service gave no signature); the URLs stay valid until the next `sign_all` or `sign`
+/// with that scratch. The scratch grows to the largest batch once and is then reused.
+template <class S>
+concept RemoteSigner = Signer<S> &&
+    requires(S const& signer, typename S::Scratch& scratch, typename S::Scratch const& done,
+             std::span<ObjectRef const> objects, std::size_t i, std::string& out) {
+  { signer.sign_all(objects, scratch) } -> std::same_as<void>;
+  requires noexcept(signer.sign_all(objects, scratch));
+  { signer.outcome(done, i) } -> std::same_as<SignError>;
+  requires noexcept(signer.outcome(done, i));
+  { signer.append_url(done, i, out) } -> std::same_as<void>;
+  requires noexcept(signer.append_url(done, i, out));
+};
+
 }  // namespace presign::signers
