@@ -1,16 +1,21 @@
 #include "presign/providers/lifetime.hpp"
 
+#include <optional>
 #include <string>
 
 namespace presign::providers {
 
 Result<SigningTime> effective_expiry(SignerSetup& setup, auth::Credentials const& creds,
                                      bool allow_shorter, SigningTime now) {
-  if (!creds.expires || *creds.expires >= setup.expires_at) return setup.expires_at;
-  std::string const from = creds.origin.empty() ? "the credentials" : creds.origin;
-  std::string const end = format_rfc3339(*creds.expires);
+  // An Azure user delegation SAS lives as long as its key, whatever the token's lifetime.
+  std::optional<SigningTime> const until =
+      setup.credentials_end ? setup.credentials_end : creds.expires;
+  if (!until || *until >= setup.expires_at) return setup.expires_at;
+  std::string const& origin = setup.credentials_end ? setup.credentials_origin : creds.origin;
+  std::string const from = origin.empty() ? "the credentials" : origin;
+  std::string const end = format_rfc3339(*until);
   std::string const asked = format_rfc3339(setup.expires_at);
-  if (*creds.expires <= now) {
+  if (*until <= now) {
     return make_error(ErrorKind::kAuth, "the credentials from " + from + " expired at " + end +
                                             "; refresh them and run again");
   }
@@ -27,7 +32,7 @@ Result<SigningTime> effective_expiry(SignerSetup& setup, auth::Credentials const
   setup.warnings.push_back("the URLs stop working at " + end + ", when the credentials from " +
                            from + " expire, not at " + asked +
                            " as --expires asks; each record's expires_at says " + end);
-  return *creds.expires;
+  return *until;
 }
 
 }  // namespace presign::providers
