@@ -156,7 +156,7 @@ grep -q "^POST /72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token client_id
 
 # Tampering: any signed field changed → 403.
 url=$(head -n 1 "$WORK/secret.txt")
-for t in "s/&sig=[A-Za-z]/\&sig=Z/;s/&sig=Z%/\&sig=Y%/" "s/&skoid=1/\&skoid=2/" "s/&ske=\([0-9]*\)-/\&ske=2099-/" "s/&sp=r/\&sp=rw/"; do
+for t in "s/&sig=A/\&sig=B/;t;s/&sig=./\&sig=A/" "s/&skoid=1/\&skoid=2/" "s/&ske=\([0-9]*\)-/\&ske=2099-/" "s/&sp=r/\&sp=rw/"; do
   tampered=$(printf '%s' "$url" | sed "$t")
   [ "$tampered" != "$url" ] || { bad "tamper '$t' changed nothing"; continue; }
   n=$(get "$tampered" "$WORK/got")
