@@ -28,6 +28,45 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
+// Azurite's published well-known account and key (every SDK embeds them; not a secret).
+constexpr char const* kDevAccount = "devstoreaccount1";
+constexpr char const* kDevKey =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+constexpr char const* kDevBlobEndpoint = "http://127.0.0.1:10000/devstoreaccount1";
+
+// `UseDevelopmentStorage=true[;DevelopmentStorageProxyUri=URI]`, as the .NET SDK reads it
+// (CloudStorageAccount.GetDevelopmentStorageAccount): the emulator's account, key and blob
+// endpoint; with a proxy URI the endpoint's scheme and host are the URI's, port 10000 and
+// path /devstoreaccount1 stay. Any other setting beside them is refused (.NET refuses it too).
+Result<AccountCredentials> development_storage(std::string_view proxy, bool other_settings) {
+  if (other_settings) {
+    return config_error(
+        "the connection string has UseDevelopmentStorage=true and other settings; only "
+        "DevelopmentStorageProxyUri may accompany it");
+  }
+  AccountCredentials c;
+  c.origin = "the connection string (UseDevelopmentStorage=true)";
+  c.account = kDevAccount;
+  c.account_key = kDevKey;
+  c.blob_endpoint = kDevBlobEndpoint;
+  if (!proxy.empty()) {
+    auto const scheme_end = proxy.find("://");
+    std::string_view host =
+        scheme_end == std::string_view::npos ? std::string_view{} : proxy.substr(scheme_end + 3);
+    host = host.substr(0, host.find_first_of("/?#"));
+    if (auto const colon = host.rfind(':');
+        colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+      host = host.substr(0, colon);  // the proxy's port is not the emulator's
+    }
+    if (host.empty() || host.find_first_of(" \t@") != std::string_view::npos) {
+      return config_error("DevelopmentStorageProxyUri is not a URI like http://host");
+    }
+    c.blob_endpoint = std::string(proxy.substr(0, scheme_end)) + "://" + std::string(host) +
+                      ":10000/" + kDevAccount;
+  }
+  return c;
+}
+
 }  // namespace
 
 Result<AccountCredentials> parse_connection_string(std::string_view text) {
@@ -36,6 +75,9 @@ Result<AccountCredentials> parse_connection_string(std::string_view text) {
   std::string protocol;
   std::string suffix;
   bool has_sas = false;
+  bool dev_storage = false;
+  bool other_settings = false;
+  std::string proxy;
   std::size_t index = 0;
   while (!text.empty()) {
     auto const semi = text.find(';');
@@ -50,6 +92,18 @@ Result<AccountCredentials> parse_connection_string(std::string_view text) {
     }
     std::string const name = ascii_to_lower(trim(part.substr(0, eq)));  // names: any case
     std::string value = trim(part.substr(eq + 1));
+    if (name == "usedevelopmentstorage") {
+      dev_storage = ascii_to_lower(value) == "true";
+      if (!dev_storage) {
+        return config_error("the connection string's UseDevelopmentStorage is not 'true'");
+      }
+      continue;
+    }
+    if (name == "developmentstorageproxyuri") {
+      proxy = std::move(value);
+      continue;
+    }
+    other_settings = true;
     if (name == "accountname") {
       c.account = std::move(value);
     } else if (name == "accountkey") {
@@ -63,6 +117,10 @@ Result<AccountCredentials> parse_connection_string(std::string_view text) {
     } else if (name == "sharedaccesssignature") {
       has_sas = !value.empty();
     }
+  }
+  if (dev_storage) return development_storage(proxy, other_settings);
+  if (!proxy.empty()) {
+    return config_error("DevelopmentStorageProxyUri needs UseDevelopmentStorage=true");
   }
   if (c.account_key.empty()) {
     return config_error(has_sas ? "the connection string holds a SharedAccessSignature but no "

@@ -50,7 +50,7 @@ class AzureStrategy final : public detail::PageStrategy {
   AzureStrategy(AzureListerConfig config, AzureListTarget target)
       : config_(std::move(config)),
         target_(std::move(target)),
-        signer_(config_.account, config_.account_key) {
+        signer_(config_.account, config_.bearer ? std::string_view("-") : config_.account_key) {
     // The signer holds the key's HMAC midstates; the plain copy is no longer needed.
     std::fill(config_.account_key.begin(), config_.account_key.end(), '\0');
     config_.account_key.clear();
@@ -75,6 +75,17 @@ class AzureStrategy final : public detail::PageStrategy {
     http.method = "GET";
     http.url = url;
     http.headers = parts.headers;
+    if (config_.bearer) {
+      // A fresh token when the one in hand is about to end (see AzureListerConfig::bearer).
+      if (token_.token.empty() || token_.expires - kBearerRefreshMargin <= now) {
+        std::fill(token_.token.begin(), token_.token.end(), '\0');
+        auto t = config_.bearer();
+        if (!t) co_return t.error();
+        token_ = std::move(*t);
+      }
+      http.headers.emplace_back("Authorization", "Bearer " + token_.token);
+      co_return http;
+    }
     http.headers.emplace_back("Authorization", signer_.authorization(parts));
     co_return http;
   }
@@ -102,7 +113,8 @@ class AzureStrategy final : public detail::PageStrategy {
  private:
   AzureListerConfig config_;
   AzureListTarget target_;
-  sk::Signer signer_;
+  sk::Signer signer_;  // Shared Key (unused with a bearer token)
+  BearerToken token_;  // the bearer token in hand (I/O thread only)
 };
 
 }  // namespace
@@ -189,8 +201,14 @@ Error azure_list_error(HttpResponse const& response, std::string_view url,
         : code == "InvalidAuthenticationInfo"       ? "the authentication information is malformed"
         : code == "AccountIsDisabled"               ? "the account is disabled"
                                                     : "the request was refused";
-    e.detail = "Azure Storage refused the Shared Key of storage account '" + config.account +
-               "' (" + why + "); " + message;
+    e.detail = config.bearer
+                   ? "Azure Storage refused the Entra ID token for storage account '" +
+                         config.account +
+                         "' (the identity needs a data role such as Storage Blob Data Reader "
+                         "on the container; " +
+                         code + "); " + message
+                   : "Azure Storage refused the Shared Key of storage account '" + config.account +
+                         "' (" + why + "); " + message;
     return e;
   }
   if (response.status == 404) {
@@ -216,7 +234,7 @@ Result<std::unique_ptr<detail::PageFetch>> detail::make_azure_page_fetch(
     AzureListerConfig config, std::shared_ptr<HttpClient> client) {
   auto target = resolve_azure_list_target(config);
   if (!target) return target.error();
-  if (config.account_key.empty()) {
+  if (config.account_key.empty() && !config.bearer) {
     return make_error(ErrorKind::kConfig, "listing az://" + config.account + "/" +
                                               config.container +
                                               " needs the account key: it is empty");

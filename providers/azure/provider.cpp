@@ -1,4 +1,5 @@
-// az://ACCOUNT/CONTAINER[/PREFIX]: Azure Blob service SAS URLs signed with the account key.
+// az://ACCOUNT/CONTAINER[/PREFIX]: Azure Blob SAS URLs, a service SAS signed with the account
+// key or a user delegation SAS signed with a key got with an Entra ID token.
 //
 // Option semantics (README):
 //   --permissions   sp letters from "racwdxytmei", any order, no repeats (default r); written
@@ -19,14 +20,25 @@
 //                   permissions allow it: GET and HEAD need 'r', PUT needs 'c' or 'w'.
 //   --region, --addressing, --credentials do not apply and are refused.
 // Credentials: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY (+ optional
-// AZURE_STORAGE_ACCOUNT, which must match the URI's account).
+// AZURE_STORAGE_ACCOUNT, which must match the URI's account): a service SAS with the account
+// key. Else an Entra ID token (auth/azure_entra.hpp): a user delegation SAS, its key asked of
+// the service (Get User Delegation Key) for [signing time, URL expiry], at most 7 days ahead;
+// the URLs live as long as the key (SignedExpiry), which effective_expiry checks. Listing
+// with the token (Bearer), refreshed from the same chain before it ends.
 #include "presign/auth/azure.hpp"
+#include "presign/auth/azure_delegation.hpp"
+#include "presign/auth/azure_entra.hpp"
 #include "presign/io/azure_lister.hpp"
 #include "presign/signers/azure_sas.hpp"
 #include "presign/signers/azure_shared_key.hpp"
 
 #include "../src/common.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,14 +112,27 @@ class AzureProvider final : public Provider {
                                                 EnvLookup const&) const override {
     if (auto r = check_sign(uri, s); !r) return r.error();
     auto const* account = std::get_if<auth::azure::AccountCredentials>(&creds.secret);
-    if (account == nullptr) return wrong_credentials("az", creds);
+    auto const* token = std::get_if<auth::OAuthToken>(&creds.secret);
+    if (account == nullptr && token == nullptr) return wrong_credentials("az", creds);
     auto cfg = config(uri, s);
-    cfg->account_key = account->account_key;
-    if (cfg->endpoint.empty()) cfg->endpoint = account->blob_endpoint;
     SigningTime const expires_at = s.when + std::chrono::seconds{s.expires_seconds};
+    std::optional<SigningTime> key_end;
+    std::string key_origin;
+    if (account != nullptr) {
+      cfg->account_key = account->account_key;
+      if (cfg->endpoint.empty()) cfg->endpoint = account->blob_endpoint;
+    } else {
+      auto key = delegation_key(uri, *cfg, token->token, s, expires_at);
+      if (!key) return key.error();
+      key_end = auth::azure::delegation_key_expiry(*key).value();
+      key_origin = "the user delegation key (got with " + creds.origin + ")";
+      cfg->delegation_key = std::move(*key);
+    }
     auto signer = azure::AzureSasSigner::create(std::move(*cfg));
     if (!signer) return signer.error();
     SignerSetup setup{std::move(*signer), expires_at, {}};
+    setup.credentials_end = key_end;
+    setup.credentials_origin = std::move(key_origin);
     if (s.https_only && !std::get<azure::AzureSasSigner>(setup.signer).endpoint_is_https()) {
       setup.warnings.emplace_back(
           "--https-only with an http:// endpoint: the service refuses these URLs over http "
@@ -136,19 +161,25 @@ class AzureProvider final : public Provider {
     return {};
   }
 
-  // List Blobs with Shared Key auth (io/azure_lister.hpp). The account, key and endpoint are
-  // the signer's, so the listing and the SAS URLs name the same blobs.
+  // List Blobs with Shared Key auth, or with the Entra ID token (io/azure_lister.hpp). The
+  // account, credentials and endpoint are the signer's, so the listing and the SAS URLs name
+  // the same blobs.
   [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
       BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
       EnvLookup const& env) const override {
     if (auto r = check_list(uri, s, env); !r) return r.error();
     auto const* account = std::get_if<auth::azure::AccountCredentials>(&creds.secret);
-    if (account == nullptr) return wrong_credentials("az", creds);
+    auto const* token = std::get_if<auth::OAuthToken>(&creds.secret);
+    if (account == nullptr && token == nullptr) return wrong_credentials("az", creds);
     io::AzureListerConfig cfg = lister_config(uri, s);
-    if (cfg.endpoint.empty()) cfg.endpoint = account->blob_endpoint;
-    auto key = azure::shared_key::decode_account_key(uri.bucket, account->account_key);
-    if (!key) return key.error();
-    cfg.account_key = std::move(*key);
+    if (account != nullptr) {
+      if (cfg.endpoint.empty()) cfg.endpoint = account->blob_endpoint;
+      auto key = azure::shared_key::decode_account_key(uri.bucket, account->account_key);
+      if (!key) return key.error();
+      cfg.account_key = std::move(*key);
+    } else {
+      cfg.bearer = token_refresher(*token, creds, env);
+    }
     apply_transport(cfg, s, io::RetryProvider::kAzure);
     return io::make_azure_page_fetcher(std::move(cfg));
   }
@@ -161,6 +192,56 @@ class AzureProvider final : public Provider {
     cfg.prefix_for_messages = listing_prefix(uri);
     cfg.endpoint = s.endpoint;
     return cfg;
+  }
+
+  // Get User Delegation Key for the URLs' lifetime: from the earlier of now, the signing
+  // time and --start, to the URL expiry, but at most 7 days from now (the service's limit;
+  // a shorter key is then refused or warned about by effective_expiry).
+  static Result<azure::UserDelegationKey> delegation_key(BucketUri const& uri,
+                                                         azure::AzureSasConfig const& cfg,
+                                                         std::string const& token,
+                                                         SignSettings const& s,
+                                                         SigningTime expires_at) {
+    auto const now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    SigningTime start = std::min(now, s.when);
+    if (cfg.start) start = std::min(start, *cfg.start);
+    auth::azure::DelegationKeyRequest r;
+    r.endpoint =
+        cfg.endpoint.empty() ? "https://" + uri.bucket + ".blob.core.windows.net" : cfg.endpoint;
+    r.token = token;
+    r.start = start;
+    r.expiry = std::min(expires_at, now + auth::azure::kMaxDelegationKeyLifetime);
+    r.version = cfg.version;
+    return auth::azure::get_user_delegation_key(std::move(r));
+  }
+
+  // The listing's bearer tokens: the one found for the job first, then fresh ones from the
+  // same chain (auth::azure::default_entra_source) whenever the lister asks.
+  static std::function<Result<io::BearerToken>()> token_refresher(auth::OAuthToken const& token,
+                                                                  auth::Credentials const& creds,
+                                                                  EnvLookup const& env) {
+    struct State {
+      std::mutex m;
+      std::optional<io::BearerToken> first;
+      std::unique_ptr<auth::azure::EntraTokenSource> source;
+    };
+    auto st = std::make_shared<State>();
+    st->first = io::BearerToken{token.token, creds.expires.value_or(SigningTime{})};
+    st->source = auth::azure::default_entra_source(env);
+    return [st]() -> Result<io::BearerToken> {
+      std::lock_guard lock(st->m);
+      if (st->first) {
+        io::BearerToken t = std::move(*st->first);
+        st->first.reset();
+        return t;
+      }
+      if (!st->source) {
+        return make_error(ErrorKind::kConfig, "no Entra ID source to refresh the token from");
+      }
+      auto t = st->source->fetch();
+      if (!t) return t.error();
+      return io::BearerToken{std::move(t->token), t->expires};
+    };
   }
 
   static Result<azure::AzureSasConfig> config(BucketUri const& uri, SignSettings const& s) {

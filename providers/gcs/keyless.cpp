@@ -66,7 +66,10 @@ Result<io::GcsKeylessSigner> make_keyless_signer(signers::gcs::GcsPresignConfig 
     return make_error(ErrorKind::kUsage, "--impersonate-service-account: '" + k->sign_as +
                                              "' is not a service-account e-mail");
   }
-  auto tokens = keyless_tokens(*k, creds.key_file, io::TokenFlowOptions{}, io::kCloudPlatformScope);
+  // A named default rather than a temporary: g++ 12 warns falsely (-Wmaybe-uninitialized) on
+  // the temporary's TLS options once the call is inlined.
+  io::TokenFlowOptions flow;
+  auto tokens = keyless_tokens(*k, creds.key_file, std::move(flow), io::kCloudPlatformScope);
   if (!tokens) return tokens.error();
   io::SignBlobConfig sb;
   sb.email = k->sign_as;

@@ -1,5 +1,6 @@
 #include "presign/providers/lifetime.hpp"
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -7,15 +8,21 @@ namespace presign::providers {
 
 Result<SigningTime> effective_expiry(SignerSetup& setup, auth::Credentials const& creds,
                                      bool allow_shorter, SigningTime now) {
-  if (!creds.expires || *creds.expires >= setup.expires_at) return setup.expires_at;
   // GCS keyless: the service account's own key signs (through IAM signBlob); the OAuth token
   // that asked for the signature may expire in an hour without ending the URL, which lives its
   // V4 expiry (at most 7 days, checked by the provider).
-  if (std::holds_alternative<auth::GcsKeyless>(creds.secret)) return setup.expires_at;
-  std::string const from = creds.origin.empty() ? "the credentials" : creds.origin;
-  std::string const end = format_rfc3339(*creds.expires);
+  if (!setup.credentials_end && std::holds_alternative<auth::GcsKeyless>(creds.secret)) {
+    return setup.expires_at;
+  }
+  // An Azure user delegation SAS lives as long as its key, whatever the token's lifetime.
+  std::optional<SigningTime> const until =
+      setup.credentials_end ? setup.credentials_end : creds.expires;
+  if (!until || *until >= setup.expires_at) return setup.expires_at;
+  std::string const& origin = setup.credentials_end ? setup.credentials_origin : creds.origin;
+  std::string const from = origin.empty() ? "the credentials" : origin;
+  std::string const end = format_rfc3339(*until);
   std::string const asked = format_rfc3339(setup.expires_at);
-  if (*creds.expires <= now) {
+  if (*until <= now) {
     return make_error(ErrorKind::kAuth, "the credentials from " + from + " expired at " + end +
                                             "; refresh them and run again");
   }
@@ -32,7 +39,7 @@ Result<SigningTime> effective_expiry(SignerSetup& setup, auth::Credentials const
   setup.warnings.push_back("the URLs stop working at " + end + ", when the credentials from " +
                            from + " expire, not at " + asked +
                            " as --expires asks; each record's expires_at says " + end);
-  return *creds.expires;
+  return *until;
 }
 
 }  // namespace presign::providers

@@ -171,11 +171,63 @@ Result<std::string> normalize_permissions(std::string_view given, std::string_vi
   return out;
 }
 
+// The user delegation fields (skoid ... skv, saoid, scid), or a refusal of saoid/scid
+// without a key. The key's fields are written as the service gave them; they only have to be
+// present and printable (they become query values and lines of the string to sign).
+Result<void> add_delegation_fields(AzureSasConfig const& c, SasFields& f) {
+  if (!c.delegation_key) {
+    if (!c.authorized_object_id.empty() || !c.correlation_id.empty()) {
+      return usage("saoid and scid belong to a user delegation SAS (no user delegation key given)");
+    }
+    return ok();
+  }
+  if (!f.identifier.empty()) {
+    return usage("a user delegation SAS cannot use a stored access policy (si)");
+  }
+  UserDelegationKey const& k = *c.delegation_key;
+  for (auto const& [name, value] : {std::pair{"SignedOid", &k.signed_oid},
+                                    {"SignedTid", &k.signed_tid},
+                                    {"SignedStart", &k.signed_start},
+                                    {"SignedExpiry", &k.signed_expiry},
+                                    {"SignedService", &k.signed_service},
+                                    {"SignedVersion", &k.signed_version}}) {
+    if (value->empty() || value->size() > 128 || has_control(*value)) {
+      return config_error(std::string("the user delegation key's ") + name +
+                          " is missing or not 1-128 printable characters");
+    }
+  }
+  for (auto const& [name, value] :
+       {std::pair{"saoid", &c.authorized_object_id}, {"scid", &c.correlation_id}}) {
+    if (value->size() > 128 || has_control(*value)) {
+      return usage(std::string(name) + " must be at most 128 printable characters");
+    }
+  }
+  f.user_delegation = true;
+  f.key_oid = k.signed_oid;
+  f.key_tid = k.signed_tid;
+  f.key_start = k.signed_start;
+  f.key_expiry = k.signed_expiry;
+  f.key_service = k.signed_service;
+  f.key_version = k.signed_version;
+  f.authorized_oid = c.authorized_object_id;
+  f.correlation_id = c.correlation_id;
+  return ok();
+}
+
 }  // namespace
 
 Result<Endpoint> detail::validate_target(AzureSasConfig const& config, std::string& key) {
   auto ep = validate_names(config);
   if (!ep) return ep.error();
+  if (config.delegation_key) {
+    std::string const& value = config.delegation_key->value;
+    if (value.empty() || !crypto::base64_decode(value, key) || key.empty()) {
+      OPENSSL_cleanse(key.data(), key.size());
+      return config_error("the user delegation key for storage account '" + config.account +
+                          "' is empty or not valid base64 (the value is not shown)");
+    }
+    return ep;
+  }
   if (config.account_key.empty()) {
     return config_error("the account key for storage account '" + config.account + "' is empty");
   }
@@ -352,6 +404,7 @@ Result<SasFields> make_sas_fields(AzureSasConfig const& c, SasResource resource)
   f.content_encoding = c.content_encoding;
   f.content_language = c.content_language;
   f.content_type = c.content_type;
+  if (auto r = add_delegation_fields(c, f); !r) return r.error();
   return f;
 }
 
@@ -370,19 +423,55 @@ std::string canonicalized_resource(std::string_view account, std::string_view co
   return r;
 }
 
-std::string string_to_sign(SasFields const& f, std::string_view resource) {
+std::string string_to_sign_head(SasFields const& f) {
+  return f.permissions + "\n" + f.start + "\n" + f.expiry + "\n";
+}
+
+std::string string_to_sign_tail(SasFields const& f) {
   std::string s;
-  for (std::string_view v :
-       {std::string_view(f.permissions), std::string_view(f.start), std::string_view(f.expiry),
-        resource, std::string_view(f.identifier), std::string_view(f.ip),
-        std::string_view(f.protocol), std::string_view(f.version), std::string_view(f.resource),
-        std::string_view(f.snapshot_time), std::string_view(f.encryption_scope),
-        std::string_view(f.cache_control), std::string_view(f.content_disposition),
-        std::string_view(f.content_encoding), std::string_view(f.content_language)}) {
-    s += v;
+  auto line = [&s](std::string_view v) {
     s += '\n';
+    s += v;
+  };
+  if (f.user_delegation) {
+    // skoid sktid skt ske sks skv saoid suoid scid [skdutid sduoid from 2025-07-05]
+    for (std::string_view v :
+         {std::string_view(f.key_oid), std::string_view(f.key_tid), std::string_view(f.key_start),
+          std::string_view(f.key_expiry), std::string_view(f.key_service),
+          std::string_view(f.key_version), std::string_view(f.authorized_oid), std::string_view(),
+          std::string_view(f.correlation_id)}) {
+      line(v);
+    }
+    if (f.version >= "2025-07-05") {
+      line({});
+      line({});
+    }
+  } else {
+    line(f.identifier);
   }
-  s += f.content_type;
+  for (std::string_view v :
+       {std::string_view(f.ip), std::string_view(f.protocol), std::string_view(f.version),
+        std::string_view(f.resource), std::string_view(f.snapshot_time),
+        std::string_view(f.encryption_scope)}) {
+    line(v);
+  }
+  if (f.user_delegation && f.version >= "2026-04-06") {  // srh, srq
+    line({});
+    line({});
+  }
+  for (std::string_view v :
+       {std::string_view(f.cache_control), std::string_view(f.content_disposition),
+        std::string_view(f.content_encoding), std::string_view(f.content_language),
+        std::string_view(f.content_type)}) {
+    line(v);
+  }
+  return s;
+}
+
+std::string string_to_sign(SasFields const& f, std::string_view resource) {
+  std::string s = string_to_sign_head(f);
+  s += resource;
+  s += string_to_sign_tail(f);
   return s;
 }
 
@@ -418,6 +507,16 @@ std::string sas_token(SasFields const& f, std::string_view sig) {
   add("rscl", f.content_language);
   add("rsct", f.content_type);
   add("ses", f.encryption_scope);
+  if (f.user_delegation) {  // add_info_for_hns_account, then add_resource_signature's keys
+    add("saoid", f.authorized_oid);
+    add("scid", f.correlation_id);
+    add("skoid", f.key_oid);
+    add("sktid", f.key_tid);
+    add("skt", f.key_start);
+    add("ske", f.key_expiry);
+    add("sks", f.key_service);
+    add("skv", f.key_version);
+  }
   add("sig", sig);
   return t;
 }

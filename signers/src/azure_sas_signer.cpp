@@ -240,6 +240,8 @@ NameCheck encode_blob_name(std::string_view name, char* out, std::size_t& writte
 
 Result<AzureSasSigner> AzureSasSigner::create(AzureSasConfig config) {
   Cleanse wipe_given{config.account_key};
+  std::string no_value;
+  Cleanse wipe_delegation{config.delegation_key ? config.delegation_key->value : no_value};
   std::string key;
   Cleanse wipe_decoded{key};
   auto ep = validate_target(config, key);
@@ -268,14 +270,12 @@ Result<AzureSasSigner> AzureSasSigner::create(AzureSasConfig config) {
   s.query_head_ += "&sig=";
 
   // String to sign: the constant head (fields 1-3 and the resource up to the name) goes into
-  // the HMAC inner midstate; the constant tail (fields 5-16) is hashed after each name.
-  std::string head = f.permissions + "\n" + f.start + "\n" + f.expiry + "\n";
+  // the HMAC inner midstate; the constant tail (every field after the resource: a service
+  // SAS's si ... rsct, a user delegation SAS's skoid ... rsct) is hashed after each name.
+  std::string head = string_to_sign_head(f);
   head += canonicalized_resource(config.account, config.container, {});
   head += '/';
-  s.sts_tail_ = "\n" + f.identifier + "\n" + f.ip + "\n" + f.protocol + "\n" + f.version + "\n" +
-                f.resource + "\n" + f.snapshot_time + "\n" + f.encryption_scope + "\n" +
-                f.cache_control + "\n" + f.content_disposition + "\n" + f.content_encoding + "\n" +
-                f.content_language + "\n" + f.content_type;
+  s.sts_tail_ = string_to_sign_tail(f);
   s.assemble_ = s.url_prefix_.size() + s.query_head_.size() + kQuotedSigBytes <=
                 sizeof(Scratch::url) - 3 * kMaxBlobNameBytes;
   s.key_ =

@@ -97,4 +97,30 @@ TEST_SUITE("auth.azure") {
     CHECK(resolve_credentials(env.lookup(), "acct2").error().detail.find("'acct1'") !=
           std::string::npos);
   }
+
+  TEST_CASE("UseDevelopmentStorage=true means Azurite's account, key and blob endpoint") {
+    for (char const* text : {"UseDevelopmentStorage=true", "usedevelopmentstorage=TRUE;",
+                             " UseDevelopmentStorage = true ; "}) {
+      auto a = parse_connection_string(text);
+      REQUIRE(a.has_value());
+      CHECK(a->account == "devstoreaccount1");
+      CHECK(a->account_key == kKey);
+      CHECK(a->blob_endpoint == "http://127.0.0.1:10000/devstoreaccount1");
+    }
+    // .NET's GetDevelopmentStorageAccount(proxyUri): the proxy's scheme and host, port 10000.
+    auto p = parse_connection_string(
+        "UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://ipv4.fiddler:8888/");
+    REQUIRE(p.has_value());
+    CHECK(p->blob_endpoint == "http://ipv4.fiddler:10000/devstoreaccount1");
+    CHECK(!parse_connection_string("UseDevelopmentStorage=false").has_value());
+    CHECK(!parse_connection_string("UseDevelopmentStorage=true;AccountName=x").has_value());
+    CHECK(!parse_connection_string("DevelopmentStorageProxyUri=http://h;AccountName=x;AccountKey=" +
+                                   std::string(kKey))
+               .has_value());
+    FakeEnv env;
+    env.vars["AZURE_STORAGE_CONNECTION_STRING"] = "UseDevelopmentStorage=true";
+    auto r = resolve_credentials(env.lookup(), "devstoreaccount1");
+    REQUIRE(r.has_value());
+    CHECK(r->blob_endpoint == "http://127.0.0.1:10000/devstoreaccount1");
+  }
 }

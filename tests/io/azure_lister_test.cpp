@@ -358,4 +358,63 @@ TEST_SUITE("io.azure_lister") {
     CHECK(r.error().detail.find("gave up after 3 attempts") != std::string::npos);
     CHECK(server.requests().size() == 3);
   }
+
+  TEST_CASE("with a bearer source the lister sends its token and refreshes it before it ends") {
+    ScriptServer server({Canned{200, page_xml({"a"}, "next"), {}}});
+    Sleeps sleeps;
+    auto cfg = config_for(server, sleeps);
+    cfg.account_key.clear();
+    presign::SigningTime now{std::chrono::sys_days{std::chrono::year{2024} / 1 / 2}};
+    cfg.clock = [&now] { return now; };
+    int calls = 0;
+    cfg.bearer = [&calls, &now]() -> presign::Result<io::BearerToken> {
+      ++calls;
+      return io::BearerToken{"tok-" + std::to_string(calls), now + std::chrono::minutes{10}};
+    };
+    auto f = io::make_azure_page_fetcher(cfg);
+    REQUIRE(f.has_value());
+    io::ListPage page;
+    std::string keys;
+    REQUIRE((*f)->fetch(io::ListRequest{}, page, keys).has_value());
+    now += std::chrono::minutes{4};  // 6 minutes left: kept
+    REQUIRE((*f)->fetch(io::ListRequest{}, page, keys).has_value());
+    now += std::chrono::minutes{2};  // 4 minutes left: under the 5-minute margin, refreshed
+    REQUIRE((*f)->fetch(io::ListRequest{}, page, keys).has_value());
+    auto const reqs = server.requests();
+    REQUIRE(reqs.size() == 3);
+    CHECK(reqs[0].header("Authorization") == "Bearer tok-1");
+    CHECK(reqs[1].header("Authorization") == "Bearer tok-1");
+    CHECK(reqs[2].header("Authorization") == "Bearer tok-2");
+    CHECK(reqs[2].header("x-ms-version") == io::kAzureListVersion);
+    CHECK(calls == 2);
+  }
+
+  TEST_CASE("a refused bearer token names Entra ID and a failing token source ends the fetch") {
+    ScriptServer server({error_resp(403, "AuthorizationPermissionMismatch", "no")});
+    Sleeps sleeps;
+    auto cfg = config_for(server, sleeps);
+    cfg.account_key.clear();
+    cfg.bearer = []() -> presign::Result<io::BearerToken> {
+      return io::BearerToken{"SECRET-TOKEN",
+                             presign::SigningTime{std::chrono::hours{24 * 365 * 200}}};
+    };
+    auto f = io::make_azure_page_fetcher(cfg);
+    REQUIRE(f.has_value());
+    io::ListPage page;
+    std::string keys;
+    auto r = (*f)->fetch(io::ListRequest{}, page, keys);
+    REQUIRE(!r.has_value());
+    CHECK(r.error().kind == ErrorKind::kAuth);
+    CHECK(r.error().detail.find("Entra ID token") != std::string::npos);
+    CHECK(r.error().detail.find("SECRET-TOKEN") == std::string::npos);
+
+    cfg.bearer = []() -> presign::Result<io::BearerToken> {
+      return presign::make_error(ErrorKind::kConfig, "token source down");
+    };
+    auto g = io::make_azure_page_fetcher(cfg);
+    REQUIRE(g.has_value());
+    auto e = (*g)->fetch(io::ListRequest{}, page, keys);
+    REQUIRE(!e.has_value());
+    CHECK(e.error().detail.find("token source down") != std::string::npos);
+  }
 }

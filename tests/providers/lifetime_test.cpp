@@ -123,6 +123,31 @@ TEST_SUITE("providers.lifetime") {
     CHECK(*t == kWhen + hours{7 * 24});
     CHECK(setup.warnings.empty());
   }
+
+  TEST_CASE("a user delegation key's expiry caps the URLs, not the Entra token's") {
+    // What the Azure provider hands over for a user delegation SAS: the key's SignedExpiry
+    // as the credentials' end; the token that fetched it (creds.expires) may end sooner.
+    auto setup = s3_setup(3 * 24 * 3600);
+    setup.credentials_end = kWhen + hours{24};
+    setup.credentials_origin = "the user delegation key (got with a client secret)";
+    auth::Credentials token(auth::OAuthToken{"token-never-shown"}, "a client secret");
+    token.expires = kWhen + hours{1};
+    auto refused = effective_expiry(setup, token, false, kWhen);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().kind == ErrorKind::kAuth);
+    CHECK(refused.error().detail.find("the user delegation key (got with a client secret)") !=
+          std::string::npos);
+    CHECK(refused.error().detail.find("2023-11-15T22:13:20Z") != std::string::npos);
+    no_secret_in(refused.error().detail);
+    auto allowed = effective_expiry(setup, token, true, kWhen);
+    REQUIRE(allowed.has_value());
+    CHECK(*allowed == kWhen + hours{24});
+    // A key that outlives the URLs leaves their own expiry, though the token ends in an hour.
+    setup.credentials_end = kWhen + hours{7 * 24};
+    auto full = effective_expiry(setup, token, false, kWhen);
+    REQUIRE(full.has_value());
+    CHECK(*full == kWhen + hours{3 * 24});
+  }
 }
 
 }  // namespace presign::providers

@@ -73,7 +73,7 @@ std::string url_of(AnySigner const& any, std::string_view key) {
 Result<SignerSetup> sign_setup(Provider const& p, BucketUri const& u, SignSettings const& s,
                                EnvLookup const& env) {
   if (auto r = p.check_sign(u, s); !r) return r.error();
-  auto creds = p.credential_source(u, {s.credentials_file, "", false, ""}, env)->fetch();
+  auto creds = p.credential_source(u, {s.credentials_file, "", false, "", ""}, env)->fetch();
   if (!creds) return creds.error();
   return p.make_signer(u, s, *creds, env);
 }
@@ -82,7 +82,7 @@ Result<SignerSetup> sign_setup(Provider const& p, BucketUri const& u, SignSettin
 Result<std::unique_ptr<io::PageFetcher>> list_setup(Provider const& p, BucketUri const& u,
                                                     ListSettings const& s, EnvLookup const& env) {
   if (auto r = p.check_list(u, s, env); !r) return r.error();
-  auto creds = p.credential_source(u, {s.credentials_file, s.access_token, true, ""}, env)->fetch();
+  auto creds = p.credential_source(u, {s.credentials_file, s.access_token, true, "", ""}, env)->fetch();
   if (!creds) return creds.error();
   return p.make_page_fetcher(u, s, *creds, env);
 }
@@ -305,7 +305,7 @@ TEST_SUITE("providers.credentials") {
     s.profile = "dev";
     Provider const& p = provider("s3");
     auto creds =
-        p.credential_source(uri("s3://bucket"), {"", "", false, "dev"}, env.lookup())->fetch();
+        p.credential_source(uri("s3://bucket"), {"", "", false, "dev", ""}, env.lookup())->fetch();
     REQUIRE(creds.has_value());
     auto setup = p.make_signer(uri("s3://bucket"), s, *creds, env.lookup());
     REQUIRE(setup.has_value());
@@ -400,13 +400,13 @@ TEST_SUITE("providers.credentials") {
                  {"GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.example"}}};
     Provider const& gs = provider("gs");
     auto const u = uri("gs://bkt");
-    auto for_signing = gs.credential_source(u, {"", "", false, ""}, env.lookup())->fetch();
+    auto for_signing = gs.credential_source(u, {"", "", false, "", ""}, env.lookup())->fetch();
     REQUIRE(for_signing.has_value());
     CHECK(std::holds_alternative<signers::gcs::HmacKey>(for_signing->secret));
     REQUIRE(for_signing->listing_token.has_value());
     CHECK(for_signing->listing_token_origin == "GOOGLE_OAUTH_ACCESS_TOKEN");
     auto for_listing =
-        gs.credential_source(u, {"", "--flag-token", true, ""}, env.lookup())->fetch();
+        gs.credential_source(u, {"", "--flag-token", true, "", ""}, env.lookup())->fetch();
     REQUIRE(for_listing.has_value());
     CHECK(std::holds_alternative<auth::OAuthToken>(for_listing->secret));
     CHECK(for_listing->origin == "--access-token");

@@ -23,6 +23,9 @@ set -uo pipefail
 # metadata at 169.254.169.254 (some hosts answer it). A test of IMDS points
 # AWS_EC2_METADATA_SERVICE_ENDPOINT at its fake and sets this to false for that command.
 export AWS_EC2_METADATA_DISABLED=true
+# Azure managed identity (IMDS), tried last without other credentials: a closed loopback port,
+# never 169.254.169.254.
+export AZURE_POD_IDENTITY_AUTHORITY_HOST=${AZURE_POD_IDENTITY_AUTHORITY_HOST:-http://127.0.0.1:9}
 
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 pass=0

@@ -611,7 +611,9 @@ TEST_SUITE("signers.azure") {
          base + " --snapshot 2024-01-02T03:04:05Z --version-id 2024-01-02T03:04:05Z", 2,
          "not both"},
         {"bad permissions", key_env, base + " --permissions rq", 2, "'q'"},
-        {"no credentials", "", base, 3, "AZURE_STORAGE_CONNECTION_STRING"},
+        // IMDS, tried last, at a closed loopback port (tests never reach 169.254.169.254).
+        {"no credentials", "AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9", base, 3,
+         "AZURE_STORAGE_CONNECTION_STRING"},
         {"key not base64", "AZURE_STORAGE_KEY=SECRETVALUE*", base, 3, "base64"},
         {"bad connection string",
          "AZURE_STORAGE_CONNECTION_STRING='AccountName=devstoreaccount1;AccountKey=SECRETVALUE*'",

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -31,8 +32,10 @@ struct Canned {
 };
 
 struct Recorded {
+  std::string method;
   std::string target;  // path and query as received
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // as received (Content-Length bytes)
 
   [[nodiscard]] std::string header(std::string_view name) const {
     for (auto const& [n, v] : headers) {
@@ -101,6 +104,7 @@ class ScriptServer {
         auto const s1 = line.find(' ');
         auto const s2 = line.rfind(' ');
         if (s1 != std::string::npos && s2 > s1) r.target = line.substr(s1 + 1, s2 - s1 - 1);
+        if (s1 != std::string::npos) r.method = line.substr(0, s1);
         std::size_t pos = line_end + 2;
         for (;;) {
           auto const e = in.find("\r\n", pos);
@@ -112,6 +116,15 @@ class ScriptServer {
           r.headers.emplace_back(h.substr(0, colon), v);
           pos = e + 2;
         }
+        std::size_t const head_end = in.find("\r\n\r\n");
+        std::size_t const body_at = head_end == std::string::npos ? in.size() : head_end + 4;
+        auto const want = static_cast<std::size_t>(std::atoll(r.header("Content-Length").c_str()));
+        while (head_end != std::string::npos && in.size() - body_at < want) {
+          ssize_t const n = ::recv(c, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          in.append(buf, static_cast<std::size_t>(n));
+        }
+        r.body = in.substr(body_at);
       }
       Canned resp;
       {

@@ -1,7 +1,9 @@
 #pragma once
 /// Where Azure credentials come from: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY
 /// with the account from AZURE_STORAGE_ACCOUNT or the URI (resolve_credentials,
-/// azure_connection_string.hpp).
+/// azure_connection_string.hpp): an account key, `AccountCredentials`. Without either, an Entra
+/// ID token from DefaultAzureCredential's chain (azure_entra.hpp): an `OAuthToken`, with
+/// `Credentials::expires` the token's end (the provider turns it into a user delegation key).
 
 #include "presign/auth/credentials.hpp"
 #include "presign/auth/env.hpp"

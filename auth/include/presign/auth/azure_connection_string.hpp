@@ -24,8 +24,11 @@ struct AccountCredentials {
 /// split at the first '='): AccountName and AccountKey are required; the blob endpoint is
 /// BlobEndpoint, else DefaultEndpointsProtocol (default https) + "://" + AccountName +
 /// ".blob." + EndpointSuffix (default core.windows.net) when either of those two is given,
-/// else "". A SharedAccessSignature-only string is refused (it cannot sign new SASs). Errors
-/// are kConfig and never quote the string.
+/// else "". `UseDevelopmentStorage=true` (with at most `DevelopmentStorageProxyUri=URI` beside
+/// it) means the storage emulator: account devstoreaccount1, its well-known key and the blob
+/// endpoint `http://127.0.0.1:10000/devstoreaccount1` (with a proxy URI: its scheme and host,
+/// port 10000), as the SDKs read it. A SharedAccessSignature-only string is refused (it cannot sign
+/// new SASs). Errors are kConfig and never quote the string.
 Result<AccountCredentials> parse_connection_string(std::string_view text);
 
 /// AZURE_STORAGE_CONNECTION_STRING if set; else AZURE_STORAGE_KEY, with the account from

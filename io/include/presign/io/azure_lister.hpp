@@ -1,8 +1,8 @@
 #pragma once
 /// The Azure `PageFetcher`: Blob service "List Blobs" pages with Shared Key auth
-/// (presign/signers/azure_shared_key.hpp), retried under the Azure listing profile of
-/// presign/io/retry.hpp, each page parsed and validated inside the retry attempt (a malformed
-/// `200` is retried like a 503, never emitted as a short page). The shape mirrors
+/// (presign/signers/azure_shared_key.hpp) or an Entra ID bearer token, retried under the Azure
+/// listing profile of presign/io/retry.hpp, each page parsed and validated inside the retry attempt
+/// (a malformed `200` is retried like a 503, never emitted as a short page). The shape mirrors
 /// s3_lister.hpp.
 ///
 /// Request: `GET {endpoint}/{container}?comp=list&marker=…&maxresults=N&prefix=…
@@ -36,6 +36,7 @@
 #include "presign/io/listing.hpp"
 #include "presign/io/retry.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -51,6 +52,16 @@ inline constexpr std::string_view kAzureListVersion = "2021-12-02";
 /// Largest `maxresults` the service accepts.
 inline constexpr std::uint32_t kAzureMaxResults = 5000;
 
+/// An Entra ID access token for listing with `Authorization: Bearer` (secret).
+struct BearerToken {
+  std::string token;
+  SigningTime expires{};  ///< when it stops working
+};
+
+/// A token is refreshed when it has less than this left (azure-identity refreshes 5 minutes
+/// before the end).
+inline constexpr std::chrono::seconds kBearerRefreshMargin{300};
+
 struct AzureListerConfig {
   std::string account;    ///< storage account name
   std::string container;  ///< container name
@@ -59,6 +70,12 @@ struct AzureListerConfig {
   std::string endpoint;
   /// The *decoded* account key (secret; see signers::azure::shared_key::decode_account_key).
   std::string account_key;
+  /// Set: list with Entra ID (`Authorization: Bearer`) instead of Shared Key; `account_key`
+  /// stays empty. Called for the first request and whenever the token in hand ends within
+  /// kBearerRefreshMargin (of `clock`), so a listing that outlives a token goes on. It runs on
+  /// the HTTP client's I/O thread and may block (a token request): that thread serves this
+  /// listing alone, which would wait for the token anyway. Its errors end the listing.
+  std::function<Result<BearerToken>()> bearer;
   /// Only for messages (`describe()`): the listing prefix.
   std::string prefix_for_messages;
   std::string version = std::string(kAzureListVersion);  ///< x-ms-version

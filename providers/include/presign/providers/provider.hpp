@@ -114,6 +114,11 @@ struct SignerSetup {
   AnySigner signer;
   SigningTime expires_at{};           ///< when the URLs stop working
   std::vector<std::string> warnings;  ///< to show the user (no secrets)
+  /// When what signs the URLs ends, if that is not `Credentials::expires`: an Azure user
+  /// delegation key's SignedExpiry (the Entra token that fetched it may end sooner; the URLs
+  /// do not care). `effective_expiry` uses it, and `credentials_origin` in its messages.
+  std::optional<SigningTime> credentials_end{};
+  std::string credentials_origin{};
 };
 
 /// Where an object's key lives, for output formats that name it (Labelbox global keys).

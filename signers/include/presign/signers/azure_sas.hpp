@@ -1,8 +1,10 @@
 #pragma once
-/// Azure Blob Storage service SAS signed with the account key (shared key), byte-identical to
-/// the Azure SDK for Python (`azure.storage.blob.generate_blob_sas`, azure-storage-blob
-/// 12.15.0b1), parameter order included; the one deliberate difference is a blob name with a
-/// backslash, signed as the service reads it (see `canonicalized_resource`).
+/// Azure Blob Storage SAS: a service SAS signed with the account key (shared key), or a user
+/// delegation SAS signed with a user delegation key (Get User Delegation Key, with an Entra ID
+/// token), byte-identical to the Azure SDK for Python (`azure.storage.blob.generate_blob_sas`
+/// with `account_key=` or `user_delegation_key=`, azure-storage-blob 12.15.0b1), parameter
+/// order included; the one deliberate difference is a blob name with a backslash, signed as
+/// the service reads it (see `canonicalized_resource`).
 ///
 /// Two layers, as in sigv4.hpp:
 ///   - Stages, public for tests: `make_sas_fields` (validate and normalise a config) →
@@ -21,9 +23,17 @@
 /// SDK `_BlobSharedAccessHelper.add_resource_signature`, Azurite
 /// `generateBlobSASSignature20201206` (see tests/vectors/azure-sas/NOTES.md).
 ///
+/// User delegation SAS (Microsoft's "Create a user delegation SAS"; Python SDK
+/// `add_resource_signature(user_delegation_key=...)`; Azurite `generateBlobSASSignatureWithUDK*`,
+/// the live verifier): no si; in its place after the resource come skoid, sktid, skt, ske, sks,
+/// skv, saoid, suoid (always empty here), scid; from sv 2025-07-05 on two more (skdutid,
+/// sduoid, empty here) after scid; from sv 2026-04-06 on two more (srh, srq, empty here) after
+/// ses. The rest is as above. The HMAC key is the base64-decoded key `Value`.
+///
 /// Token: `st, se, sp, sip, spr, sv, si, sr, rscc, rscd, rsce, rscl, rsct, ses, sig`, each
-/// present only when non-empty, values percent-encoded as Python's `urllib.parse.quote` does
-/// (RFC 3986 unreserved characters and '/' kept). The snapshot time / version id is signed
+/// present only when non-empty (a user delegation SAS puts `saoid, scid, skoid, sktid, skt,
+/// ske, sks, skv` between ses and sig), values percent-encoded as Python's `urllib.parse.quote`
+/// does (RFC 3986 unreserved characters and '/' kept). The snapshot time / version id is signed
 /// but, as the Python SDK does, left out of the token: the URL carries it itself as
 /// `?snapshot=T&...` or `?versionid=T&...` (placed first, as `BlobClient.url` does).
 
@@ -63,12 +73,29 @@ inline constexpr std::size_t kMaxBlobNameBytes = 4 * kMaxBlobNameChars;
 /// "2020-12-06, 2021-02-12, ..." for error messages and help.
 std::string supported_sas_versions();
 
+/// A user delegation key, the fields as Get User Delegation Key answered them (they enter the
+/// string to sign and the token verbatim).
+struct UserDelegationKey {
+  std::string signed_oid;      ///< skoid
+  std::string signed_tid;      ///< sktid
+  std::string signed_start;    ///< skt, e.g. 2024-01-01T00:00:00Z
+  std::string signed_expiry;   ///< ske
+  std::string signed_service;  ///< sks ("b")
+  std::string signed_version;  ///< skv
+  std::string value;           ///< the key, base64 (secret)
+};
+
 /// Everything constant for one batch of SAS URLs. A plain aggregate (the Azure SDKs'
 /// `BlobSasBuilder` idea); `AzureSasSigner::create` / `make_sas_fields` validate it.
 struct AzureSasConfig {
   std::string account;      ///< storage account name, e.g. "devstoreaccount1"
   std::string account_key;  ///< the account key, base64 as the portal shows it (secret)
-  std::string container;    ///< container name (3-63 of a-z 0-9 '-', or $root/$web/$logs)
+  /// Set: a user delegation SAS signed with this key (then `account_key` is not used and
+  /// `policy_id` is refused).
+  std::optional<UserDelegationKey> delegation_key;
+  std::string authorized_object_id;  ///< saoid (user delegation only)
+  std::string correlation_id;        ///< scid (user delegation only)
+  std::string container;             ///< container name (3-63 of a-z 0-9 '-', or $root/$web/$logs)
   /// Empty: `https://ACCOUNT.blob.core.windows.net`. Otherwise `http(s)://host[:port][/path]`
   /// with the account in the path for path-style emulators, e.g.
   /// `http://127.0.0.1:10000/devstoreaccount1`. A trailing '/' is dropped. Not signed.
@@ -109,6 +136,10 @@ struct SasFields {
   std::string snapshot_param;  ///< "snapshot", "versionid" or "" (the URL parameter for it)
   std::string encryption_scope;
   std::string cache_control, content_disposition, content_encoding, content_language, content_type;
+  /// A user delegation SAS: the key's fields (skoid ... skv) and saoid, scid.
+  bool user_delegation = false;
+  std::string key_oid, key_tid, key_start, key_expiry, key_service, key_version;
+  std::string authorized_oid, correlation_id;
 };
 
 /// Validates every SAS field of `config` (not the account, key, container or endpoint) and
@@ -133,10 +164,15 @@ Result<std::string> normalize_ip_range(std::string_view ip);
 std::string canonicalized_resource(std::string_view account, std::string_view container,
                                    std::string_view blob);
 
-/// The 16-line string to sign (see the file comment).
+/// The string to sign (see the file comment): `string_to_sign_head` (fields before the
+/// resource, each followed by '\n'), the resource, then `string_to_sign_tail` (every field
+/// after it, each preceded by '\n').
 std::string string_to_sign(SasFields const& fields, std::string_view canonicalized_resource);
+std::string string_to_sign_head(SasFields const& fields);
+std::string string_to_sign_tail(SasFields const& fields);
 
-/// base64(HMAC-SHA256(key, string_to_sign)), with `key` the *decoded* account key.
+/// base64(HMAC-SHA256(key, string_to_sign)), with `key` the *decoded* account key (or user
+/// delegation key).
 std::string sas_signature(std::span<std::uint8_t const> key, std::string_view string_to_sign);
 
 /// The SAS token (no leading '?') in the Python SDK's order, `sig` last.
@@ -163,10 +199,11 @@ class AzureSasSigner {
     char signed_name[kMaxBlobNameBytes];
   };
 
-  /// Validates `config` (account, base64 key, container, endpoint, every SAS field), decodes
-  /// the key once and precomputes the URL pieces and the HMAC midstate after
-  /// "sp\nst\nse\n/blob/ACCOUNT/CONTAINER/". Errors: kUsage for bad options, kConfig for a bad
-  /// key; messages never contain the key. The key copy in the config is wiped.
+  /// Validates `config` (account, base64 key — the account key, or the user delegation key's
+  /// value when one is given —, container, endpoint, every SAS field), decodes the key once and
+  /// precomputes the URL pieces and the HMAC midstate after "sp\nst\nse\n/blob/ACCOUNT/CONTAINER/".
+  /// Errors: kUsage for bad options, kConfig for a bad key; messages never contain the key. The key
+  /// copy in the config is wiped.
   static Result<AzureSasSigner> create(AzureSasConfig config);
 
   /// Appends the SAS URL of blob `object.key` to `out`: the name percent-encoded with '/'
@@ -196,7 +233,7 @@ class AzureSasSigner {
   SasFields fields_;
   std::string url_prefix_;   // "https://acct.blob.core.windows.net/container/"
   std::string query_head_;   // "?[snapshot=T&]st=...&sr=b[&rsc..][&ses=..]&sig="
-  std::string sts_tail_;     // "\nsi\nsip\nspr\nsv\nsr\nsnapshot\nses\nrscc\n...\nrsct"
+  std::string sts_tail_;     // string_to_sign_tail: "\nsi\nsip\n...\nrsct"
   crypto::HmacSha256 key_;   // keyed with the decoded account key
   crypto::Sha256 sts_head_;  // key_.inner() after "sp\nst\nse\n/blob/ACCOUNT/CONTAINER/"
   bool https_ = true;
