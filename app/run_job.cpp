@@ -202,6 +202,8 @@ Result<engine::JobSpec> job_spec(SignOptions const& o, io::Format format, Signin
   }
   // The fingerprint holds the expiry asked for (--expires from the signing time), not the
   // credentials' (--allow-shorter-expiry): fresh credentials on a resume keep the job the same.
+  // (The URLs written after such a resume carry the new credentials' end in their own expiry
+  // parameter and expires_at, each record true to the credentials that signed it.)
   auto const asked = parse_duration_seconds(o.expires);
   if (!asked) return asked.error();
   spec.fingerprint = job_fingerprint(o, format, o.when + std::chrono::seconds{*asked});

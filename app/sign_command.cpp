@@ -6,7 +6,7 @@
 #include "presign/io/key_file_source.hpp"
 #include "presign/io/output_file.hpp"
 #include "presign/io/record_format.hpp"
-#include "presign/providers/lifetime.hpp"
+#include "presign/providers/truthful_signer.hpp"
 #include "presign/providers/provider.hpp"
 
 #include "run_job.hpp"
@@ -286,18 +286,19 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
               {o.credentials, o.access_token, false, o.profile, o.impersonate_service_account}, env)
           ->fetch();
   if (!creds) return fail(creds.error());
-  auto setup = (*provider)->make_signer(*uri, settings, *creds, env);
-  if (!setup) return fail(setup.error());
   // The moment the URLs really stop working: refused here, before any work, when the
-  // credentials end first (unless --allow-shorter-expiry); records and summary carry it.
+  // credentials end first (unless --allow-shorter-expiry); then the URLs themselves (their
+  // X-Amz-Expires, X-Goog-Expires or se), the records and the summary carry it.
   auto const now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  auto const valid_until = providers::effective_expiry(*setup, *creds, o.allow_shorter_expiry, now);
-  if (!valid_until) return fail(valid_until.error());
-  report.expires_at = *valid_until;
+  auto setup = providers::make_truthful_signer(**provider, *uri, settings, *creds, env,
+                                               o.allow_shorter_expiry, now);
+  if (!setup) return fail(setup.error());
+  SigningTime const valid_until = setup->expires_at;
+  report.expires_at = valid_until;
   for (auto const& w : setup->warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
   return std::visit(
       [&](auto const& signer) {
-        int const rc = run_job(signer, *valid_until, opts, *format, *creds);
+        int const rc = run_job(signer, valid_until, opts, *format, *creds);
         if constexpr (std::is_same_v<std::decay_t<decltype(signer)>, io::GcsKeylessSigner>) {
           // Keyless signing that stopped mid-job (a permission withdrawn, a token refused):
           // the error records say "no signature"; this says why, once.

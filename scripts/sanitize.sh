@@ -22,9 +22,9 @@ if [ "$which" = both ] || [ "$which" = asan ]; then
       -DPRESIGN_SANITIZE=address,undefined -DPRESIGN_BUILD_BENCH=OFF; then
     echo "sanitize: ASan build took $((SECONDS - t)) s"
     t=$SECONDS
-    # crash_resume.sh's 2,000,000-object job at 250,000 here: the same kills and resumes,
+    # crash_resume.sh's 1,000,000-object job at 150,000 here: the same kills and resumes,
     # a fraction of the time (the release run keeps the full size).
-    PRESIGN_CRASH_OBJECTS=250000 summary_ctest asan build-asan -j2 -LE 'live|oracle'
+    PRESIGN_CRASH_OBJECTS=150000 summary_ctest asan build-asan -j2 -LE 'live|oracle'
     echo "sanitize: ASan ctest took $((SECONDS - t)) s"
   else
     echo "sanitize: the ASan build failed" >&2

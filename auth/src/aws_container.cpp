@@ -33,31 +33,36 @@ bool allowed_host(std::string const& host) {
 
 }  // namespace
 
-std::optional<Result<AwsKeys>> container_credentials(SourceContext const& ctx) {
-  auto const relative = ctx.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-  auto const full = ctx.env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+std::optional<Result<ContainerEndpoint>> container_endpoint(EnvLookup const& env) {
+  using Found = std::optional<Result<ContainerEndpoint>>;
+  auto const relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  auto const full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
   if (!relative && !full) return std::nullopt;
-  std::string url;
-  std::string what;
   if (relative) {
-    url = "http://169.254.170.2" + *relative;
-    what = "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)";
-  } else {
-    url = *full;
-    what = "container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI " +
-           io::describe_request("GET", url).substr(4) + ")";
-    auto parsed = io::parse_url(url);
-    if (!parsed) {
-      return std::optional<Result<AwsKeys>>(
-          make_error(ErrorKind::kConfig, what + ": " + parsed.error().detail));
-    }
-    if (!parsed->tls && !allowed_host(parsed->host)) {
-      return std::optional<Result<AwsKeys>>(make_error(
-          ErrorKind::kConfig,
-          what + ": the host must be a loopback address, 169.254.170.2, 169.254.170.23 or "
-                 "fd00:ec2::23 (as the AWS CLI requires for http)"));
-    }
+    // botocore's ContainerMetadataFetcher.full_url: the ECS agent's address, then the path.
+    return Found(
+        ContainerEndpoint{"http://169.254.170.2" + *relative,
+                          "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)"});
   }
+  ContainerEndpoint ep{*full, "container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI " +
+                                  io::describe_request("GET", *full).substr(4) + ")"};
+  auto parsed = io::parse_url(ep.url);
+  if (!parsed) return Found(make_error(ErrorKind::kConfig, ep.what + ": " + parsed.error().detail));
+  if (!parsed->tls && !allowed_host(parsed->host)) {
+    return Found(make_error(
+        ErrorKind::kConfig,
+        ep.what + ": the host must be a loopback address, 169.254.170.2, 169.254.170.23 or "
+                  "fd00:ec2::23 (as the AWS CLI requires for http)"));
+  }
+  return Found(std::move(ep));
+}
+
+std::optional<Result<AwsKeys>> container_credentials(SourceContext const& ctx) {
+  auto endpoint = container_endpoint(ctx.env);
+  if (!endpoint) return std::nullopt;
+  if (!*endpoint) return std::optional<Result<AwsKeys>>(endpoint->error());
+  std::string const url = std::move((*endpoint)->url);
+  std::string const what = std::move((*endpoint)->what);
   io::HttpRequest req;
   req.url = url;
   req.headers = {{"Accept", "application/json"}};

@@ -75,6 +75,11 @@ class S3Strategy final : public detail::PageStrategy {
     parts.query = s3_list_query(req);
     parts.headers = {{"host", target_.host_header}};
     parts.payload_hash = std::string(sigv4::kEmptyPayloadSha256);
+    if (config_.current_credentials) {
+      auto keys = config_.current_credentials();
+      if (!keys) co_return keys.error();
+      use(std::move(*keys));
+    }
     SigningTime const now =
         config_.clock ? config_.clock()
                       : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -105,6 +110,20 @@ class S3Strategy final : public detail::PageStrategy {
   }
 
  private:
+  // Signs with `keys` from now on when they differ from the keys in use (a refresh). The
+  // messages of status_error name the access key id of these keys.
+  void use(sigv4::Credentials keys) {
+    sigv4::Credentials& held = config_.credentials;
+    if (keys.access_key_id == held.access_key_id &&
+        keys.secret_access_key == held.secret_access_key &&
+        keys.session_token == held.session_token) {
+      return;
+    }
+    held = std::move(keys);
+    signer_ = sigv4::RequestSigner(
+        held, sigv4::HeaderSigningOptions{.region = config_.region, .service = "s3"});
+  }
+
   S3ListerConfig config_;
   S3ListTarget target_;
   sigv4::RequestSigner signer_;

@@ -4,6 +4,7 @@
 // listing and the URLs always agree on where the bucket is.
 #include "presign/io/s3_lister.hpp"
 #include "presign/auth/aws.hpp"
+#include "presign/auth/refreshing.hpp"
 #include "presign/signers/sigv4.hpp"
 
 #include "../src/common.hpp"
@@ -100,6 +101,21 @@ class S3Provider final : public Provider {
     if (keys == nullptr) return wrong_credentials("s3", creds);
     auto cfg = lister_config(uri, s, env);
     cfg->credentials = *keys;
+    if (creds.expires) {
+      // Temporary credentials: refreshed from the same chain before they end, so a listing
+      // may outlive them (botocore's refresh windows). Keys without an end are used as they are.
+      CredentialSettings where;
+      where.profile = s.profile;
+      auto refreshing = std::make_shared<auth::RefreshingCredentials>(
+          std::shared_ptr<auth::CredentialSource const>(credential_source(uri, where, env)), creds);
+      cfg->current_credentials = [refreshing]() -> Result<sigv4::Credentials> {
+        auto c = refreshing->current();
+        if (!c) return c.error();
+        auto* k = std::get_if<sigv4::Credentials>(&c->secret);
+        if (k == nullptr) return wrong_credentials("s3", *c);
+        return std::move(*k);
+      };
+    }
     apply_transport(*cfg, s, io::RetryProvider::kAws);
     return io::make_s3_page_fetcher(std::move(*cfg));
   }

@@ -125,7 +125,7 @@ class ShufflingBatchSigner final : public BatchSigner {
 std::vector<std::string> numbered_keys(std::size_t n, std::string const& prefix = "key-") {
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < n; ++i) {
-    char buf[16];
+    char buf[24];  // room for any size_t: -Wformat-truncation checks the type's range
     std::snprintf(buf, sizeof buf, "%06zu", i);
     keys.push_back(prefix + buf);
   }

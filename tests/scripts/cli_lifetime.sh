@@ -3,8 +3,9 @@
 # credentials from a profile's credential_process that expire in one hour.
 #   --expires 7d                          exit 3 before any work, naming both instants and the
 #                                         source; no output file; no secret in the message
-#   --expires 7d --allow-shorter-expiry   exit 0, one warning, every record's expires_at and
-#                                         the --summary's are the credentials' expiry
+#   --expires 7d --allow-shorter-expiry   exit 0, one warning, every record's expires_at, its
+#                                         URL's X-Amz-Date + X-Amz-Expires and the --summary's
+#                                         expires_at are the credentials' expiry
 #   --expires 30m                         exit 0, no warning, expires_at = now + 30 min
 #   credentials that expired a minute ago exit 3 with or without the flag.
 # Signing only (--keys-from): no network.
@@ -85,8 +86,16 @@ expiry=$(cat expiry-3600.txt)  # the helper ran again: a second may have passed
   bad "allowed: want one warning naming $expiry: $(cat allowed.err)"
 [ "$(record_expiries allowed.out)" = "$expiry" ] && ok ||
   bad "allowed: records carry $(record_expiries allowed.out | tr '\n' ' '), want $expiry"
-# The URL itself still says what was asked (7 days): only the truth about it changes.
-grep -q 'X-Amz-Expires=604800' allowed.out && ok || bad "allowed: no X-Amz-Expires=604800"
+# The URL itself says it too: X-Amz-Date + X-Amz-Expires is the credentials' end, not 7 days.
+url_ends=$("$PY" -c 'import calendar, json, sys, time, urllib.parse
+ends = set()
+for line in open(sys.argv[1]):
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(json.loads(line)["url"]).query))
+    t = calendar.timegm(time.strptime(q["X-Amz-Date"], "%Y%m%dT%H%M%SZ")) + int(q["X-Amz-Expires"])
+    ends.add(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)))
+print(" ".join(sorted(ends)))' allowed.out)
+[ "$url_ends" = "$expiry" ] && ok ||
+  bad "allowed: the URLs end at $url_ends (X-Amz-Date + X-Amz-Expires), want $expiry"
 "$PY" -c 'import json, sys
 sys.exit(json.load(open(sys.argv[1]))["expires_at"] != sys.argv[2])' allowed.json "$expiry" &&
   ok || bad "allowed: the summary's expires_at is not $expiry"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# kill -9 at 20+ random points of a 2,000,000-object job (PRESIGN_CRASH_OBJECTS overrides the
-# size: scripts/sanitize.sh runs it smaller under ASan, where each run is several times slower), each followed by --resume (every
+# kill -9 at 20+ random points of a 1,000,000-object job (PRESIGN_CRASH_OBJECTS overrides the
+# size: a local soak runs it larger, scripts/sanitize.sh smaller under ASan, where each run is
+# several times slower), each followed by --resume (every
 # third round killed twice: once more while resuming): every final file must be byte-identical
 # to a clean run, the checkpoint must be gone, and no partial file may be left. Rounds go on
 # until at least KILLS kills landed mid-run (a kill after the job ended does not count).
@@ -16,7 +17,7 @@ base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/presign-crash.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export AWS_ACCESS_KEY_ID=AKIDCRASHTEST AWS_SECRET_ACCESS_KEY=crash-secret
-OBJECTS=${PRESIGN_CRASH_OBJECTS:-2000000}
+OBJECTS=${PRESIGN_CRASH_OBJECTS:-1000000}
 seq -f 'crash/objects/%010.0f.bin' 1 "$OBJECTS" > "$work/keys.txt"
 common=(sign s3://crash-bucket --keys-from "$work/keys.txt" --signing-time 2024-01-01T00:00:00Z
         --expires 7d --threads 2 --format ndjson --quiet)

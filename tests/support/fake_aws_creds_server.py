@@ -19,6 +19,23 @@ same server with the same configuration must end with the same keys.
       Prefix "/imds-v1only": the token PUT answers 403 (so the GETs go without one and get 401).
   GET  /container...                      container credentials; needs
       "Authorization: container-auth-token" (401 otherwise).
+  GET  /BUCKET?list-type=2...   S3 ListObjectsV2 of --objects keys "obj-00000"... (path
+      style, any bucket name), each request's SigV4 header signature (service s3) verified
+      against a key this server issued: 403 InvalidAccessKeyId, SignatureDoesNotMatch, or
+      ExpiredToken once the key's real end has passed. Each page waits --page-delay seconds.
+  GET  /stats                   JSON: issued (keys handed out), listed_with (the distinct
+      access keys of accepted list requests, in order), refused (list requests refused).
+
+Options for the refresh tests (off by default, so the answers stay pure functions of the
+request for the botocore oracle):
+  --rotate            each issued key gets a serial: a new key id on every call
+  --life S            issued credentials really end S seconds after issue (whole seconds)
+  --announce-later S  the Expiration announced is the real end + S seconds (presign's
+                      refresh windows are botocore's 15 and 10 minutes: S=900 puts the
+                      advisory refresh at the real end, S=600 the mandatory one)
+  --sts-fail-after N  after N successful STS answers, STS answers --sts-fail-mode: "500"
+                      (InternalFailure) or "garbage" (200 with a body that is not XML)
+  --objects N, --page-delay S   the listing above (default 0 objects, no delay)
 """
 import argparse
 import datetime
@@ -28,6 +45,7 @@ import http.server
 import json
 import sys
 import threading
+import time
 import urllib.parse
 
 # Keys the test configurations hold (access key id -> secret).
@@ -37,19 +55,40 @@ STATIC_KEYS = {
     'AKIDFILE': 'file-secret',
 }
 ISSUED = {}  # access key id -> secret, for keys this server handed out (role chains)
+TOKENS = {}  # access key id -> session token (refresh tests)
+REAL_END = {}  # access key id -> epoch seconds when the key stops working (refresh tests)
 LOCK = threading.Lock()
+OPTS = argparse.Namespace(rotate=False, life=None, announce_later=0, sts_fail_after=None,
+                          sts_fail_mode='500', objects=0, page_delay=0.0)
+STATS = {'issued': 0, 'sts_ok': 0, 'listed_with': [], 'refused': 0}
 IMDS_TOKEN = 'imds-session-token-0123'
 CONTAINER_AUTH = 'container-auth-token'
 
 
 def derive(*parts):
+    if OPTS.rotate:
+        with LOCK:
+            parts = parts + ('serial-%d' % STATS['issued'],)
     h = hashlib.sha256('|'.join(parts).encode()).hexdigest()
     key_id = 'ASIA' + h[:16].upper()
     secret = 'sec-' + h[16:48]
     token = 'tok-' + h[32:64] + '/+='
     with LOCK:
         ISSUED[key_id] = secret
+        TOKENS[key_id] = token
+        STATS['issued'] += 1
     return key_id, secret, token
+
+
+def expiration(key_id, default_seconds):
+    """The Expiration to announce for a key issued now: by default `default_seconds` from now;
+    with --life, the key's real end (recorded) plus --announce-later."""
+    if OPTS.life is None:
+        return iso(now() + datetime.timedelta(seconds=default_seconds))
+    end = int(time.time()) + OPTS.life
+    with LOCK:
+        REAL_END[key_id] = end
+    return iso(datetime.datetime.fromtimestamp(end + OPTS.announce_later, datetime.timezone.utc))
 
 
 def iso(dt):
@@ -60,8 +99,17 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
-def sigv4_ok(handler, body):
-    """Recomputes the SigV4 signature of the request (header form, service sts)."""
+def canonical_query(raw):
+    pairs = []
+    for part in raw.split('&') if raw else []:
+        name, _, value = part.partition('=')
+        pairs.append((urllib.parse.quote(urllib.parse.unquote(name), safe='-_.~'),
+                      urllib.parse.quote(urllib.parse.unquote(value), safe='-_.~')))
+    return '&'.join('%s=%s' % p for p in sorted(pairs))
+
+
+def sigv4_ok(handler, body, want_service='sts'):
+    """Recomputes the SigV4 signature of the request (header form)."""
     auth = handler.headers.get('Authorization', '')
     if not auth.startswith('AWS4-HMAC-SHA256 '):
         return 'no SigV4 Authorization header'
@@ -71,15 +119,17 @@ def sigv4_ok(handler, body):
         secret = STATIC_KEYS.get(key_id) or ISSUED.get(key_id)
     if secret is None:
         return 'unknown access key'
-    if service != 'sts':
-        return 'service is not sts'
+    if service != want_service:
+        return 'service is not ' + want_service
     signed = fields['SignedHeaders'].split(';')
     amz_date = handler.headers.get('X-Amz-Date', '')
-    path = urllib.parse.urlsplit(handler.path).path or '/'
+    url = urllib.parse.urlsplit(handler.path)
+    path = url.path or '/'
     canonical_headers = ''.join(
         '%s:%s\n' % (h, ' '.join(handler.headers.get(h, '').strip().split())) for h in signed)
     canonical = '\n'.join([
-        handler.command, urllib.parse.quote(path, safe='/~'), '', canonical_headers,
+        handler.command, urllib.parse.quote(urllib.parse.unquote(path), safe='/~'),
+        canonical_query(url.query), canonical_headers,
         fields['SignedHeaders'], hashlib.sha256(body).hexdigest()])
     scope = '/'.join([day, region, service, 'aws4_request'])
     sts = '\n'.join(['AWS4-HMAC-SHA256', amz_date, scope,
@@ -152,6 +202,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 'Code': 'Success', 'LastUpdated': iso(now()), 'Type': 'AWS-HMAC',
                 'AccessKeyId': k, 'SecretAccessKey': s, 'Token': t,
                 'Expiration': iso(now() + datetime.timedelta(hours=6))}))
+        if path == '/stats':
+            with LOCK:
+                return self.send(200, json.dumps(STATS))
+        if q.get('list-type') == ['2']:
+            return self.list_objects(path.strip('/'), q)
         if path.startswith('/container'):
             if self.headers.get('Authorization') != CONTAINER_AUTH:
                 return self.send(401, '{"message":"bad token"}')
@@ -161,11 +216,60 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 'Expiration': iso(now() + datetime.timedelta(hours=6)), 'RoleArn': 'arn:x'}))
         self.send(404, '{}')
 
+    def s3_error(self, status, code, message):
+        with LOCK:
+            STATS['refused'] += 1
+        self.send(status, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code>'
+                  '<Message>%s</Message><RequestId>r-3</RequestId></Error>' % (code, message),
+                  'application/xml')
+
+    def list_objects(self, bucket, q):
+        """ListObjectsV2 (see the file comment): the continuation token is the next index."""
+        why = sigv4_ok(self, b'', 's3')
+        key_id = self.headers.get('Authorization', '').split('Credential=')[-1].split('/')[0]
+        if why == 'unknown access key':
+            return self.s3_error(403, 'InvalidAccessKeyId', 'unknown key')
+        if why:
+            return self.s3_error(403, 'SignatureDoesNotMatch', why)
+        with LOCK:
+            token, end = TOKENS.get(key_id), REAL_END.get(key_id)
+        if token is not None and self.headers.get('X-Amz-Security-Token') != token:
+            return self.s3_error(403, 'InvalidToken', 'the session token does not match')
+        if end is not None and time.time() >= end:
+            return self.s3_error(403, 'ExpiredToken', 'The provided token has expired.')
+        time.sleep(OPTS.page_delay)
+        with LOCK:
+            if not STATS['listed_with'] or STATS['listed_with'][-1] != key_id:
+                STATS['listed_with'].append(key_id)
+        first = int(q.get('continuation-token', ['0'])[0])
+        size = int(q.get('max-keys', ['1000'])[0])
+        keys = ['obj-%05d' % i for i in range(first, min(first + size, OPTS.objects))]
+        more = first + size < OPTS.objects
+        body = ['<?xml version="1.0" encoding="UTF-8"?>',
+                '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+                '<Name>%s</Name><Prefix></Prefix><KeyCount>%d</KeyCount><MaxKeys>%d</MaxKeys>'
+                % (bucket, len(keys), size), '<EncodingType>url</EncodingType>',
+                '<IsTruncated>%s</IsTruncated>' % ('true' if more else 'false')]
+        if more:
+            body.append('<NextContinuationToken>%d</NextContinuationToken>' % (first + size))
+        for k in keys:
+            body.append('<Contents><Key>%s</Key><LastModified>2024-01-01T00:00:00.000Z'
+                        '</LastModified><ETag>"e"</ETag><Size>1</Size>'
+                        '<StorageClass>STANDARD</StorageClass></Contents>' % k)
+        body.append('</ListBucketResult>')
+        self.send(200, ''.join(body), 'application/xml')
+
     def do_POST(self):
         raw = self.body()
         form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode(), keep_blank_values=True).items()}
         action = form.get('Action')
         role = form.get('RoleArn', '')
+        with LOCK:
+            failing = OPTS.sts_fail_after is not None and STATS['sts_ok'] >= OPTS.sts_fail_after
+        if failing and OPTS.sts_fail_mode == 'garbage':
+            return self.send(200, '{"this is": not XML', 'text/xml')
+        if failing:
+            return self.sts_error(500, 'InternalFailure', 'the fake STS is failing on purpose')
         duration = int(form.get('DurationSeconds', '3600'))
         if action == 'AssumeRole':
             why = sigv4_ok(self, raw)
@@ -184,7 +288,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             k, s, t = derive('web', role, token)
         else:
             return self.sts_error(400, 'InvalidAction', 'unknown action')
-        exp = iso(now() + datetime.timedelta(seconds=duration))
+        exp = expiration(k, duration)
+        with LOCK:
+            STATS['sts_ok'] += 1
         self.send(200, (
             '<{a}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{a}Result>'
             '<Credentials><AccessKeyId>{k}</AccessKeyId><SecretAccessKey>{s}</SecretAccessKey>'
@@ -197,7 +303,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--rotate', action='store_true')
+    ap.add_argument('--life', type=int, default=None)
+    ap.add_argument('--announce-later', type=int, default=0)
+    ap.add_argument('--sts-fail-after', type=int, default=None)
+    ap.add_argument('--sts-fail-mode', choices=['500', 'garbage'], default='500')
+    ap.add_argument('--objects', type=int, default=0)
+    ap.add_argument('--page-delay', type=float, default=0.0)
     args = ap.parse_args()
+    for name in vars(OPTS):
+        setattr(OPTS, name, getattr(args, name))
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', args.port), Handler)
     srv.daemon_threads = True
     print('PORT %d' % srv.server_address[1], flush=True)

@@ -129,6 +129,17 @@ Result<AwsKeys> assume_role(SourceContext const& ctx, AssumeRoleParams const& p,
 Result<AwsKeys> assume_role_with_web_identity(SourceContext const& ctx, AssumeRoleParams const& p,
                                               std::string const& token_file);
 
+/// Where container credentials are asked for, and how messages name it.
+struct ContainerEndpoint {
+  std::string url;
+  std::string what;
+};
+
+/// `http://169.254.170.2` + `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (which wins, as in
+/// botocore), else `AWS_CONTAINER_CREDENTIALS_FULL_URI` once its host passed the check below
+/// (kConfig otherwise). nullopt when neither variable is set. Reads nothing else.
+std::optional<Result<ContainerEndpoint>> container_endpoint(EnvLookup const& env);
+
 /// Container credentials: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on 169.254.170.2) or
 /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (loopback, 169.254.170.2, 169.254.170.23 or
 /// fd00:ec2::23 only), with `AWS_CONTAINER_AUTHORIZATION_TOKEN` or

@@ -49,7 +49,15 @@ struct S3ListerConfig {
   /// Empty for AWS, else `scheme://host[:port]` (a trailing '/' accepted, no path).
   std::string endpoint;
   signers::sigv4::Addressing addressing = signers::sigv4::Addressing::kAuto;
+  /// The keys of the first request (checked present by the factory).
   signers::sigv4::Credentials credentials;
+  /// Set: asked for the keys before every request, so temporary credentials can be refreshed
+  /// during a long listing (providers/s3 fills it from auth::RefreshingCredentials; io knows
+  /// nothing of where keys come from). A failure ends the fetch with that error, unretried.
+  /// Called on the HTTP client's I/O thread: a refresh (an STS call, a credential_process
+  /// run) holds that thread, and so the listing, for its duration. Empty: `credentials` for
+  /// every request.
+  std::function<Result<signers::sigv4::Credentials>()> current_credentials;
   /// Only for messages (`describe()`): the prefix the caller lists, e.g. from the URI.
   std::string prefix_for_messages;
   /// Only for messages: the URI scheme and the service's name. Cloud Storage's XML API with

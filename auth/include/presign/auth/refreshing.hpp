@@ -1,0 +1,67 @@
+#pragma once
+/// Temporary credentials kept fresh during a long job, as botocore's RefreshableCredentials
+/// keep them: the credentials found at the start are used until they come close to their
+/// end, then the same source is asked again.
+///
+/// Two windows before the end (botocore's defaults, 15 and 10 minutes):
+/// - advisory: one caller refreshes; the others keep using the current credentials meanwhile
+///   (they are still valid), and a failed refresh keeps them too (it is tried again on the
+///   next call);
+/// - mandatory: every caller waits for the refresh under way or makes one; a failure is an
+///   error naming the source (kAuth), and so are refreshed credentials that have already
+///   ended.
+/// Credentials without an end (static keys) are never refreshed, nor is the source asked.
+///
+/// Thread-safe: one refresh at a time. A refresh calls the source (an STS request, a
+/// credential_process run...) and blocks its caller for that long. No secret is ever put in
+/// an error message.
+
+#include "presign/auth/credentials.hpp"
+#include "presign/core/error.hpp"
+#include "presign/core/time.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace presign::auth {
+
+/// How long before their end credentials are refreshed (injectable for tests).
+struct RefreshWindows {
+  std::chrono::seconds advisory{15 * 60};   ///< botocore's `_advisory_refresh_timeout`
+  std::chrono::seconds mandatory{10 * 60};  ///< botocore's `_mandatory_refresh_timeout`
+};
+
+class RefreshingCredentials {
+ public:
+  /// `initial`: what `source` answered at the start of the job (not fetched again here).
+  /// `now`: the clock (whole seconds); empty: the system clock.
+  RefreshingCredentials(std::shared_ptr<CredentialSource const> source, Credentials initial,
+                        RefreshWindows windows = {}, std::function<SigningTime()> now = {});
+
+  /// The credentials to use now, refreshed first when due (see the file comment). Blocks
+  /// while this call refreshes, or while a mandatory refresh by another caller runs.
+  [[nodiscard]] Result<Credentials> current();
+
+  /// How many times the source was asked (successfully or not) since construction.
+  [[nodiscard]] std::uint64_t refresh_attempts() const;
+
+ private:
+  enum class Need : std::uint8_t { kNone, kAdvisory, kMandatory };
+  [[nodiscard]] Need need(Credentials const& c) const;
+  [[nodiscard]] std::shared_ptr<Credentials const> load() const;
+  // Called with refresh_mutex_ held.
+  Result<Credentials> refresh(bool mandatory);
+
+  std::shared_ptr<CredentialSource const> source_;
+  RefreshWindows windows_;
+  std::function<SigningTime()> now_;
+  mutable std::mutex data_mutex_;  // guards current_ and attempts_
+  std::shared_ptr<Credentials const> current_;
+  std::uint64_t attempts_ = 0;
+  std::mutex refresh_mutex_;  // held by the one refresh under way
+};
+
+}  // namespace presign::auth
