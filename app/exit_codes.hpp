@@ -40,4 +40,22 @@ constexpr int exit_code_for(ErrorKind k) noexcept {
   return kInternal;
 }
 
+/// A credential source that could not give credentials (an STS, metadata or token endpoint
+/// down or answering garbage, a credential_process failing): the job cannot start, whatever
+/// the transport's error kind, so it is a credentials error (exit 3, kAuthOrConfig) — not a
+/// listing failure (5), which would send the user looking at the bucket. The message, which
+/// names the source, is kept; a cancel and a usage error keep their kinds.
+inline Error as_credentials_error(Error e) {
+  switch (e.kind) {
+    case ErrorKind::kCancelled:
+    case ErrorKind::kUsage:
+    case ErrorKind::kInvalidInput:
+    case ErrorKind::kInternal:
+      return e;
+    default:
+      e.kind = ErrorKind::kAuth;
+      return e;
+  }
+}
+
 }  // namespace presign::app

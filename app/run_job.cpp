@@ -67,7 +67,7 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
                                           f.impersonate_service_account},
                                          env)
                      ->fetch();
-    if (!found) return found.error();
+    if (!found) return as_credentials_error(found.error());
     own = std::move(*found);
     creds = &*own;
   }

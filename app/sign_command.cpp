@@ -285,7 +285,7 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
               *uri,
               {o.credentials, o.access_token, false, o.profile, o.impersonate_service_account}, env)
           ->fetch();
-  if (!creds) return fail(creds.error());
+  if (!creds) return fail(as_credentials_error(creds.error()));
   // The moment the URLs really stop working: refused here, before any work, when the
   // credentials end first (unless --allow-shorter-expiry); then the URLs themselves (their
   // X-Amz-Expires, X-Goog-Expires or se), the records and the summary carry it.

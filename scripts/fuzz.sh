@@ -15,7 +15,7 @@
 #        list_page_gcs uri_decode gcs_token utf8 endpoint http_date aws_ini aws_process
 #        aws_sts gcs_sign_blob gcs_adc azure_udk; default all).
 #        PRESIGN_FUZZ_JOBS targets run at once (default 2: one per core). scripts/test.sh
-#        runs every target for 25 s this way.
+#        runs every target for 15 s this way (PRESIGN_FUZZ_SECONDS).
 # Each target run is one entry; the last line is "fuzz: N passed, N failed" and the exit
 # status is non-zero if any target failed (a failed build counts as one failure).
 set -euo pipefail

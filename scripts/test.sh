@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every test suite (unit,
 # vectors, oracles, live emulators on 127.0.0.1, crash tests) with ctest, then each libFuzzer
-# target for 25 s (scripts/fuzz.sh, clang build), then the sanitizer builds (ASan+UBSan over
+# target for 15 s (PRESIGN_FUZZ_SECONDS; scripts/fuzz.sh, clang build), then the sanitizer builds (ASan+UBSan over
 # the suites, TSan over the concurrent engine).
 #   scripts/test.sh                 everything
 #   scripts/test.sh --quick [ARGS]  release build and ctest only; ARGS go to ctest (e.g. -L signers)
@@ -32,7 +32,7 @@ fi
 if [ "$quick" = 0 ]; then
   mkdir -p build
   start=$SECONDS
-  scripts/fuzz.sh "${PRESIGN_FUZZ_SECONDS:-25}" 2>&1 | tee build/fuzz-phase.log || true
+  scripts/fuzz.sh "${PRESIGN_FUZZ_SECONDS:-15}" 2>&1 | tee build/fuzz-phase.log || true
   echo "test.sh: fuzz phase took $((SECONDS - start)) s"
   summary_add_from fuzz build/fuzz-phase.log
   start=$SECONDS

@@ -13,6 +13,7 @@
 #   ls / sign of a listing   exit 0, every object, more than one key used, no refusal
 #   a mandatory refresh that STS answers with 500 or garbage   exit 3, the message names
 #                            the source (AssumeRoleWithWebIdentity) and the failure, no output
+#   STS failing from its first answer (500 or garbage)   exit 3, the source named, no output
 #   credentials that ended before the start (credential_process)   exit 3, no output
 # Without the refresh (the binary before it), the first case fails with ExpiredToken.
 # usage: s3_list_refresh.sh PATH/TO/presign
@@ -103,12 +104,14 @@ no_secret "$WORK/ls.err" ls
 no_secret "$WORK/sign.err" sign
 
 # --- a refresh that fails when it is mandatory: exit 3, the source named, no output ------
+# Announced 590 s after the real end, the first key is inside the mandatory window (600 s)
+# from its first use on: with 597 a request in the key's first second was only in the advisory
+# window, whose failing refresh (retried with backoff) could outlast the key's real 3 s.
+# One fake per run: each allows one STS answer (the first key) and fails every later one.
 for mode in 500 garbage; do
-  start "fail-$mode" --rotate --life "$LIFE" --announce-later 597 --sts-fail-after 1 \
-    --sts-fail-mode "$mode"
-  # TODO(#15): `sign` of a listing whose mandatory refresh fails exits 5 with the bare STS
-  # error (not yet understood); only `ls` is checked here.
-  for cmd in ls; do
+  for cmd in ls sign; do
+    start "fail-$mode-$cmd" --rotate --life "$LIFE" --announce-later 590 --sts-fail-after 1 \
+      --sts-fail-mode "$mode"
     name=$cmd-$mode
     extra=()
     [ "$cmd" = sign ] && extra=(--expires 5m --format urls)
@@ -122,6 +125,24 @@ for mode in 500 garbage; do
     # Neither the output nor its temporary (.NAME.XXXXXX.part) is left behind.
     ls -A "$WORK" | grep -qF "$name.out" && bad "$name: an output file was left: $(ls -A "$WORK")" || ok
     no_secret "$WORK/$name.err" "$name"
+  done
+done
+
+# --- STS failing from its first answer: no credentials at all, exit 3 (not 5: the bucket was
+# never asked), the source named, no output --------------------------------------------------
+for mode in 500 garbage; do
+  for cmd in ls sign; do
+    start "first-$mode-$cmd" --rotate --life "$LIFE" --sts-fail-after 0 --sts-fail-mode "$mode"
+    name=first-$cmd-$mode
+    extra=()
+    [ "$cmd" = sign ] && extra=(--expires 5m --format urls)
+    presign_with "$PORT" "$cmd" s3://refresh-bucket --endpoint "http://127.0.0.1:$PORT" \
+      --page-size "$PAGE_SIZE" --quiet --output "$WORK/$name.out" "${extra[@]}" 2>"$WORK/$name.err"
+    rc=$?
+    [ "$rc" = 3 ] && ok || bad "$name: exit $rc, want 3: $(head -c 2000 "$WORK/$name.err")"
+    grep -qF 'STS AssumeRoleWithWebIdentity' "$WORK/$name.err" && ok ||
+      bad "$name: the message does not name the source: $(cat "$WORK/$name.err")"
+    ls -A "$WORK" | grep -qF "$name.out" && bad "$name: an output file was left: $(ls -A "$WORK")" || ok
   done
 done
 
