@@ -19,12 +19,11 @@ Result<SignerSetup> make_truthful_signer(Provider const& p, BucketUri const& uri
   if (*end <= s.when) {
     // --signing-time later than the credentials' end: each URL would be dead when it starts.
     std::string const& origin = setup->credentials_end ? setup->credentials_origin : creds.origin;
-    return make_error(
-        ErrorKind::kAuth,
-        "the credentials from " +
-            (origin.empty() ? std::string("the credential source") : origin) +
-            " end at " + format_rfc3339(*end) + ", not after the signing time " +
-            format_rfc3339(s.when) + ": no URL signed then would work");
+    return make_error(ErrorKind::kAuth,
+                      "the credentials from " +
+                          (origin.empty() ? std::string("the credential source") : origin) +
+                          " end at " + format_rfc3339(*end) + ", not after the signing time " +
+                          format_rfc3339(s.when) + ": no URL signed then would work");
   }
   // The same settings with the lifetime cut (an Azure user delegation key is asked for again,
   // for the shorter lifetime) to the credentials' end (whole seconds, as the

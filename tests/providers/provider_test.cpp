@@ -82,7 +82,8 @@ Result<SignerSetup> sign_setup(Provider const& p, BucketUri const& u, SignSettin
 Result<std::unique_ptr<io::PageFetcher>> list_setup(Provider const& p, BucketUri const& u,
                                                     ListSettings const& s, EnvLookup const& env) {
   if (auto r = p.check_list(u, s, env); !r) return r.error();
-  auto creds = p.credential_source(u, {s.credentials_file, s.access_token, true, "", ""}, env)->fetch();
+  auto creds =
+      p.credential_source(u, {s.credentials_file, s.access_token, true, "", ""}, env)->fetch();
   if (!creds) return creds.error();
   return p.make_page_fetcher(u, s, *creds, env);
 }
