@@ -63,6 +63,20 @@ CLI::App* add_sign_command(CLI::App& app, SignOptions& o) {
   --keys-from FILE|-   exactly these keys, in file order; the URI must name no prefix
                        (keys are full object names; az:// names ACCOUNT/CONTAINER only).
 
+Where the credentials come from (the first source found signs; README.md has each one):
+  s3://  --profile/AWS_PROFILE, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, web identity
+         (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), ~/.aws/credentials and ~/.aws/config
+         (keys, role_arn, credential_process, SSO), container credentials
+         (AWS_CONTAINER_CREDENTIALS_*), EC2 instance metadata (IMDSv2)
+  gs://  --credentials, GCS_HMAC_ACCESS_ID + GCS_HMAC_SECRET, GOOGLE_APPLICATION_CREDENTIALS,
+         gcloud's ADC file, the metadata server; without a key, keyless signing through
+         IAM signBlob (--impersonate-service-account EMAIL)
+  az://  AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_KEY (service SAS); else a Microsoft
+         Entra ID token (AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, managed identity)
+         gets a user delegation key (user delegation SAS, up to 7 days)
+  Temporary credentials cut the URLs' life: refused when they end before --expires, unless
+  --allow-shorter-expiry.
+
 Examples:
   presign sign s3://my-bucket/images/ --output urls.ndjson
   presign sign s3://my-bucket --keys-from keys.txt --output urls.ndjson
