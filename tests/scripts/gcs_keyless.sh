@@ -14,6 +14,7 @@
 #   - `ls` and `sign` of a listing with --impersonate-service-account list with the account's
 #     tokens from IAM generateAccessToken (the fake's pages_as_impersonated), the URLs equal to
 #     the key file's; an account IAM refuses to impersonate: exit 3, IAM's message, no output;
+#   - signBlob refused mid-job (403 after 40 calls): exit 3, one clear error, no output;
 #   - --impersonate-service-account refused for s3:// and az://.
 # usage: gcs_keyless.sh PRESIGN FAKE_GCS_SERVER SERVICE_ACCOUNT.json
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
@@ -216,6 +217,26 @@ if [ "$(counter pages_as_impersonated)" = 2 ] && [ "$(counter pages_as_caller)" 
 fi
 if [ "$(counter access_tokens_generated)" = 2 ]; then ok; else
   bad "access_tokens_generated=$(counter access_tokens_generated), want 2"
+fi
+
+echo "== keyless signing refused mid-job (signBlob 403 from its 40th call): exit 3, no output =="
+start_server --sign-deny-after 40
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS="$ENDPOINT/"
+GCE_METADATA_HOST=$HOSTPORT timeout 120 "$PRESIGN" sign gs://test-bucket "${common[@]}" \
+  --output "$WORK/e8.txt" 2>"$WORK/e8.err"
+rc=$?
+expect_exit3 "signBlob refused mid-job" "keyless signing stopped: IAM signBlob refused to sign as $EMAIL" \
+  "$WORK/e8.txt" "$WORK/e8.err" $rc
+if grep -q "PERMISSION_DENIED: Permission 'iam.serviceAccounts.signBlob' denied" "$WORK/e8.err"; then ok; else
+  bad "signBlob refused mid-job: IAM's message is missing: $(head -c 600 "$WORK/e8.err")"
+fi
+if [ "$(grep -c '' "$WORK/e8.err")" -le 3 ]; then ok; else
+  bad "signBlob refused mid-job: $(grep -c '' "$WORK/e8.err") lines of stderr, not one error"
+fi
+stop_server
+# It stopped: far fewer calls than objects, some of them refused.
+if [ "$(counter sign_denied)" -ge 1 ] && [ "$(counter sign_requests)" -lt 300 ]; then ok; else
+  bad "signBlob refused mid-job: sign_requests=$(counter sign_requests) sign_denied=$(counter sign_denied)"
 fi
 
 echo "== --impersonate-service-account is gs:// only =="
