@@ -239,6 +239,16 @@ if [ "$(counter sign_denied)" -ge 1 ] && [ "$(counter sign_requests)" -lt 300 ];
   bad "signBlob refused mid-job: sign_requests=$(counter sign_requests) sign_denied=$(counter sign_denied)"
 fi
 
+# The same while signing a listing (the listing's job path): exit 3, no output.
+start_server --sign-deny-after 2
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS="$ENDPOINT/"
+GCE_METADATA_HOST=$HOSTPORT timeout 120 "$PRESIGN" sign gs://test-bucket/dir/ --endpoint "$ENDPOINT" \
+  --signing-time "$SIGNING_TIME" --quiet --output "$WORK/e9.txt" 2>"$WORK/e9.err"
+rc=$?
+expect_exit3 "signBlob refused while signing a listing" "keyless signing stopped: IAM signBlob refused" \
+  "$WORK/e9.txt" "$WORK/e9.err" $rc
+stop_server
+
 echo "== --impersonate-service-account is gs:// only =="
 for uri in s3://bucket az://account/container; do
   "$PRESIGN" sign "$uri" --keys-from "$WORK/keys.txt" --impersonate-service-account "$EMAIL" \
