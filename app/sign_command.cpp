@@ -310,18 +310,10 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   SigningTime const valid_until = setup->expires_at;
   report.expires_at = valid_until;
   for (auto const& w : setup->warnings) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+  // Keyless signing that stops mid-job (a permission withdrawn, a token refused) ends the job
+  // with its error (engine::BatchSigner::stopped_by): exit 3, no output published.
   return std::visit(
-      [&](auto const& signer) {
-        int const rc = run_job(signer, valid_until, opts, *format, *creds);
-        if constexpr (std::is_same_v<std::decay_t<decltype(signer)>, io::GcsKeylessSigner>) {
-          // Keyless signing that stopped mid-job (a permission withdrawn, a token refused):
-          // the error records say "no signature"; this says why, once.
-          if (auto why = signer.stopped_by()) {
-            std::fprintf(stderr, "presign: keyless signing stopped: %s\n", why->detail.c_str());
-          }
-        }
-        return rc;
-      },
+      [&](auto const& signer) { return run_job(signer, valid_until, opts, *format, *creds); },
       setup->signer);
 }
 

@@ -13,7 +13,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: list_page_s3 list_page_azure
 #        list_page_gcs uri_decode gcs_token utf8 endpoint http_date aws_ini aws_process
-#        aws_sts gcs_sign_blob gcs_adc azure_udk; default all).
+#        aws_sts gcs_sign_blob gcs_access_token gcs_adc azure_udk; default all).
 #        PRESIGN_FUZZ_JOBS targets run at once (default 2: one per core). scripts/test.sh
 #        runs every target for 15 s this way (PRESIGN_FUZZ_SECONDS).
 # Each target run is one entry; the last line is "fuzz: N passed, N failed" and the exit
@@ -27,7 +27,7 @@ shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
   targets=(list_page_s3 list_page_azure list_page_gcs uri_decode gcs_token utf8 endpoint http_date
-           aws_ini aws_process aws_sts gcs_sign_blob gcs_adc azure_udk)
+           aws_ini aws_process aws_sts gcs_sign_blob gcs_access_token gcs_adc azure_udk)
 fi
 build=${PRESIGN_FUZZ_BUILD_DIR:-build-fuzz}
 
@@ -50,7 +50,7 @@ fuzz_one() {
   local t=$1 dict=() rc=0
   case "$t" in
     list_page_s3|list_page_azure|aws_sts) dict=(-dict=tests/fuzz/list_page_xml.dict) ;;
-    list_page_gcs | gcs_token | aws_process | gcs_sign_blob | gcs_adc) dict=(-dict=tests/fuzz/list_page_json.dict) ;;
+    list_page_gcs | gcs_token | aws_process | gcs_sign_blob | gcs_access_token | gcs_adc) dict=(-dict=tests/fuzz/list_page_json.dict) ;;
   esac
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
   # -max_len 64 KiB: room for pages of a few hundred keys; -timeout 10 s per input catches

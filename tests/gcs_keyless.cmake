@@ -4,9 +4,12 @@
 # grant and signBlob signing with the published dummy key).
 
 # Parsers, token flows, signBlob client and batch signer (suite io.gcs_keyless); replays the
-# gcs_sign_blob fuzz corpus.
+# gcs_sign_blob fuzz corpus. generateAccessToken's impersonated tokens (suite
+# io.gcs_impersonated); replays the gcs_access_token fuzz corpus.
 target_sources(io_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/io/gcs_keyless_test.cpp
-                                ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/gcs_sign_blob_fuzz.cpp)
+                                ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/gcs_sign_blob_fuzz.cpp
+                                ${CMAKE_CURRENT_SOURCE_DIR}/io/gcs_impersonated_test.cpp
+                                ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/gcs_access_token_fuzz.cpp)
 # The credential chain's keyless sources (suite auth.gcs_keyless); auth_tests replays gcs_adc.
 target_sources(auth_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/auth/gcs_keyless_chain_test.cpp
                                   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/gcs_adc_fuzz.cpp)

@@ -59,7 +59,10 @@ std::string DefaultChain::describe() const {
 
 // A keyless source found: checks what signing needs (an account to sign as).
 Result<Credentials> DefaultChain::keyless(GcsKeyless k, std::string origin) const {
-  if (!impersonate_.empty()) k.sign_as = impersonate_;
+  if (!impersonate_.empty()) {
+    k.sign_as = impersonate_;
+    k.impersonated = true;
+  }
   if (k.sign_as.empty() && !listing_only_) {
     return make_error(ErrorKind::kConfig,
                       "the user credentials of " + origin +
@@ -76,6 +79,7 @@ Result<Credentials> DefaultChain::from_metadata_server(std::string host, std::st
   k.source = GcsKeyless::TokenSource::kMetadataServer;
   k.metadata_host = std::move(host);
   k.sign_as = impersonate_;
+  k.impersonated = !impersonate_.empty();
   if (k.sign_as.empty() && !listing_only_) {
     // The instance's default service account signs, as gcloud does on GCE.
     io::MetadataTokenConfig cfg;
@@ -198,6 +202,7 @@ Result<Credentials> DefaultChain::from_key(sg::Credentials key, std::string cons
       k.source = GcsKeyless::TokenSource::kServiceAccountKey;
       k.key = std::move(sa);
       k.sign_as = impersonate_;
+      k.impersonated = true;
       c.secret = std::move(k);
     } else {
       c.secret = std::move(sa);

@@ -250,7 +250,9 @@ void finish_job(Result<RunStats> stats, JobSpec const& spec, JobObserver& observ
     result.error = std::move(e);
     return;
   }
-  result.error = result.listing ? as_listing_failure(std::move(e)) : std::move(e);
+  // The signer's own failure (keyless signing refused) is not the listing's.
+  bool const listing_failed = result.listing && !result.stats.signer_stopped;
+  result.error = listing_failed ? as_listing_failure(std::move(e)) : std::move(e);
 }
 
 }  // namespace detail

@@ -95,6 +95,12 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
   io::Batch end_marker;  // published after the last batch: tells the writer to finish
   std::optional<Error> source_failure;  // set by the input filter only
   std::optional<Error> writer_failure;  // set by the writer thread only
+  // A signer that stopped for good (BatchSigner::stopped_by): set by a signing worker before
+  // it publishes the batch that saw it, so the writer, which reads the flag after taking a
+  // batch, never writes that batch or a later one.
+  std::atomic<bool> signer_stopped{false};
+  std::mutex signer_mu;
+  std::optional<Error> signer_failure;  // under signer_mu
 
   // Counters the progress thread reads.
   std::atomic<std::uint64_t> progress_objects{state.objects};
@@ -121,6 +127,10 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
         io::Batch* n = ring.try_take(seq + group.size());
         if (n == nullptr || n == &end_marker) break;
         group.push_back(n);
+      }
+      if (signer_stopped.load(std::memory_order_acquire)) {
+        ring.stop();  // the run fails with the signer's error; nothing more is written
+        return;
       }
       for (io::Batch* g : group) {
         if (!g->error_log.empty()) report(g->error_log);
@@ -220,7 +230,8 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& fc) -> io::Batch* {
               std::lock_guard lock(input_mu);
-              if (cancel_requested() || !ring.wait_for_room(next_seq)) {
+              if (cancel_requested() || signer_stopped.load(std::memory_order_acquire) ||
+                  !ring.wait_for_room(next_seq)) {
                 fc.stop();
                 return nullptr;
               }
@@ -247,6 +258,11 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
               // would corrupt URLs silently, so a broken promise stops the program instead.
               if (worker < 0 || static_cast<std::size_t>(worker) >= workers) std::terminate();
               signer.sign_batch(*b, static_cast<std::size_t>(worker));
+              if (auto why = signer.stopped_by()) {
+                std::lock_guard lock(signer_mu);
+                if (!signer_failure) signer_failure = std::move(why);
+                signer_stopped.store(true, std::memory_order_release);
+              }
               if (level > 0 && !b->out.empty() && !compress_frame(b->out, b->packed, level)) {
                 b->packed.clear();  // the writer reports it
               }
@@ -284,6 +300,11 @@ Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signe
     return e;
   };
   if (writer_failure) return failed(*writer_failure);
+  if (signer_stopped.load(std::memory_order_acquire)) {
+    stats.signer_stopped = true;
+    std::lock_guard lock(signer_mu);
+    return failed(*signer_failure);
+  }
   if (source_failure) return failed(*source_failure);
   // Stopped on request: what was read is written (and checkpointed), nothing is published.
   if (cancel_requested()) return failed(make_error(ErrorKind::kCancelled, "interrupted"));

@@ -80,7 +80,10 @@ void GcsKeylessSigner::sign_all(std::span<ObjectRef const> objects,
                                   scratch.signatures, failed);
       if (!r) {
         std::lock_guard lock(state_->mutex);
-        if (!state_->why) state_->why = r.error();
+        if (!state_->why) {
+          state_->why = r.error();
+          state_->why->detail = "keyless signing stopped: " + state_->why->detail;
+        }
         state_->stopped.store(true, std::memory_order_release);
         stop = true;
       }

@@ -3,10 +3,11 @@
 // call retried under the policy with timer backoff (page_fetch.hpp's retry_async), so a batch
 // of N signatures costs about N / concurrency round trips. The round's state lives on the I/O
 // thread only; the caller's thread waits for it (block_on). A 401 ends nothing at once: the
-// payloads it hit are signed again in a second round with a fresh token.
+// payloads it hit are signed again in a second round with a fresh token. Each call, its
+// retries and Google's refusals are gcs_iam.hpp's, shared with generateAccessToken.
 #include "presign/io/gcs_keyless.hpp"
 
-#include "gcs_tokens.hpp"
+#include "gcs_iam.hpp"
 
 #include "presign/core/base64.hpp"
 
@@ -14,7 +15,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <numeric>
@@ -24,7 +24,6 @@
 namespace presign::io {
 
 namespace asio = boost::asio;
-using detail::printable;
 using detail::wipe;
 
 namespace {
@@ -45,19 +44,7 @@ struct Round {
 }  // namespace
 
 Result<std::string> sign_blob_url(std::string_view base, std::string_view email) {
-  if (!is_service_account_email(email)) {
-    return make_error(ErrorKind::kUsage,
-                      "'" + printable(email, 100) + "' is not a service-account e-mail");
-  }
-  std::string url(base.empty() ? std::string_view(kIamCredentialsEndpoint) : base);
-  auto parsed = parse_url(url);
-  if (!parsed || url.find('?') != std::string::npos) {
-    return make_error(ErrorKind::kConfig, "the IAM Credentials endpoint '" + printable(base, 100) +
-                                              "' (" + kEnvIamCredentialsEndpoint +
-                                              ") is not an http(s) base URL");
-  }
-  if (url.back() != '/') url += '/';
-  return url + "v1/projects/-/serviceAccounts/" + std::string(email) + ":signBlob";
+  return detail::iam_url(base, email, "signBlob");
 }
 
 class SignBlobClient::Impl {
@@ -67,7 +54,8 @@ class SignBlobClient::Impl {
         url_(std::move(url)),
         client_(std::move(client)),
         injected_sleep_(config_.retry_env.sleep),
-        retry_(config_.retry, config_.retry_env) {}
+        retry_(config_.retry, config_.retry_env),
+        call_{"signBlob", "sign as", config_.email, url_, config_.tokens->describe()} {}
 
   asio::awaitable<Result<void>> run(Round& r) {
     auto ex = co_await asio::this_coro::executor;
@@ -102,8 +90,8 @@ class SignBlobClient::Impl {
       req.body = "{\"payload\":\"";
       append_base64(req.body, r.payloads[i]);
       req.body += "\"}";
-      Result<SignBlobResponse> got = co_await detail::retry_async<SignBlobResponse>(
-          retry_, "signBlob", control, [&](AttemptContext& ctx) { return attempt(ctx, req); });
+      Result<SignBlobResponse> got = co_await detail::co_iam_call<SignBlobResponse>(
+          *client_, req, retry_, control, call_, parse_sign_blob_response);
       wipe(req.headers[0].second);
       if (got) {
         (*r.signatures)[i] = std::move(got->signature);
@@ -122,73 +110,12 @@ class SignBlobClient::Impl {
     }
   }
 
-  asio::awaitable<Result<SignBlobResponse>> attempt(AttemptContext& ctx, HttpRequest const& req) {
-    Result<HttpResponse> resp = co_await detail::co_send(*client_, req);
-    if (!resp) {
-      Error e = resp.error();
-      e.detail = "signBlob as " + config_.email + ": " + e.detail;
-      co_return e;
-    }
-    if (resp->status != 200) {
-      ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
-      co_return refusal(*resp);
-    }
-    auto parsed = parse_sign_blob_response(resp->body);
-    if (!parsed) {
-      Error e = parsed.error();
-      e.provider_code = std::string(transport_code::kMalformedResponse);  // retried
-      e.http_status = resp->status;
-      e.detail = describe_request("POST", url_) + ": HTTP 200 with an unusable answer: " + e.detail;
-      co_return e;
-    }
-    co_return parsed;
-  }
-
-  // A refusal: Google's `{"error": {"code", "message", "status"}}`, quoted short and printable.
-  [[nodiscard]] Error refusal(HttpResponse const& resp) const {
-    Error e = error_from_response(resp, "POST", url_);
-    std::string status;
-    std::string message;
-    simdjson::dom::parser parser;
-    simdjson::padded_string padded(resp.body);
-    simdjson::dom::element doc;
-    if (parser.parse(padded).get(doc) == simdjson::SUCCESS) {
-      std::string_view s;
-      if (doc["error"]["status"].get_string().get(s) == simdjson::SUCCESS) {
-        status = printable(s, 64);
-      }
-      if (doc["error"]["message"].get_string().get(s) == simdjson::SUCCESS) {
-        message = printable(s, 200);
-      }
-    }
-    std::string const what = describe_request("POST", url_) + ": HTTP " +
-                             std::to_string(resp.status) + (status.empty() ? "" : " " + status) +
-                             (message.empty() ? "" : ": " + message);
-    std::string const who = config_.tokens->describe();
-    if (resp.status == 401) {
-      e.kind = ErrorKind::kAuth;
-      e.detail = "IAM signBlob refused the access token of " + who + " (" + what + ")";
-    } else if (resp.status == 403) {
-      e.kind = ErrorKind::kAuth;
-      e.detail = "IAM signBlob refused to sign as " + config_.email + " for " + who + " (" + what +
-                 "): the caller needs the Service Account Token Creator role "
-                 "(roles/iam.serviceAccountTokenCreator) on that service account, and the IAM "
-                 "Service Account Credentials API must be enabled";
-    } else if (resp.status == 404 || resp.status == 400) {
-      e.kind = ErrorKind::kConfig;
-      e.detail = "IAM signBlob cannot sign as " + config_.email + " (" + what +
-                 (resp.status == 404 ? "): no such service account" : ")");
-    } else {
-      e.detail = "signBlob as " + config_.email + ": " + what;
-    }
-    return e;
-  }
-
   SignBlobConfig config_;
   std::string url_;
   std::unique_ptr<HttpClient> client_;
   std::function<void(std::chrono::milliseconds)> injected_sleep_;
   RetryPolicy retry_;
+  detail::IamCall call_;  // views into config_ and url_
 };
 
 Result<std::shared_ptr<SignBlobClient>> SignBlobClient::create(SignBlobConfig config) {

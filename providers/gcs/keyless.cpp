@@ -52,6 +52,35 @@ Result<std::shared_ptr<io::AccessTokenProvider>> keyless_tokens(auth::GcsKeyless
   return std::shared_ptr<io::AccessTokenProvider>(std::move(*made));
 }
 
+Result<std::shared_ptr<io::AccessTokenProvider>> keyless_listing_tokens(
+    auth::GcsKeyless const& k, std::string const& key_file, io::HttpClientOptions const& http,
+    ListSettings const& s, EnvLookup const& env) {
+  // Named options rather than temporaries (see make_keyless_signer).
+  io::TokenFlowOptions flow;
+  flow.http = http;
+  if (s.retry_base) flow.retry.base_delay = *s.retry_base;
+  flow.retry_env.on_retry = s.on_retry;
+  if (!k.impersonated) {
+    return keyless_tokens(k, key_file, std::move(flow),
+                          std::string(signers::gcs::oauth::kReadOnlyScope));
+  }
+  if (!io::is_service_account_email(k.sign_as)) {
+    return make_error(ErrorKind::kUsage, "--impersonate-service-account: '" + k.sign_as +
+                                             "' is not a service-account e-mail");
+  }
+  // The caller's tokens call IAM (cloud-platform scope); the account's list (read-only).
+  auto caller = keyless_tokens(k, key_file, flow, io::kCloudPlatformScope);
+  if (!caller) return caller.error();
+  io::ImpersonatedTokenConfig ic;
+  static_cast<io::TokenFlowOptions&>(ic) = std::move(flow);
+  ic.email = k.sign_as;
+  if (auto base = env(io::kEnvIamCredentialsEndpoint)) ic.endpoint = *base;
+  ic.base = std::move(*caller);
+  auto made = io::make_impersonated_token_provider(std::move(ic));
+  if (!made) return made.error();
+  return std::shared_ptr<io::AccessTokenProvider>(std::move(*made));
+}
+
 Result<io::GcsKeylessSigner> make_keyless_signer(signers::gcs::GcsPresignConfig cfg,
                                                  auth::Credentials const& creds,
                                                  EnvLookup const& env) {

@@ -21,6 +21,15 @@ Result<std::shared_ptr<io::AccessTokenProvider>> keyless_tokens(auth::GcsKeyless
                                                                 io::TokenFlowOptions flow,
                                                                 std::string const& scope);
 
+/// The tokens a keyless listing sends: the caller's own (metadata server, ADC user, a key's
+/// tokens), or, when `k` impersonates an account (--impersonate-service-account), that
+/// account's tokens from IAM generateAccessToken got with the caller's, as `gcloud storage ls
+/// --impersonate-service-account` lists. Requests with `http`'s transport and `s`'s retry
+/// settings; the IAM endpoint from CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS (`env`).
+Result<std::shared_ptr<io::AccessTokenProvider>> keyless_listing_tokens(
+    auth::GcsKeyless const& k, std::string const& key_file, io::HttpClientOptions const& http,
+    ListSettings const& s, EnvLookup const& env);
+
 /// The keyless signer of `cfg` as `creds` (a GcsKeyless with `sign_as`), its signBlob endpoint
 /// from CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS (`env`), checked with one call before
 /// the job (kAuth: the job does not start).

@@ -87,7 +87,9 @@ class GcsProvider final : public Provider {
 
   // An access token (--access-token, else GOOGLE_OAUTH_ACCESS_TOKEN) lists through the JSON
   // API without any key; a service-account key through the JSON API with OAuth2 tokens it
-  // mints; an HMAC key through the S3-compatible XML API (hmac_lister.cpp).
+  // mints; an HMAC key through the S3-compatible XML API (hmac_lister.cpp); keyless
+  // credentials with the caller's tokens, or, with --impersonate-service-account, with the
+  // account's own from IAM generateAccessToken (keyless.cpp).
   [[nodiscard]] Result<std::unique_ptr<io::PageFetcher>> make_page_fetcher(
       BucketUri const& uri, ListSettings const& s, auth::Credentials const& creds,
       EnvLookup const& env) const override {
@@ -104,13 +106,7 @@ class GcsProvider final : public Provider {
       return make_gcs_hmac_page_fetcher(uri, s, *hmac);
     }
     if (auto const* keyless = std::get_if<auth::GcsKeyless>(&creds.secret)) {
-      // The caller's own tokens list (metadata server, ADC user, a key's tokens).
-      io::TokenFlowOptions flow;
-      flow.http = cfg.http;
-      if (s.retry_base) flow.retry.base_delay = *s.retry_base;
-      flow.retry_env.on_retry = s.on_retry;
-      auto tokens = keyless_tokens(*keyless, creds.key_file, std::move(flow),
-                                   std::string(signers::gcs::oauth::kReadOnlyScope));
+      auto tokens = keyless_listing_tokens(*keyless, creds.key_file, cfg.http, s, env);
       if (!tokens) return tokens.error();
       cfg.tokens = std::move(*tokens);
       return io::make_gcs_page_fetcher(std::move(cfg));

@@ -87,12 +87,14 @@ TEST_SUITE("auth.gcs_keyless") {
     auto const& k = std::get<GcsKeyless>(signing->secret);
     CHECK(k.source == GcsKeyless::TokenSource::kAuthorizedUser);
     CHECK(k.sign_as == kTarget);
+    CHECK(k.impersonated);  // named by the option: listing acts as that account too
     CHECK_FALSE(signing->expires.has_value());
 
-    // Listing needs no account to sign as.
+    // Listing needs no account to sign as; without the option it lists as the user.
     auto listing = fetch(env, "", /*listing=*/true);
     REQUIRE(listing.has_value());
     CHECK(std::holds_alternative<GcsKeyless>(listing->secret));
+    CHECK_FALSE(std::get<GcsKeyless>(listing->secret).impersonated);
 
     // The same file given with --credentials.
     auto explicit_file = fetch(Env{}, kTarget, false, dir.file("adc.json"));
@@ -125,6 +127,11 @@ TEST_SUITE("auth.gcs_keyless") {
     CHECK(k.source == GcsKeyless::TokenSource::kMetadataServer);
     CHECK(k.metadata_host == "127.0.0.1:1");
     CHECK(k.sign_as == kTarget);
+    CHECK(k.impersonated);
+    // Listing without the option: the metadata server's own account lists as itself.
+    auto listing = fetch(env, "", /*listing=*/true);
+    REQUIRE(listing.has_value());
+    CHECK_FALSE(std::get<GcsKeyless>(listing->secret).impersonated);
     CHECK(c->origin.find("GCE_METADATA_HOST") != std::string::npos);
     // Without one, the default account is asked for: nothing listens, so kAuth.
     auto down = fetch(env, "");
@@ -143,6 +150,7 @@ TEST_SUITE("auth.gcs_keyless") {
     auto const& k = std::get<GcsKeyless>(keyless->secret);
     CHECK(k.source == GcsKeyless::TokenSource::kServiceAccountKey);
     CHECK(k.key.has_value());
+    CHECK(k.impersonated);
     CHECK(keyless->key_file == key);
   }
 

@@ -17,6 +17,9 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -100,6 +103,54 @@ JobSpec base_spec(std::string const& output) {
   spec.expires_at = spec.signing_time + std::chrono::seconds(900);
   return spec;
 }
+
+// A RemoteSigner that signs `budget` objects, then stops for good with `why` (keyless signing
+// whose account was deleted: a configuration error).
+class StoppingSigner {
+ public:
+  struct Scratch {
+    std::vector<SignError> outcomes;
+    std::vector<std::string> urls;
+  };
+  StoppingSigner(int budget, Error why) : budget_(budget), stop_with_(std::move(why)) {}
+
+  [[nodiscard]] SignError sign(ObjectRef const& o, Scratch& s, std::string& out) const noexcept {
+    sign_all(std::span<ObjectRef const>(&o, 1), s);
+    if (s.outcomes[0] == SignError::kOk) append_url(s, 0, out);
+    return s.outcomes[0];
+  }
+  void sign_all(std::span<ObjectRef const> objects, Scratch& s) const noexcept {
+    s.outcomes.assign(objects.size(), SignError::kOk);
+    s.urls.assign(objects.size(), std::string());
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      if (signed_.fetch_add(1) >= budget_) {
+        std::lock_guard lock(mutex_);
+        why_ = stop_with_;
+        s.outcomes[i] = SignError::kRemoteFailed;
+        continue;
+      }
+      s.urls[i] = "https://remote.example/" + std::string(objects[i].key);
+    }
+  }
+  [[nodiscard]] SignError outcome(Scratch const& s, std::size_t i) const noexcept {
+    return s.outcomes[i];
+  }
+  void append_url(Scratch const& s, std::size_t i, std::string& out) const noexcept {
+    out += s.urls[i];
+  }
+  [[nodiscard]] std::optional<Error> stopped_by() const {
+    std::lock_guard lock(mutex_);
+    return why_;
+  }
+
+ private:
+  int budget_;
+  Error stop_with_;
+  mutable std::atomic<int> signed_{0};
+  mutable std::mutex mutex_;
+  mutable std::optional<Error> why_;
+};
+static_assert(signers::RemoteSigner<StoppingSigner>);
 
 // Records what the job tells it.
 struct Recorder final : JobObserver {
@@ -264,6 +315,27 @@ TEST_SUITE("engine.job") {
     CHECK(r.error->detail.find("no such bucket") != std::string::npos);
     CHECK_FALSE(r.started);
     CHECK_FALSE(fs::exists(out));
+  }
+
+  TEST_CASE("a signer that stops while a listing is signed fails the job with its own error") {
+    TempDir dir("presign-job");
+    auto const out = dir.file("urls.txt");
+    auto spec = base_spec(out);
+    spec.input = listing(std::make_unique<PagedFetcher>());
+    CancelSource cancel;
+    JobObserver quiet;
+    StoppingSigner const signer(
+        250, make_error(ErrorKind::kConfig, "keyless signing stopped: no such service account"));
+    auto const r = run_job(signer, std::move(spec), cancel, quiet);
+    REQUIRE(r.error.has_value());
+    // The signer's configuration error stays one (exit 3), not a listing failure (exit 5).
+    CHECK(r.error->kind == ErrorKind::kConfig);
+    CHECK(r.error->detail == "keyless signing stopped: no such service account");
+    CHECK(r.started);
+    CHECK(r.stats.signer_stopped);
+    CHECK(r.stats.errors == 0);
+    CHECK_FALSE(fs::exists(out));
+    CHECK(fs::is_empty(dir.path()));
   }
 
   TEST_CASE("a resume of another job's checkpoint is refused before anything is opened") {

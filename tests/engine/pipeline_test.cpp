@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,11 +108,59 @@ struct ToySigner {
 };
 static_assert(signers::Signer<ToySigner>);
 
+// A RemoteSigner that signs `budget` objects and then stops for good, as keyless signing
+// does when its permission is withdrawn: every later object fails and stopped_by says why.
+class StoppingRemoteSigner {
+ public:
+  struct Scratch {
+    std::vector<SignError> outcomes;
+    std::vector<std::string> urls;
+  };
+  explicit StoppingRemoteSigner(std::uint64_t budget) : budget_(budget) {}
+
+  [[nodiscard]] SignError sign(ObjectRef const& o, Scratch& s, std::string& out) const noexcept {
+    sign_all(std::span<ObjectRef const>(&o, 1), s);
+    if (s.outcomes[0] == SignError::kOk) append_url(s, 0, out);
+    return s.outcomes[0];
+  }
+  void sign_all(std::span<ObjectRef const> objects, Scratch& s) const noexcept {
+    s.outcomes.assign(objects.size(), SignError::kOk);
+    s.urls.assign(objects.size(), std::string());
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      if (signed_.fetch_add(1) >= budget_) {
+        std::lock_guard lock(mutex_);
+        if (!why_) why_ = make_error(ErrorKind::kAuth, "keyless signing stopped: 403");
+        s.outcomes[i] = SignError::kRemoteFailed;
+        continue;
+      }
+      s.urls[i] = "https://toy.example/" + std::string(objects[i].key);
+    }
+  }
+  [[nodiscard]] SignError outcome(Scratch const& s, std::size_t i) const noexcept {
+    return s.outcomes[i];
+  }
+  void append_url(Scratch const& s, std::size_t i, std::string& out) const noexcept {
+    out += s.urls[i];
+  }
+  [[nodiscard]] std::optional<Error> stopped_by() const {
+    std::lock_guard lock(mutex_);
+    return why_;
+  }
+
+ private:
+  std::uint64_t budget_;
+  mutable std::atomic<std::uint64_t> signed_{0};
+  mutable std::mutex mutex_;
+  mutable std::optional<Error> why_;
+};
+static_assert(signers::RemoteSigner<StoppingRemoteSigner>);
+
 // Finishes batches out of order: later batches often complete before earlier ones.
 class ShufflingBatchSigner final : public BatchSigner {
  public:
   explicit ShufflingBatchSigner(BatchSigner const& inner) : inner_(inner) {}
   void reserve_workers(std::size_t workers) const override { inner_.reserve_workers(workers); }
+  [[nodiscard]] std::optional<Error> stopped_by() const override { return inner_.stopped_by(); }
   using BatchSigner::sign_batch;
   void sign_batch(io::Batch& batch, std::size_t worker) const override {
     std::this_thread::sleep_for(std::chrono::microseconds((batch.seq * 7919) % 7 * 150));
@@ -322,6 +371,35 @@ TEST_SUITE("engine.pipeline") {
         CHECK(stats.error().kind == ErrorKind::kNetwork);
         CHECK(stats.error().detail == "listing page " + std::to_string(fail_at) + " failed");
         CHECK(sink.commits == 0);
+      }
+    }
+  }
+
+  TEST_CASE("a remote signer that stops ends the job with its error, writing nothing after") {
+    io::RecordFormatter const fmt(io::Format::kNdjson, "x");
+    for (unsigned threads : {1U, 2U, 8U}) {
+      for (std::uint64_t budget : {0U, 100U, 1500U}) {
+        INFO("threads " << threads << " budget " << budget);
+        StoppingRemoteSigner const remote(budget);
+        FormattingBatchSigner<StoppingRemoteSigner> const inner(remote, fmt);
+        ShufflingBatchSigner const signer(inner);
+        VectorSource src(numbered_keys(2000), kUneven);
+        MemorySink sink;
+        std::string object_errors;
+        RunStats failed;
+        PipelineOptions opts = quiet_options(threads, 4, &object_errors);
+        opts.failure_stats = &failed;
+        auto const stats = run_pipeline(src, signer, fmt, sink, opts);
+        REQUIRE_FALSE(stats.has_value());
+        CHECK(stats.error().kind == ErrorKind::kAuth);
+        CHECK(stats.error().detail == "keyless signing stopped: 403");
+        CHECK(sink.commits == 0);
+        // No batch the stop touched was written: no error record, no per-object error line.
+        CHECK(sink.data.find("\"error\"") == std::string::npos);
+        CHECK(object_errors.empty());
+        CHECK(failed.signer_stopped);
+        CHECK(failed.errors == 0);
+        CHECK(failed.objects <= budget);
       }
     }
   }

@@ -11,6 +11,10 @@
 #   - errors: user credentials without --impersonate-service-account, metadata server down,
 #     a server that is no metadata server, signBlob 403, signBlob answering garbage every time:
 #     exit 3, a clear message, no output file, and no token or secret in stderr;
+#   - `ls` and `sign` of a listing with --impersonate-service-account list with the account's
+#     tokens from IAM generateAccessToken (the fake's pages_as_impersonated), the URLs equal to
+#     the key file's; an account IAM refuses to impersonate: exit 3, IAM's message, no output;
+#   - signBlob refused mid-job (403 after 40 calls): exit 3, one clear error, no output;
 #   - --impersonate-service-account refused for s3:// and az://.
 # usage: gcs_keyless.sh PRESIGN FAKE_GCS_SERVER SERVICE_ACCOUNT.json
 # A missing prerequisite fails the test; nothing is skipped. Network: 127.0.0.1 only.
@@ -165,6 +169,85 @@ stop_server
 GCE_METADATA_HOST=$HOSTPORT timeout 60 "$PRESIGN" sign gs://test-bucket "${common[@]}" \
   --output "$WORK/e5.txt" 2>"$WORK/e5.err"
 expect_exit3 "metadata server down" "metadata server at $HOSTPORT" "$WORK/e5.txt" "$WORK/e5.err" $?
+
+echo "== listing as the impersonated account (IAM generateAccessToken), ls and sign =="
+start_server
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS="$ENDPOINT/"
+"$PY" - "$WORK/adc-imp.json" "$ENDPOINT/token" "$REFRESH" "$CLIENT_SECRET" <<'PYEOF'
+import json, sys
+json.dump({"type": "authorized_user", "client_id": "cid.apps.example", "client_secret": sys.argv[4],
+           "refresh_token": sys.argv[3], "token_uri": sys.argv[2]}, open(sys.argv[1], "w"))
+PYEOF
+GOOGLE_APPLICATION_CREDENTIALS="$WORK/adc-imp.json" timeout 120 "$PRESIGN" ls gs://test-bucket/dir/ \
+  --endpoint "$ENDPOINT" --impersonate-service-account "$EMAIL" --quiet --output "$WORK/ls-imp.txt" \
+  2>"$WORK/ls-imp.err"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/ls-imp.txt")" = "$(cat "$WORK/names.txt")" ]; then ok; else
+  bad "ls as the impersonated account: exit $rc: $(head -c 600 "$WORK/ls-imp.err")"
+fi
+no_secret "ls as the impersonated account" "$WORK/ls-imp.err"
+GCE_METADATA_HOST=$HOSTPORT timeout 120 "$PRESIGN" sign gs://test-bucket/dir/ --endpoint "$ENDPOINT" \
+  --impersonate-service-account "$EMAIL" --signing-time "$SIGNING_TIME" --expires 3600 --quiet \
+  --output "$WORK/listed-imp.txt" 2>"$WORK/listed-imp.err"
+rc=$?
+if [ "$rc" -eq 0 ]; then ok; else bad "sign a listing as the impersonated account: exit $rc: $(head -c 600 "$WORK/listed-imp.err")"; fi
+no_secret "sign a listing as the impersonated account" "$WORK/listed-imp.err"
+# The URLs verify: the same bytes as the key file's, signed locally.
+"$PRESIGN" sign gs://test-bucket --keys-from "$WORK/names.txt" --signing-time "$SIGNING_TIME" \
+  --endpoint "$ENDPOINT" --expires 3600 --quiet --credentials "$KEY" --output "$WORK/listed-ref.txt" 2>"$WORK/listed-ref.err" ||
+  fail_setup "the key-file run of the listed names failed: $(cat "$WORK/listed-ref.err")"
+if cmp -s "$WORK/listed-ref.txt" "$WORK/listed-imp.txt"; then ok; else
+  bad "sign a listing as the impersonated account: URLs differ from the key file's"
+fi
+# An account IAM refuses to impersonate: exit 3 naming it and IAM's message, no output.
+DENIED=denied-sa@dummy-project-id.iam.gserviceaccount.com
+GOOGLE_APPLICATION_CREDENTIALS="$WORK/adc-imp.json" timeout 120 "$PRESIGN" ls gs://test-bucket/dir/ \
+  --endpoint "$ENDPOINT" --impersonate-service-account "$DENIED" --quiet --output "$WORK/e7.txt" \
+  2>"$WORK/e7.err"
+rc=$?
+expect_exit3 "ls as an account IAM refuses" "generateAccessToken refused to impersonate $DENIED" \
+  "$WORK/e7.txt" "$WORK/e7.err" $rc
+if grep -q "PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied" "$WORK/e7.err"; then ok; else
+  bad "ls as an account IAM refuses: IAM's message is missing: $(head -c 600 "$WORK/e7.err")"
+fi
+stop_server
+# Both listings (one page each) used the impersonated account's tokens, never the caller's.
+if [ "$(counter pages_as_impersonated)" = 2 ] && [ "$(counter pages_as_caller)" = 0 ]; then ok; else
+  bad "listings as the impersonated account: pages_as_impersonated=$(counter pages_as_impersonated) pages_as_caller=$(counter pages_as_caller)"
+fi
+if [ "$(counter access_tokens_generated)" = 2 ]; then ok; else
+  bad "access_tokens_generated=$(counter access_tokens_generated), want 2"
+fi
+
+echo "== keyless signing refused mid-job (signBlob 403 from its 40th call): exit 3, no output =="
+start_server --sign-deny-after 40
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS="$ENDPOINT/"
+GCE_METADATA_HOST=$HOSTPORT timeout 120 "$PRESIGN" sign gs://test-bucket "${common[@]}" \
+  --output "$WORK/e8.txt" 2>"$WORK/e8.err"
+rc=$?
+expect_exit3 "signBlob refused mid-job" "keyless signing stopped: IAM signBlob refused to sign as $EMAIL" \
+  "$WORK/e8.txt" "$WORK/e8.err" $rc
+if grep -q "PERMISSION_DENIED: Permission 'iam.serviceAccounts.signBlob' denied" "$WORK/e8.err"; then ok; else
+  bad "signBlob refused mid-job: IAM's message is missing: $(head -c 600 "$WORK/e8.err")"
+fi
+if [ "$(grep -c '' "$WORK/e8.err")" -le 3 ]; then ok; else
+  bad "signBlob refused mid-job: $(grep -c '' "$WORK/e8.err") lines of stderr, not one error"
+fi
+stop_server
+# It stopped: far fewer calls than objects, some of them refused.
+if [ "$(counter sign_denied)" -ge 1 ] && [ "$(counter sign_requests)" -lt 300 ]; then ok; else
+  bad "signBlob refused mid-job: sign_requests=$(counter sign_requests) sign_denied=$(counter sign_denied)"
+fi
+
+# The same while signing a listing (the listing's job path): exit 3, no output.
+start_server --sign-deny-after 2
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS="$ENDPOINT/"
+GCE_METADATA_HOST=$HOSTPORT timeout 120 "$PRESIGN" sign gs://test-bucket/dir/ --endpoint "$ENDPOINT" \
+  --signing-time "$SIGNING_TIME" --quiet --output "$WORK/e9.txt" 2>"$WORK/e9.err"
+rc=$?
+expect_exit3 "signBlob refused while signing a listing" "keyless signing stopped: IAM signBlob refused" \
+  "$WORK/e9.txt" "$WORK/e9.err" $rc
+stop_server
 
 echo "== --impersonate-service-account is gs:// only =="
 for uri in s3://bucket az://account/container; do

@@ -5,12 +5,15 @@
 //   fake_gcs_server --names FILE --key SA.json [--bucket B] [--port P] [--token-ttl S]
 //                   [--fault too-many-requests=R] [--fault unavailable=R] [--seed S]
 //                   [--max-in-row N] [--refresh-token T] [--sign-faults F,F,...]
-//                   [--metadata-flavor no]
+//                   [--metadata-flavor no] [--sign-deny-after N]
 //
 // Keyless signing (fake_gcs_server.hpp): the metadata server, the refresh-token grant (with
 // --refresh-token T) and IAM signBlob, whose first requests get the faults of --sign-faults
 // (429, 503, garbage, 401 or none, comma-separated). --metadata-flavor no: the metadata
-// answers lack their header (a server that is not one).
+// answers lack their header (a server that is not one). --sign-deny-after N: signBlob request
+// N and every later one (counting from 0, after --sign-faults) answer 403 PERMISSION_DENIED.
+// IAM generateAccessToken issues tokens of the key's account that list (pages_as_impersonated
+// counts the pages they listed, pages_as_caller those the caller's own tokens listed).
 //
 // FILE holds the object names, one a line, bytes exact (no CR handling: a '\r' is part of a
 // name). SA.json is the service account whose assertions the token endpoint accepts (its
@@ -100,6 +103,8 @@ int main(int argc, char** argv) {
     } else if (a == "--metadata-flavor") {
       ok = v == "no" || v == "yes";
       opts.metadata_without_flavor = v == "no";
+    } else if (a == "--sign-deny-after") {
+      ok = parse_number(v, opts.sign_deny_after) && opts.sign_deny_after > 0;
     } else if (a == "--sign-faults") {
       std::string_view rest = v;
       while (ok && !rest.empty()) {
@@ -232,6 +237,12 @@ int main(int argc, char** argv) {
     line("signatures", c.signatures);
     line("sign_unauthorized", c.sign_unauthorized);
     line("sign_faults", c.sign_faults);
+    line("sign_denied", c.sign_denied);
+    line("generate_requests", c.generate_requests);
+    line("generate_unauthorized", c.generate_unauthorized);
+    line("access_tokens_generated", c.access_tokens_generated);
+    line("pages_as_caller", c.pages_as_caller);
+    line("pages_as_impersonated", c.pages_as_impersonated);
     std::fflush(stdout);
   } catch (std::exception const& e) {
     std::fprintf(stderr, "fake_gcs_server: %s\n", e.what());

@@ -9,6 +9,8 @@
 
 #include "fake_gcs_server.hpp"
 
+#include "fake_gcs_detail.hpp"
+
 #include "presign/signers/crypto.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -29,6 +31,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -43,6 +46,10 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+using fake_gcs::json_escape;
+using fake_gcs::json_reply;
+using fake_gcs::Reply;
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kScope = "https://www.googleapis.com/auth/devstorage.read_only";
@@ -124,44 +131,10 @@ bool base64url_decode(std::string_view in, std::string& out) {
   return signers::crypto::base64_decode(std64, out);
 }
 
-std::string json_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (char c : s) {
-    auto const u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string gcs_error_json(int code, std::string_view reason, std::string_view message) {
   return "{\"error\":{\"code\":" + std::to_string(code) + ",\"message\":\"" + json_escape(message) +
          "\",\"errors\":[{\"message\":\"" + json_escape(message) +
          "\",\"domain\":\"global\",\"reason\":\"" + std::string(reason) + "\"}]}}";
-}
-
-struct Reply {
-  int status = 200;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-Reply json_reply(int status, std::string body) {
-  Reply r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
-  return r;
 }
 
 }  // namespace
@@ -179,6 +152,12 @@ class FakeGcsServer::Impl {
     }
     BIO_free(bio);
     if (pkey_ == nullptr) throw std::runtime_error("fake GCS: key_pem is not a PEM RSA key");
+    iam_.emplace(fake_gcs::IamHost{
+        opts_, mutex_, counters_, pkey_, fixed_answer_,
+        [this](std::string_view authz) { return authorised(authz, /*caller_only=*/true); },
+        [this](std::string const& email, std::chrono::seconds lifetime) {
+          return issue_impersonated(email, lifetime);
+        }});
     std::sort(opts_.names.begin(), opts_.names.end());
     opts_.names.erase(std::unique(opts_.names.begin(), opts_.names.end()), opts_.names.end());
 
@@ -254,7 +233,8 @@ class FakeGcsServer::Impl {
       (void)n;
       if (ec) co_return;
       auto const& req = parser.get();
-      Reply reply = req.target().ends_with(":signBlob") ? sign_blob(req) : handle(req);
+      Reply reply =
+          fake_gcs::is_iam_request(req.target()) ? fake_gcs::iam_reply(req, *iam_) : handle(req);
       http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
       res.set(http::field::server, "fake-gcs");
       for (auto const& [name, value] : reply.headers) res.set(name, value);
@@ -310,7 +290,7 @@ class FakeGcsServer::Impl {
     RAND_bytes(raw, sizeof raw);
     std::string tok =
         "ya29.fake-" + signers::crypto::hex_lower(std::span<std::uint8_t const>(raw, sizeof raw));
-    tokens_[tok] = Clock::now() + opts_.token_ttl;
+    tokens_[tok] = Issued{Clock::now() + opts_.token_ttl, {}};
     ++counters_.tokens_issued;
     return json_reply(200, "{\"access_token\":\"" + tok +
                                "\",\"expires_in\":" + std::to_string(opts_.token_ttl.count()) +
@@ -334,84 +314,6 @@ class FakeGcsServer::Impl {
     }
     if (!opts_.metadata_without_flavor) r.headers.emplace_back("Metadata-Flavor", "Google");
     return r;
-  }
-
-  Reply sign_blob(http::request<http::string_body> const& req) {
-    std::string_view const target = req.target();
-    constexpr std::string_view kPrefix = "/v1/projects/-/serviceAccounts/";
-    std::string_view email;
-    if (target.starts_with(kPrefix)) {
-      email = target.substr(kPrefix.size(), target.size() - kPrefix.size() - 9);
-    }
-    {
-      std::lock_guard lock(mutex_);
-      std::uint64_t const i = counters_.sign_requests++;
-      if (!authorised(req[http::field::authorization])) {
-        ++counters_.sign_unauthorized;
-        return json_reply(401, R"({"error":{"code":401,"message":"Request had invalid )"
-                               R"(authentication credentials.","status":"UNAUTHENTICATED"}})");
-      }
-      if (i < opts_.sign_script.size() && opts_.sign_script[i] != GcsFault::kNone) {
-        ++counters_.sign_faults;
-        switch (opts_.sign_script[i]) {
-          case GcsFault::kTooManyRequests429:
-            return json_reply(429, R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}})");
-          case GcsFault::kUnavailable503:
-            return json_reply(503, R"({"error":{"code":503,"status":"UNAVAILABLE"}})");
-          case GcsFault::kMalformed200:
-            return json_reply(200, R"({"keyId":"k","signedBlob":"%%not base64%%"})");
-          case GcsFault::kUnauthorized401:
-            return json_reply(401, R"({"error":{"code":401,"status":"UNAUTHENTICATED"}})");
-          case GcsFault::kNone:
-            break;
-        }
-      }
-    }
-    if (email.starts_with("denied")) {
-      return json_reply(403, R"({"error":{"code":403,"message":"Permission )"
-                             R"('iam.serviceAccounts.signBlob' denied on resource (or it may )"
-                             R"(not exist).","status":"PERMISSION_DENIED"}})");
-    }
-    if (email != opts_.client_email) {
-      return json_reply(404, R"({"error":{"code":404,"status":"NOT_FOUND"}})");
-    }
-    simdjson::dom::parser parser;
-    simdjson::padded_string body(req.body());
-    simdjson::dom::element doc;
-    std::string_view b64;
-    std::string payload;
-    if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
-        doc["payload"].get_string().get(b64) != simdjson::SUCCESS ||
-        !signers::crypto::base64_decode(b64, payload)) {
-      return json_reply(400, R"({"error":{"code":400,"status":"INVALID_ARGUMENT"}})");
-    }
-    if (opts_.sign_blob_fixed) {
-      std::lock_guard lock(mutex_);
-      if (!fixed_answer_.empty()) {
-        ++counters_.signatures;
-        return json_reply(200, fixed_answer_);
-      }
-      payload.clear();
-    }
-    // RSASSA-PKCS1-v1_5 with SHA-256 over the payload, outside the lock (pkey_ is read-only).
-    std::string sig(static_cast<std::size_t>(EVP_PKEY_get_size(pkey_)), '\0');
-    std::size_t len = sig.size();
-    EVP_MD_CTX* md = EVP_MD_CTX_new();
-    bool const ok =
-        md != nullptr && EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, pkey_) == 1 &&
-        EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                       reinterpret_cast<unsigned char const*>(payload.data()), payload.size()) == 1;
-    EVP_MD_CTX_free(md);
-    if (!ok) return json_reply(500, R"({"error":{"code":500,"status":"INTERNAL"}})");
-    sig.resize(len);
-    std::string out = R"({"keyId":"fake-key-id","signedBlob":")";
-    out += signers::crypto::base64_encode(
-        std::span<std::uint8_t const>(reinterpret_cast<std::uint8_t const*>(sig.data()), len));
-    out += "\"}";
-    std::lock_guard lock(mutex_);
-    ++counters_.signatures;
-    if (opts_.sign_blob_fixed) fixed_answer_ = out;
-    return json_reply(200, std::move(out));
   }
 
   Reply token(std::string const& body) {
@@ -489,7 +391,7 @@ class FakeGcsServer::Impl {
     RAND_bytes(raw, sizeof raw);
     std::string tok =
         "ya29.fake-" + signers::crypto::hex_lower(std::span<std::uint8_t const>(raw, sizeof raw));
-    tokens_[tok] = Clock::now() + opts_.token_ttl;
+    tokens_[tok] = Issued{Clock::now() + opts_.token_ttl, {}};
     ++counters_.tokens_issued;
     return json_reply(200, "{\"access_token\":\"" + tok +
                                "\",\"expires_in\":" + std::to_string(opts_.token_ttl.count()) +
@@ -506,18 +408,34 @@ class FakeGcsServer::Impl {
     return ok;
   }
 
-  bool authorised(std::string_view authz) {
+  // `Bearer T` with T issued and live (or the static token); `caller_only` refuses a token of
+  // an impersonated account (IAM wants the caller's own). `as` receives whose token it is
+  // (empty: the caller's).
+  bool authorised(std::string_view authz, bool caller_only, std::string* as = nullptr) {
     constexpr std::string_view kBearer = "Bearer ";
     if (!authz.starts_with(kBearer)) return false;
     std::string const tok(authz.substr(kBearer.size()));
     if (!opts_.static_token.empty() && tok == opts_.static_token) return true;
     auto it = tokens_.find(tok);
     if (it == tokens_.end()) return false;
-    if (Clock::now() >= it->second) {
+    if (Clock::now() >= it->second.until) {
       tokens_.erase(it);
       return false;
     }
+    if (caller_only && !it->second.as.empty()) return false;
+    if (as != nullptr) *as = it->second.as;
     return true;
+  }
+
+  // A token of the service account `email`, issued by generateAccessToken (mutex held).
+  std::string issue_impersonated(std::string const& email, std::chrono::seconds lifetime) {
+    unsigned char raw[16];
+    RAND_bytes(raw, sizeof raw);
+    std::string tok = "ya29.fake-impersonated-" +
+                      signers::crypto::hex_lower(std::span<std::uint8_t const>(raw, sizeof raw));
+    tokens_[tok] =
+        Issued{Clock::now() + std::min<Clock::duration>(lifetime, opts_.token_ttl), email};
+    return tok;
   }
 
   static std::string page_token(std::size_t index, std::string const& prefix) {
@@ -567,7 +485,8 @@ class FakeGcsServer::Impl {
   Reply list(http::request<http::string_body> const& req, std::string const& bucket,
              std::string_view query) {
     ++counters_.list_requests;
-    if (!authorised(req[http::field::authorization])) {
+    std::string as;
+    if (!authorised(req[http::field::authorization], /*caller_only=*/false, &as)) {
       ++counters_.list_unauthorized;
       Reply r = json_reply(401, gcs_error_json(401, "authError", "Invalid Credentials"));
       r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"https://accounts.google.com/\"");
@@ -637,6 +556,7 @@ class FakeGcsServer::Impl {
     if (!items.empty()) body += ",\"items\":[" + items + "]";
     body += "}";
     ++counters_.pages_ok;
+    ++(as.empty() ? counters_.pages_as_caller : counters_.pages_as_impersonated);
     counters_.names_served += served;
     return json_reply(200, std::move(body));
   }
@@ -647,11 +567,16 @@ class FakeGcsServer::Impl {
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
-  std::string fixed_answer_;  // sign_blob_fixed: the one answer, once made
+  std::string fixed_answer_;              // sign_blob_fixed: the one answer, once made
+  std::optional<fake_gcs::IamHost> iam_;  // set once pkey_ is
   std::atomic<bool> stopped_{false};
   mutable std::mutex mutex_;
   FakeGcsCounters counters_;
-  std::unordered_map<std::string, Clock::time_point> tokens_;
+  struct Issued {
+    Clock::time_point until;
+    std::string as;  // the impersonated account; empty: the caller's own token
+  };
+  std::unordered_map<std::string, Issued> tokens_;
   std::unordered_map<std::string, std::uint32_t> in_row_;
 };
 

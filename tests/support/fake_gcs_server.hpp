@@ -29,7 +29,17 @@
 ///     bearer token as the list calls (else 401 UNAUTHENTICATED); `sign_script[i]` for signBlob
 ///     request *i* (429, 503, a 200 whose signedBlob is not base64, 401); then EMAIL =
 ///     `client_email` gets `{"keyId", "signedBlob": base64(RSASSA-PKCS1-v1_5-SHA256(payload))}`
-///     with `key_pem`, an EMAIL starting "denied" 403 PERMISSION_DENIED, any other 404.
+///     with `key_pem`, an EMAIL starting "denied" 403 PERMISSION_DENIED, any other 404;
+///     with `sign_deny_after` N > 0, request *i* >= N is refused 403 PERMISSION_DENIED (a
+///     permission withdrawn mid-job);
+///   - IAM Credentials `POST /v1/projects/-/serviceAccounts/{EMAIL}:generateAccessToken`
+///     (`{"scope": [...], "lifetime": "Ns"}`, 1..3600 s, else 400): needs a token issued to
+///     the caller (an impersonated token is refused 401, as a token IAM does not accept);
+///     `generate_script[i]` for request *i*; EMAIL = `client_email` gets `{"accessToken",
+///     "expireTime"}`, a token of that account that the listing accepts and IAM does not; "denied…"
+///     403, any other 404. Pages served count as `pages_as_impersonated` or `pages_as_caller` by
+///     the token that asked.
+///   (IAM's part lives in fake_gcs_iam.cpp.)
 ///
 /// Setup errors (bad PEM, port in use) throw std::runtime_error: this is test support.
 
@@ -71,6 +81,11 @@ struct FakeGcsOptions {
   /// payload: the benchmark of the client's own cost (its URLs verify nothing).
   bool sign_blob_fixed = false;
   unsigned threads = 1;  ///< I/O threads (signBlob signs outside the lock)
+  /// generateAccessToken request i gets `generate_script[i]` (429, 503, a 200 without its
+  /// fields, 401) after the caller's token is checked.
+  std::vector<GcsFault> generate_script;
+  /// signBlob request i >= this (when > 0) is refused 403 PERMISSION_DENIED.
+  std::uint64_t sign_deny_after = 0;
 };
 
 struct FakeGcsCounters {
@@ -88,10 +103,16 @@ struct FakeGcsCounters {
   std::uint64_t metadata_requests = 0;
   std::uint64_t refresh_grants = 0;  ///< tokens issued for a refresh token
   std::uint64_t sign_requests = 0;
-  std::uint64_t signatures = 0;         ///< signBlob answered 200 with a signature
-  std::uint64_t sign_unauthorized = 0;  ///< 401 for a missing, unknown or expired token
-  std::uint64_t sign_faults = 0;        ///< sign_script faults served
-  std::string last_rejection;           ///< why the last assertion was refused (for test messages)
+  std::uint64_t signatures = 0;               ///< signBlob answered 200 with a signature
+  std::uint64_t sign_unauthorized = 0;        ///< 401 for a missing, unknown or expired token
+  std::uint64_t sign_faults = 0;              ///< sign_script faults served
+  std::uint64_t sign_denied = 0;              ///< refused by sign_deny_after
+  std::uint64_t generate_requests = 0;        ///< generateAccessToken calls
+  std::uint64_t generate_unauthorized = 0;    ///< 401: not a token issued to the caller
+  std::uint64_t access_tokens_generated = 0;  ///< impersonated tokens issued
+  std::uint64_t pages_as_caller = 0;          ///< pages served to a caller's own token
+  std::uint64_t pages_as_impersonated = 0;    ///< pages served to an impersonated token
+  std::string last_rejection;  ///< why the last assertion was refused (for test messages)
 };
 
 class FakeGcsServer {

@@ -47,6 +47,10 @@ struct GcsKeyless {
   /// The service account that signs (--impersonate-service-account, else the metadata
   /// server's default account); empty when only listing.
   std::string sign_as;
+  /// `sign_as` was named by --impersonate-service-account: the caller acts as that account,
+  /// listing too (with its tokens from IAM generateAccessToken). False for the metadata
+  /// server's own default account, whose tokens are the caller's already.
+  bool impersonated = false;
 };
 
 /// The secret itself, per cloud: an AWS access key (+ session token), a GCS service-account

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +46,10 @@ class BatchSigner {
   /// `batch.errors` and describes each in `batch.error_log`. Never throws for bad objects.
   /// `worker` < the count reserved; no two concurrent calls share a worker.
   virtual void sign_batch(io::Batch& batch, std::size_t worker) const = 0;
+  /// An error that ends the job: a remote signer that can sign nothing more (its permission
+  /// withdrawn). Checked after each batch is signed; that batch and every later one are not
+  /// written, and the run fails with this error. Thread-safe. Default: never.
+  [[nodiscard]] virtual std::optional<Error> stopped_by() const { return std::nullopt; }
   /// For a single caller (tests, tools): worker 0.
   void sign_batch(io::Batch& batch) const {
     reserve_workers(1);
@@ -66,6 +71,14 @@ class FormattingBatchSigner final : public BatchSigner {
   void reserve_workers(std::size_t workers) const override {
     // Each scratch on its own allocation: workers never write to one cache line.
     while (scratch_.size() < workers) scratch_.push_back(std::make_unique<typename S::Scratch>());
+  }
+
+  [[nodiscard]] std::optional<Error> stopped_by() const override {
+    if constexpr (signers::RemoteSigner<S>) {
+      return signer_.stopped_by();
+    } else {
+      return std::nullopt;
+    }
   }
 
   using BatchSigner::sign_batch;
@@ -218,16 +231,18 @@ struct RunStats {
   std::uint64_t bytes = 0;    ///< bytes of output (whole file)
   std::uint64_t batches = 0;  ///< batches written by this run
   std::uint64_t objects_this_run =
-      0;                 ///< objects written by this run (`objects` minus the resumed ones)
-  bool resumed = false;  ///< the run continued a checkpointed job
+      0;                        ///< objects written by this run (`objects` minus the resumed ones)
+  bool resumed = false;         ///< the run continued a checkpointed job
+  bool signer_stopped = false;  ///< the run failed because the signer stopped (stopped_by)
   unsigned threads = 0;
   double wall_seconds = 0;
   LatencyHistogram latency;  ///< per object: page arrival → its record written
 };
 
 /// Runs the whole job: writes the header, every batch in order, the footer, then commits
-/// the sink. The first source or sink error stops the job and is returned; the sink is not
-/// committed then (an atomic file sink removes its temporary file).
+/// the sink. The first source, sink or signer error (`BatchSigner::stopped_by`) stops the job
+/// and is returned; the sink is not committed then (an atomic file sink removes its temporary
+/// file), and no batch signed after the signer stopped is written.
 Result<RunStats> run_pipeline(io::ObjectSource& source, BatchSigner const& signer,
                               io::RecordFormatter const& format, io::OutputSink& sink,
                               PipelineOptions const& options);

@@ -19,11 +19,17 @@
 ///   or gcloud's `CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS`. A batch's calls run
 ///   concurrently on the client's I/O thread over keep-alive connections, each retried on
 ///   429/5xx/timeouts/malformed answers with timer backoff; a 401 refreshes the token once.
+/// - `make_impersonated_token_provider`: tokens of a service account for listing, as
+///   `gcloud storage ls --impersonate-service-account` gets them: `POST {base}v1/projects/-/
+///   serviceAccounts/{EMAIL}:generateAccessToken` with `{"scope": [SCOPE], "lifetime":
+///   "3600s"}` and the caller's bearer token; the answer `{"accessToken", "expireTime"}`.
+///   Same base, retries and refusals as signBlob (io/src/gcs_iam.hpp).
 ///
 /// Secrets: tokens, refresh tokens and client secrets never appear in an Error, a message or
 /// `describe()`; errors name the endpoint (method, scheme, host, path) and the account.
 
 #include "presign/core/error.hpp"
+#include "presign/core/time.hpp"
 #include "presign/io/gcs_lister.hpp"
 #include "presign/io/http_client.hpp"
 #include "presign/io/retry.hpp"
@@ -110,6 +116,36 @@ Result<SignBlobResponse> parse_sign_blob_response(std::string_view body);
 /// missing). kUsage for an e-mail that is not one, kConfig for a base that is not an http(s)
 /// URL (naming CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS).
 Result<std::string> sign_blob_url(std::string_view base, std::string_view email);
+
+/// generateAccessToken's 200 body: `accessToken` (required, header-safe) and `expireTime`
+/// (required, RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS[.fraction]Z`). kProtocol otherwise, never
+/// quoting the body. Public for tests and the fuzz target.
+struct GeneratedAccessToken {
+  std::string access_token;
+  SigningTime expire_time{};
+};
+Result<GeneratedAccessToken> parse_generate_access_token_response(std::string_view body);
+
+/// `{base}v1/projects/-/serviceAccounts/{email}:generateAccessToken` (as `sign_blob_url`).
+Result<std::string> generate_access_token_url(std::string_view base, std::string_view email);
+
+/// Tokens of the service account `email`, got with the caller's tokens (`base`).
+struct ImpersonatedTokenConfig : TokenFlowOptions {
+  std::string email;                          ///< the service account to act as
+  std::string endpoint;                       ///< base URL; empty: kIamCredentialsEndpoint
+  std::shared_ptr<AccessTokenProvider> base;  ///< the caller's tokens
+  std::string scope = std::string(signers::gcs::oauth::kReadOnlyScope);
+  std::chrono::seconds lifetime{3600};  ///< asked for ("3600s"); IAM's default and usual maximum
+};
+
+/// An `AccessTokenProvider` of `config.email`'s tokens: each one asked from IAM with a token
+/// of `base` (a 401 of IAM refreshes that one once), cached and refreshed
+/// `min(refresh_margin, lifetime / 2)` before its `expireTime`; the IAM call retried as
+/// signBlob's (429/5xx/timeouts/malformed answers; 401/403/404 not). A listing awaits it on its
+/// own client. Validates the e-mail, the endpoint and the transport; makes no request.
+/// `describe()`: "service account EMAIL (impersonated with <base's describe()>)".
+Result<std::unique_ptr<AccessTokenProvider>> make_impersonated_token_provider(
+    ImpersonatedTokenConfig config);
 
 struct SignBlobConfig {
   std::string email;                            ///< the service account that signs

@@ -10,8 +10,9 @@
 /// concurrently over keep-alive connections. A call whose retries run out fails its object
 /// alone (kRemoteFailed, an error record); a failure no retry can mend (403: no permission to
 /// sign as the account; 401 with a fresh token) fails the batch and every later one at once,
-/// without more calls. `check()` makes one call before a job, so such failures stop the job
-/// before any output exists.
+/// without more calls, and `stopped_by()` says why: the pipeline then ends the job with that
+/// error (engine/pipeline.hpp; no output published). `check()` makes one call before a job, so
+/// such failures usually stop the job before any output exists.
 
 #include "presign/core/error.hpp"
 #include "presign/core/object_ref.hpp"

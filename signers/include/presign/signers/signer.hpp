@@ -7,10 +7,12 @@
 /// returns the reason. `sign` is `noexcept`, does not allocate once `out` and the scratch
 /// have grown to their working size, and never throws.
 
+#include "presign/core/error.hpp"
 #include "presign/core/object_ref.hpp"
 
 #include <concepts>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -69,6 +71,11 @@ concept GroupSigner = Signer<S> &&
 /// `outcome(scratch, i)` is what `sign` would return for `objects[i]` (plus kRemoteFailed when
 /// the service gave no signature); the URLs stay valid until the next `sign_all` or `sign`
 /// with that scratch. The scratch grows to the largest batch once and is then reused.
+///
+/// A failure that no retry can mend (the permission to sign withdrawn, the caller's token
+/// refused) stops the signer for good: that batch's objects and every later one fail, and
+/// `stopped_by()` says why (no secret in it), so the caller ends the job rather than writing
+/// error records for everything left (engine/pipeline.hpp).
 template <class S>
 concept RemoteSigner = Signer<S> &&
     requires(S const& signer, typename S::Scratch& scratch, typename S::Scratch const& done,
@@ -79,6 +86,7 @@ concept RemoteSigner = Signer<S> &&
   requires noexcept(signer.outcome(done, i));
   { signer.append_url(done, i, out) } -> std::same_as<void>;
   requires noexcept(signer.append_url(done, i, out));
+  { signer.stopped_by() } -> std::same_as<std::optional<Error>>;
 };
 
 }  // namespace presign::signers
