@@ -149,7 +149,11 @@ Result<Store> Store::open(StoreOptions const& options) {
   if (auto r = d.exec("PRAGMA foreign_keys = ON"); !r) return r.error();
   auto mode = d.prepare("PRAGMA journal_mode = WAL");
   if (!mode) return mode.error();
-  if (auto row = mode->step(); !row || !*row || mode->column_text(0) != "wal") {
+  auto row = mode->step();
+  if (!row) {
+    return make_error(ErrorKind::kIo, "the store " + s.path_ + ": " + row.error().detail);
+  }
+  if (!*row || mode->column_text(0) != "wal") {
     return make_error(ErrorKind::kIo, "the store " + s.path_ + " cannot use WAL journaling");
   }
   mode = Stmt();

@@ -4,8 +4,8 @@
 # verify's verdicts and exit codes, expiry through PRESIGN_TEST_NOW), integrations (secrets
 # never on disk in clear, never printed; provider/bucket updates refused; typed-name delete),
 # the master key (file modes, a group-readable key file, a wrong PRESIGN_MASTER_KEY, rotation
-# with the secrets still decrypting), the audit log, --json outputs, a store of a newer schema,
-# and two processes creating and verifying keys at once without losing a write.
+# with the secrets still decrypting), the audit log, --json outputs, a store of a newer schema
+# or no database at all, and two processes creating and verifying keys at once without losing a write.
 # usage: store_cli.sh PATH/TO/presign PATH/TO/store_secret_check PATH/TO/tests/vectors
 . "$(dirname "$0")/lib.sh" || exit 1
 
@@ -264,6 +264,9 @@ cp "$ST" "$WORK/newer.db"
 python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version=99"); c.commit()' "$WORK/newer.db"
 "$PRESIGN" users list --store "$WORK/newer.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
 expect 3 "a newer schema" "newer presign"
+printf 'this is not a database, just some text that is long enough to be read as a header\n%.0s' $(seq 1 50) >"$WORK/junk.db"
+"$PRESIGN" users list --store "$WORK/junk.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
+expect 4 "a file that is no SQLite database" "not a database"
 
 echo "== two processes at once =="
 loop() {  # loop TAG: 50 key creations and 50 verifications
