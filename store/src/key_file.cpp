@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,26 @@ Result<void> sync_directory(std::string const& dir) {
   if (fd.get() < 0) return io_error("cannot open directory " + dir, errno);
   if (::fsync(fd.get()) != 0) return io_error("cannot sync directory " + dir, errno);
   return {};
+}
+
+Result<KeyFileLock> KeyFileLock::acquire(std::string const& key_file) {
+  std::string const path = key_file + ".lock";
+  int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return io_error("cannot open the lock file " + path, errno);
+  int rc = 0;
+  do {
+    rc = ::flock(fd, LOCK_EX);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    int const err = errno;
+    ::close(fd);
+    return io_error("cannot lock " + path, err);
+  }
+  return KeyFileLock(fd);
+}
+
+KeyFileLock::~KeyFileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
 Result<MasterKey> read_key_file(std::string const& path) {

@@ -36,7 +36,18 @@ Result<RotationResult> rotate_master_key(Store& store, std::optional<MasterKey> 
   if (*new_key == store.key()) {
     return make_error(ErrorKind::kUsage, "the new master key is the current one");
   }
+  // Held until the key file is replaced (key_file.hpp says why).
+  std::optional<KeyFileLock> lock;
   if (with_file) {
+    auto l = KeyFileLock::acquire(store.key_file());
+    if (!l) return l.error();
+    lock.emplace(std::move(*l));
+    // The key file may have changed while this process waited for the lock.
+    auto current = read_key_file(store.key_file());
+    if (!current) return current.error();
+    if (!(*current == store.key())) {
+      return make_error(ErrorKind::kConfig, "the store's master key changed meanwhile; try again");
+    }
     if (auto r = write_key_file(store.key_file() + ".new", *new_key, true); !r) return r.error();
   }
   Db& db = store.db();

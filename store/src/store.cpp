@@ -198,15 +198,23 @@ Result<Store> Store::open(StoreOptions const& options) {
 
   if (meta->check) {
     s.key_version_ = meta->version;
-    if (key_check_matches(s.key_, *meta->check)) {
-      if (!s.key_file_.empty()) (void)::unlink((s.key_file_ + ".new").c_str());  // pre-commit crash
+    if (key_check_matches(s.key_, *meta->check)) return s;
+    if (s.key_file_.empty()) return mismatch(where);
+    // Perhaps a rotation committed but has not replaced the key file yet: under the rotation
+    // lock (so a rotation in progress finishes first), read the key file again, then try
+    // KEYFILE.new and finish that rotation's renames. A stale KEYFILE.new (a rotation that
+    // never committed) does not match and is left for the next rotation to overwrite.
+    auto lock = KeyFileLock::acquire(s.key_file_);
+    if (!lock) return lock.error();
+    auto again = read_key_file(s.key_file_);
+    if (!again) return again.error();
+    if (key_check_matches(*again, *meta->check)) {
+      s.key_ = *again;
       return s;
     }
-    if (s.key_file_.empty()) return mismatch(where);
-    // A rotation that committed but did not rename its key file: finish it.
     auto pending = read_key_file(s.key_file_ + ".new");
     if (!pending || !key_check_matches(*pending, *meta->check)) return mismatch(where);
-    if (auto r = finish_key_file_rotation(s.key_file_, s.key_); !r) return r.error();
+    if (auto r = finish_key_file_rotation(s.key_file_, *again); !r) return r.error();
     s.key_ = *pending;
     return s;
   }

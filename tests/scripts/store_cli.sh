@@ -5,7 +5,8 @@
 # never on disk in clear, never printed; provider/bucket updates refused; typed-name delete),
 # the master key (file modes, a group-readable key file, a wrong PRESIGN_MASTER_KEY, rotation
 # with the secrets still decrypting), the audit log, --json outputs, a store of a newer schema
-# or no database at all, and two processes creating and verifying keys at once without losing a write.
+# or no database at all, two processes creating and verifying keys at once without losing a
+# write, and rotations while other processes read secrets.
 # usage: store_cli.sh PATH/TO/presign PATH/TO/store_secret_check PATH/TO/tests/vectors
 . "$(dirname "$0")/lib.sh" || exit 1
 
@@ -289,6 +290,20 @@ n=$(python3 -c 'import json,sys; print(sum(1 for k in json.load(open(sys.argv[1]
 [ "$n" -eq 100 ] && ok || bad "$n parallel keys in the store, want 100"
 n=$("$PRESIGN" audit --json --store "$ST" | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["action"]=="key.create" and e["target"].startswith("par-")))')
 [ "$n" -eq 100 ] && ok || bad "$n parallel key.create audit rows, want 100"
+
+echo "== rotations while other processes read secrets =="
+rotations() { local i; for i in $(seq 1 6); do "$PRESIGN" store rotate-master-key --store "$ST" 2>>"$WORK/rot.err" || echo "rotation $i failed" >>"$WORK/rot.fail"; done; }
+readers() { local i; for i in $(seq 1 40); do "$CHECK" "$ST" prod-s3 secret_access_key "$(sha "$AWS_SECRET")" >/dev/null 2>>"$WORK/read.err" || echo "read $i failed" >>"$WORK/read.fail"; done; }
+rotations & pr=$!
+readers & pc=$!
+wait "$pr" "$pc"
+if [ -s "$WORK/rot.fail" ] || [ -s "$WORK/read.fail" ]; then
+  bad "rotation and readers at once: $(cat "$WORK"/rot.fail "$WORK"/read.fail 2>/dev/null | head -3) $(head -c 300 "$WORK/rot.err" "$WORK/read.err")"
+else
+  ok
+fi
+"$CHECK" "$ST" prod-s3 secret_access_key "$(sha "$AWS_SECRET")" >/dev/null && ok || bad "the secret does not decrypt after concurrent rotations"
+[ ! -e "$DATA/master.key.new" ] && ok || bad "master.key.new left behind by completed rotations"
 
 echo "== help =="
 "$PRESIGN" integrations add --help >"$WORK/out" 2>&1

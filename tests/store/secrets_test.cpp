@@ -213,6 +213,12 @@ TEST_SUITE("store.secrets") {
     CHECK(s->key() == old);
     CHECK(s->key_version() == 1);
     CHECK(secret_of(*s, "one") == "secret-one");
+    // The uncommitted key is left behind, and never taken for the store's.
+    CHECK_FALSE(read_key_file(dir.file("master.key.new")).value() == old);
+    CHECK(read_key_file(dir.file("master.key")).value() == old);
+    auto next = rotate_master_key(*s, std::nullopt, stamp_at(3000));
+    REQUIRE(next.has_value());
+    CHECK(next->key_version == 2);
     CHECK_FALSE(std::filesystem::exists(dir.file("master.key.new")));
   }
 

@@ -20,6 +20,24 @@ Result<MasterKey> read_key_file(std::string const& path);
 /// file now holds `key`.
 Result<bool> write_key_file(std::string const& path, MasterKey const& key, bool replace);
 
+/// An exclusive lock (flock) on `KEYFILE.lock`, held by a key rotation from before it writes
+/// `KEYFILE.new` until `KEYFILE` is replaced, and by an open that finds the store's check not
+/// matching `KEYFILE`: so an open never finishes, and two rotations never interleave, a
+/// rotation that another process is in the middle of.
+class KeyFileLock {
+ public:
+  [[nodiscard]] static Result<KeyFileLock> acquire(std::string const& key_file);
+  KeyFileLock(KeyFileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  KeyFileLock& operator=(KeyFileLock&&) = delete;
+  KeyFileLock(KeyFileLock const&) = delete;
+  KeyFileLock& operator=(KeyFileLock const&) = delete;
+  ~KeyFileLock();
+
+ private:
+  explicit KeyFileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 /// fsync of a directory, so a rename in it is durable.
 Result<void> sync_directory(std::string const& dir);
 

@@ -2,9 +2,10 @@
 /// Master key rotation. With a key file: the new key is written to `KEYFILE.new` (0600,
 /// fsynced), every secret is re-encrypted under it and the key version and check value are
 /// replaced in one transaction, then the old key is kept as `KEYFILE.old` (0600) and
-/// `KEYFILE.new` is renamed over `KEYFILE`. A crash before the commit leaves the old key
-/// working (the stale `.new` is removed at the next open); a crash after it leaves `KEYFILE`
-/// old and `KEYFILE.new` right, and the next open finishes the renames (store.hpp).
+/// `KEYFILE.new` is renamed over `KEYFILE`, all under an exclusive lock on `KEYFILE.lock`. A
+/// crash before the commit leaves the old key working (the stale `.new` never matches the
+/// store and is overwritten by the next rotation); a crash after it leaves `KEYFILE` old and
+/// `KEYFILE.new` right, and the next open finishes the renames (store.hpp).
 ///
 /// With a key given directly or from PRESIGN_MASTER_KEY there is no file to replace: the new
 /// key must be given, and the caller tells the user to switch to it.

@@ -18,8 +18,9 @@
 /// commit is the old key copied to `KEYFILE.old` and `KEYFILE.new` renamed over `KEYFILE`.
 /// `KEYFILE` therefore always exists and holds the old or the new key, and the other one is in
 /// `KEYFILE.new` until the rename. Opening a store whose check does not match `KEYFILE` but
-/// matches `KEYFILE.new` (a crash after the commit) completes the rotation; a `KEYFILE.new`
-/// that does not match (a crash before the commit) is removed.
+/// matches `KEYFILE.new` (a crash after the commit) completes the rotation, under the
+/// rotation's lock (`KEYFILE.lock`, key_file.hpp); a `KEYFILE.new` that does not match (a
+/// crash before the commit) is ignored and overwritten by the next rotation.
 ///
 /// A `Store` is used by one thread at a time; several processes may share the file.
 
