@@ -109,7 +109,7 @@ Result<std::int64_t> validity_seconds(std::int64_t value, ValidityUnit unit) {
       per = 86'400;
       break;
     case ValidityUnit::kWeek:
-      per = 7 * 86'400;
+      per = std::int64_t{7} * 86'400;
       break;
   }
   std::int64_t seconds = 0;

@@ -131,7 +131,7 @@ Result<Sealed> seal(MasterKey const& key, std::string_view plaintext, std::strin
                               static_cast<int>(plaintext.size())) == 1;
   int fin = 0;
   ok = ok && EVP_EncryptFinal_ex(ctx.get(), ct + len, &fin) == 1 &&
-       static_cast<std::size_t>(len + fin) == plaintext.size() &&
+       static_cast<std::size_t>(len) + static_cast<std::size_t>(fin) == plaintext.size() &&
        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, ct + plaintext.size()) == 1;
   if (!ok) return make_error(ErrorKind::kInternal, "AES-256-GCM encryption failed");
   return out;

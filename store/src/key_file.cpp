@@ -2,7 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -13,13 +13,13 @@ namespace {
 
 Error io_error(std::string what, int err) {
   what += ": ";
-  what += std::strerror(err);
+  what += std::system_category().message(err);  // strerror is not thread-safe
   return make_error(ErrorKind::kIo, std::move(what));
 }
 
 std::string octal_mode(mode_t mode) {
   char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  (void)std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
   return buf;
 }
 

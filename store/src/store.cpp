@@ -6,7 +6,7 @@
 #include "presign/store/migrations.hpp"
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@ namespace {
 
 Error io_error(std::string what, int err) {
   what += ": ";
-  what += std::strerror(err);
+  what += std::system_category().message(err);  // strerror is not thread-safe
   return make_error(ErrorKind::kIo, std::move(what));
 }
 

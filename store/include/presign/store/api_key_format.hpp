@@ -43,8 +43,8 @@ enum class ValidityUnit : std::uint8_t { kSecond, kMinute, kHour, kDay, kWeek };
 
 std::optional<ValidityUnit> parse_validity_unit(std::string_view name) noexcept;
 
-inline constexpr std::int64_t kMinValiditySeconds = 60;               ///< 1 minute
-inline constexpr std::int64_t kMaxValiditySeconds = 25 * 7 * 86'400;  ///< 25 weeks
+inline constexpr std::int64_t kMinValiditySeconds = 60;                             ///< 1 minute
+inline constexpr std::int64_t kMaxValiditySeconds = std::int64_t{25} * 7 * 86'400;  ///< 25 weeks
 
 /// `value` × `unit` in seconds, within [1 minute, 25 weeks]; kUsage otherwise (an overflowing
 /// product included).
