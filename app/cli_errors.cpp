@@ -138,6 +138,21 @@ std::optional<std::string> scan_command(CLI::App const& cmd, std::string const& 
       }
       continue;
     }
+    // A command with commands of its own (`presign keys create`): the word names one.
+    if (!only_positionals && seen == 0) {
+      auto const subs = commands_of(cmd);
+      for (auto const* s : subs) {
+        if (s->check_name(word))
+          return scan_command(*s, who + " " + s->get_name(), i + 1, argc, argv);
+      }
+      if (!subs.empty() && positionals == 0) {
+        std::vector<std::string> names;
+        for (auto const* s : subs) names.push_back(s->get_name());
+        std::string msg = who + ": unknown command '" + word + "'";
+        if (auto n = nearest(word, names)) return msg + "; did you mean '" + *n + "'?";
+        return msg + "; commands: " + command_list(cmd);
+      }
+    }
     if (seen < positionals) {
       ++seen;
       last_flag = nullptr;

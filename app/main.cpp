@@ -1,6 +1,7 @@
 // presign: batch presigning of object-store URLs. The only catch-all and exit-code mapping.
 #include "bench_command.hpp"
 #include "cli_errors.hpp"
+#include "control_commands.hpp"
 #include "exit_codes.hpp"
 #include "interrupt.hpp"
 #include "ls_command.hpp"
@@ -29,9 +30,20 @@ int main(int argc, char** argv) {
   CLI::App* ls = presign::app::add_ls_command(app, ls_options);
   presign::app::BenchOptions bench_options;
   CLI::App* bench = presign::app::add_bench_command(app, bench_options);
+  // The control plane (issue #16): the store of users, API keys and integrations.
+  presign::app::UsersOptions users_options;
+  CLI::App* users = presign::app::add_users_command(app, users_options);
+  presign::app::KeysOptions keys_options;
+  CLI::App* keys = presign::app::add_keys_command(app, keys_options);
+  presign::app::IntegrationsOptions integrations_options;
+  CLI::App* integrations = presign::app::add_integrations_command(app, integrations_options);
+  presign::app::StoreOptionsCli store_options;
+  CLI::App* store = presign::app::add_store_command(app, store_options);
+  presign::app::AuditOptions audit_options;
+  CLI::App* audit = presign::app::add_audit_command(app, audit_options);
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the help of presign, or of one command");
-  help->add_option("command", help_topic, "sign, ls or bench");
+  help->add_option("command", help_topic, "a command, e.g. sign, ls, bench, keys");
   try {
     app.parse(argc, argv);
   } catch (CLI::ParseError const& e) {
@@ -59,6 +71,11 @@ int main(int argc, char** argv) {
     if (sign->parsed()) return presign::app::run_sign(sign_options);
     if (bench->parsed()) return presign::app::run_bench(bench_options);
     if (ls->parsed()) return presign::app::run_ls(ls_options);
+    if (users->parsed()) return presign::app::run_users(users_options);
+    if (keys->parsed()) return presign::app::run_keys(keys_options);
+    if (integrations->parsed()) return presign::app::run_integrations(integrations_options);
+    if (store->parsed()) return presign::app::run_store(store_options);
+    if (audit->parsed()) return presign::app::run_audit(audit_options);
   } catch (std::bad_alloc const&) {
     std::fputs("presign: out of memory\n", stderr);
     return presign::app::kInternal;

@@ -8,12 +8,13 @@
 #
 # A crash, leak or failed invariant stops that target and leaves the input in
 # build-fuzz/artifacts/<target>/. Fix it, then copy the input into
-# tests/fuzz/regressions/<target>/: io_tests (core_tests for core's targets) replays that
+# tests/fuzz/regressions/<target>/: io_tests (core_tests for core's targets, store_tests for
+# api_key) replays that
 # folder on every build.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: list_page_s3 list_page_azure
 #        list_page_gcs uri_decode gcs_token utf8 endpoint http_date aws_ini aws_process
-#        aws_sts gcs_sign_blob gcs_access_token gcs_adc azure_udk; default all).
+#        aws_sts gcs_sign_blob gcs_access_token gcs_adc azure_udk api_key; default all).
 #        PRESIGN_FUZZ_JOBS targets run at once (default 2: one per core). scripts/test.sh
 #        runs every target for 15 s this way (PRESIGN_FUZZ_SECONDS).
 # Each target run is one entry; the last line is "fuzz: N passed, N failed" and the exit
@@ -27,7 +28,7 @@ shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
   targets=(list_page_s3 list_page_azure list_page_gcs uri_decode gcs_token utf8 endpoint http_date
-           aws_ini aws_process aws_sts gcs_sign_blob gcs_access_token gcs_adc azure_udk)
+           aws_ini aws_process aws_sts gcs_sign_blob gcs_access_token gcs_adc azure_udk api_key)
 fi
 build=${PRESIGN_FUZZ_BUILD_DIR:-build-fuzz}
 

@@ -5,8 +5,8 @@
 # the suites, TSan over the concurrent engine).
 #   scripts/test.sh                 everything
 #   scripts/test.sh --quick [ARGS]  release build and ctest only; ARGS go to ctest (e.g. -L signers)
-# Tests are labelled by group (core, signers, auth, io, providers, engine, stress, smoke, cli, oracle, live, crash,
-# meta); `--quick -L GROUP` runs one group.
+# Tests are labelled by group (core, signers, auth, io, providers, engine, store, stress, smoke, cli, oracle, live,
+# crash, meta); `--quick -L GROUP` runs one group.
 # Every phase keeps going after a failure. The last line is the summary, counting the format
 # check, the ctest entries of every phase, each fuzz target and each TSan command as one entry:
 #   test.sh: N passed, N failed

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-GROUPS = {"core", "signers", "io", "auth", "providers", "engine", "stress", "smoke", "cli", "oracle", "live", "crash",
+GROUPS = {"core", "signers", "io", "auth", "providers", "engine", "store", "stress", "smoke", "cli", "oracle", "live", "crash",
           "meta"}
 
 ctest, build = sys.argv[1], sys.argv[2]

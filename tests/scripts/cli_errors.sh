@@ -29,7 +29,7 @@ expect_error() {
 }
 
 echo "== unknown commands =="
-expect_error "presign: unknown command 'frobnicate'; commands: sign, ls, bench, help" frobnicate
+expect_error "presign: unknown command 'frobnicate'; commands: sign, ls, bench, users, keys, integrations, store, audit, help" frobnicate
 expect_error "presign: unknown command 'sgin'; did you mean 'sign'?" sgin s3://b
 expect_error "presign: unknown command 'lss'; did you mean 'ls'?" lss s3://b
 expect_error "presign: unknown command 'benhc'; did you mean 'bench'?" benhc
@@ -75,7 +75,7 @@ for cmd in "" sign ls bench; do
 done
 grep -q -- "--expires" "$WORK/want-sign" && ok || bad "presign help sign does not describe --expires"
 grep -q "help" "$WORK/want-" && ok || bad "presign --help does not list the help command"
-expect_error "presign: unknown command 'nosuch'; commands: sign, ls, bench, help" help nosuch
+expect_error "presign: unknown command 'nosuch'; commands: sign, ls, bench, users, keys, integrations, store, audit, help" help nosuch
 expect_error "presign: unknown command 'sing'; did you mean 'sign'?" help sing
 
 finish
