@@ -1,4 +1,5 @@
-// One doctest main for each test executable (signers_tests, io_tests, engine_tests).
+// The one doctest main, compiled once (tests/CMakeLists.txt: presign_doctest_main) and linked
+// into every test executable.
 //
 // doctest exits 0 when its filters match no test case ("test cases: 0"), so a ctest entry
 // whose --test-case filter no longer matches its case (a renamed case, a name mangled on

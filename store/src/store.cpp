@@ -204,8 +204,15 @@ Result<Store> Store::open(StoreOptions const& options) {
     // lock (so a rotation in progress finishes first), read the key file again, then try
     // KEYFILE.new and finish that rotation's renames. A stale KEYFILE.new (a rotation that
     // never committed) does not match and is left for the next rotation to overwrite.
+    // The check is read again too: this process may have read it before a rotation committed
+    // and the key file after that rotation replaced it.
     auto lock = KeyFileLock::acquire(s.key_file_);
     if (!lock) return lock.error();
+    meta = read_key_meta(d);
+    if (!meta) return meta.error();
+    if (!meta->check) return mismatch(where);
+    s.key_version_ = meta->version;
+    if (key_check_matches(s.key_, *meta->check)) return s;
     auto again = read_key_file(s.key_file_);
     if (!again) return again.error();
     if (key_check_matches(*again, *meta->check)) {

@@ -26,7 +26,7 @@ namespace {
 
 // An environment of exactly these variables, IMDS off unless the test turns it on (so no
 // test waits on 169.254.169.254).
-EnvLookup env_of(std::map<std::string, std::string> vars) {
+EnvLookup sources_env(std::map<std::string, std::string> vars) {
   vars.try_emplace("AWS_EC2_METADATA_DISABLED", "true");
   return [vars = std::move(vars)](char const* name) -> std::optional<std::string> {
     auto it = vars.find(name);
@@ -48,7 +48,7 @@ std::string script(TempDir const& dir, std::string const& name, std::string cons
 }
 
 Result<auth::Credentials> fetch(std::map<std::string, std::string> vars, std::string profile = {}) {
-  return DefaultChainProvider(env_of(std::move(vars)), ChainOptions{std::move(profile), {}})
+  return DefaultChainProvider(sources_env(std::move(vars)), ChainOptions{std::move(profile), {}})
       .fetch();
 }
 
@@ -380,18 +380,18 @@ TEST_SUITE("auth.aws_sources") {
   TEST_CASE("a container RELATIVE_URI is asked for on 169.254.170.2 and wins over FULL_URI") {
     // The ECS agent's address is unreachable here: the URL is checked without a request.
     auto ep = container_endpoint(
-        env_of({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/7f2c-task?x=1"},
+        sources_env({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/7f2c-task?x=1"},
                 {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/other"}}));
     REQUIRE(ep.has_value());
     REQUIRE(ep->has_value());
     CHECK((*ep)->url == "http://169.254.170.2/v2/credentials/7f2c-task?x=1");
     CHECK((*ep)->what.find("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != std::string::npos);
     auto full = container_endpoint(
-        env_of({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"}}));
+        sources_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"}}));
     REQUIRE(full.has_value());
     REQUIRE(full->has_value());
     CHECK((*full)->url == "http://169.254.170.23/v1/credentials");
-    CHECK_FALSE(container_endpoint(env_of({})).has_value());
+    CHECK_FALSE(container_endpoint(sources_env({})).has_value());
   }
 
   TEST_CASE("IMDSv2 fetches a session token, the role name and the role's credentials") {
@@ -520,10 +520,10 @@ TEST_SUITE("auth.aws_sources") {
   }
 
   TEST_CASE("sts_endpoint is regional unless AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL says") {
-    CHECK(sts_endpoint(env_of({}), "eu-west-1") == "https://sts.eu-west-1.amazonaws.com/");
-    CHECK(sts_endpoint(env_of({{"AWS_ENDPOINT_URL", "http://a"}}), "x") == "http://a");
+    CHECK(sts_endpoint(sources_env({}), "eu-west-1") == "https://sts.eu-west-1.amazonaws.com/");
+    CHECK(sts_endpoint(sources_env({{"AWS_ENDPOINT_URL", "http://a"}}), "x") == "http://a");
     CHECK(sts_endpoint(
-              env_of({{"AWS_ENDPOINT_URL", "http://a"}, {"AWS_ENDPOINT_URL_STS", "http://b"}}),
+              sources_env({{"AWS_ENDPOINT_URL", "http://a"}, {"AWS_ENDPOINT_URL_STS", "http://b"}}),
               "x") == "http://b");
   }
 }

@@ -2,6 +2,8 @@
 // temporary HOME, so the real environment and ~/.aws are never read.
 #include "presign/auth/aws.hpp"
 
+#include "test_support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -14,39 +16,10 @@ using namespace presign;
 using namespace presign::auth::aws;
 using presign::auth::EnvLookup;
 using presign::auth::process_env;
+using presign::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "presign-cred-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(TempDir const&) = delete;
-  TempDir& operator=(TempDir const&) = delete;
-  [[nodiscard]] fs::path const& path() const { return path_; }
-
-  // Writes `text` to `rel` (creating parent directories); returns the full path.
-  std::string write(std::string const& rel, std::string const& text) const {
-    fs::path const p = path_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-    return p.string();
-  }
-
- private:
-  fs::path path_;
-};
 
 // An environment made of exactly these variables, plus AWS_EC2_METADATA_DISABLED (so that
 // the end of the chain never waits on 169.254.169.254; aws_sources_test.cpp covers IMDS).

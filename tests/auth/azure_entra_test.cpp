@@ -24,7 +24,7 @@ using presign::auth::EnvLookup;
 
 namespace {
 
-struct FakeEnv {
+struct EntraEnv {
   std::map<std::string, std::string> vars;
   EnvLookup lookup() const {
     return [v = vars](char const* n) -> std::optional<std::string> {
@@ -57,7 +57,7 @@ constexpr char const* kUdkXml =
 TEST_SUITE("auth.azure_entra") {
   TEST_CASE("a client secret is posted to AZURE_AUTHORITY_HOST/TENANT/oauth2/v2.0/token") {
     test::ScriptServer server({{200, kTokenJson, {}}});
-    FakeEnv env{{{"AZURE_TENANT_ID", "my-tenant"},
+    EntraEnv env{{{"AZURE_TENANT_ID", "my-tenant"},
                  {"AZURE_CLIENT_ID", "my-client"},
                  {"AZURE_CLIENT_SECRET", "s3cr/t+="},
                  {"AZURE_AUTHORITY_HOST", loopback(server) + "/"}}};
@@ -83,7 +83,7 @@ TEST_SUITE("auth.azure_entra") {
     test::ScriptServer server({{200, kTokenJson, {}}});
     std::string const file = "/tmp/presign-entra-test-" + std::to_string(::getpid()) + ".jwt";
     std::ofstream(file) << "header.payload.signature\n";
-    FakeEnv env{{{"AZURE_TENANT_ID", "t1"},
+    EntraEnv env{{{"AZURE_TENANT_ID", "t1"},
                  {"AZURE_CLIENT_ID", "c1"},
                  {"AZURE_FEDERATED_TOKEN_FILE", file},
                  {"AZURE_AUTHORITY_HOST", loopback(server)}}};
@@ -102,7 +102,7 @@ TEST_SUITE("auth.azure_entra") {
   TEST_CASE("managed identity asks App Service's endpoint, else IMDS with Metadata: true") {
     test::ScriptServer app(
         {{200, R"({"access_token":"app-tok","expires_on":"4102444800","resource":"x"})", {}}});
-    FakeEnv a{{{"IDENTITY_ENDPOINT", loopback(app) + "/msi/token"},
+    EntraEnv a{{{"IDENTITY_ENDPOINT", loopback(app) + "/msi/token"},
                {"IDENTITY_HEADER", "hdr-secret"},
                {"AZURE_CLIENT_ID", "user-assigned"}}};
     auto t = default_entra_source(a.lookup())->fetch();
@@ -121,7 +121,7 @@ TEST_SUITE("auth.azure_entra") {
         {{200,
           R"({"access_token":"imds-tok","expires_in":"3599","expires_on":"4102444800"})",
           {}}});
-    FakeEnv i{{{"AZURE_POD_IDENTITY_AUTHORITY_HOST", loopback(imds)}}};
+    EntraEnv i{{{"AZURE_POD_IDENTITY_AUTHORITY_HOST", loopback(imds)}}};
     auto source = default_entra_source(i.lookup());
     CHECK(source->describe().find(loopback(imds)) != std::string::npos);
     t = source->fetch();
@@ -136,7 +136,7 @@ TEST_SUITE("auth.azure_entra") {
   }
 
   TEST_CASE("the chain takes the first configured source and AZURE_TOKEN_CREDENTIALS narrows it") {
-    FakeEnv both{{{"AZURE_TENANT_ID", "t"},
+    EntraEnv both{{{"AZURE_TENANT_ID", "t"},
                   {"AZURE_CLIENT_ID", "c"},
                   {"AZURE_CLIENT_SECRET", "s"},
                   {"AZURE_FEDERATED_TOKEN_FILE", "/f"}}};
@@ -155,7 +155,7 @@ TEST_SUITE("auth.azure_entra") {
                                  R"({"error":"invalid_client","error_description":"AADSTS7000215: )"
                                  R"(Invalid client secret provided."})",
                                  {}}});
-    FakeEnv env{{{"AZURE_TENANT_ID", "t"},
+    EntraEnv env{{{"AZURE_TENANT_ID", "t"},
                  {"AZURE_CLIENT_ID", "c"},
                  {"AZURE_CLIENT_SECRET", "TOPSECRET"},
                  {"AZURE_AUTHORITY_HOST", loopback(refused)}}};
@@ -205,7 +205,7 @@ TEST_SUITE("auth.azure_entra") {
 
   TEST_CASE("without an account key the environment source returns an Entra token") {
     test::ScriptServer server({{200, kTokenJson, {}}});
-    FakeEnv env{{{"AZURE_TENANT_ID", "t"},
+    EntraEnv env{{{"AZURE_TENANT_ID", "t"},
                  {"AZURE_CLIENT_ID", "c"},
                  {"AZURE_CLIENT_SECRET", "s"},
                  {"AZURE_AUTHORITY_HOST", loopback(server)}}};
@@ -219,7 +219,7 @@ TEST_SUITE("auth.azure_entra") {
 
     // Nothing configured: IMDS (here a closed loopback port) is tried last, and the message
     // lists every place looked at.
-    FakeEnv none{{{"AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9"}}};
+    EntraEnv none{{{"AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9"}}};
     auto n = EnvironmentSource("acct", none.lookup()).fetch();
     REQUIRE(!n.has_value());
     CHECK(n.error().detail.find("no Azure credentials for storage account 'acct'") == 0);

@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-signers::sigv4::S3Presigner make_s3() { return test::example_s3_signer(); }
+signers::sigv4::S3Presigner make_job_s3() { return test::example_s3_signer(); }
 
 std::string key_name(int i) {
   char buf[32];
@@ -174,7 +174,7 @@ TEST_SUITE("engine.job") {
     spec.input = KeyFileInput{dir.write("keys.txt", keys)};
     CancelSource cancel;
     Recorder seen;
-    auto const r = run_job(make_s3(), std::move(spec), cancel, seen);
+    auto const r = run_job(make_job_s3(), std::move(spec), cancel, seen);
     REQUIRE_FALSE(r.error.has_value());
     CHECK(r.started);
     CHECK_FALSE(r.listing);
@@ -199,7 +199,7 @@ TEST_SUITE("engine.job") {
     spec.input = KeyFileInput{dir.write("keys.txt", "a\nb\na\n")};
     CancelSource cancel;
     JobObserver quiet;
-    auto const r = run_job(make_s3(), std::move(spec), cancel, quiet);
+    auto const r = run_job(make_job_s3(), std::move(spec), cancel, quiet);
     REQUIRE_FALSE(r.error.has_value());
     CHECK(r.stats.objects == 3);
     REQUIRE(r.warnings.size() == 1);
@@ -213,7 +213,7 @@ TEST_SUITE("engine.job") {
     spec.input = KeyFileInput{dir.file("missing-keys.txt")};
     CancelSource cancel;
     JobObserver quiet;
-    auto const r = run_job(make_s3(), std::move(spec), cancel, quiet);
+    auto const r = run_job(make_job_s3(), std::move(spec), cancel, quiet);
     REQUIRE(r.error.has_value());
     CHECK(r.error->kind == ErrorKind::kIo);
     CHECK_FALSE(r.started);
@@ -236,7 +236,7 @@ TEST_SUITE("engine.job") {
       return f;
     };
     clean_spec.input = listing(pages());
-    auto const clean = run_job(make_s3(), std::move(clean_spec), never, quiet);
+    auto const clean = run_job(make_job_s3(), std::move(clean_spec), never, quiet);
     REQUIRE_FALSE(clean.error.has_value());
     CHECK(clean.listing);
     CHECK(clean.stats.objects == 4000);
@@ -252,7 +252,7 @@ TEST_SUITE("engine.job") {
     spec.checkpoint = ck;
     spec.input = listing(std::move(f));
     Recorder first;
-    auto const stopped = run_job(make_s3(), std::move(spec), cancel, first);
+    auto const stopped = run_job(make_job_s3(), std::move(spec), cancel, first);
     REQUIRE(stopped.error.has_value());
     CHECK(stopped.error->kind == ErrorKind::kCancelled);
     CHECK(stopped.started);
@@ -270,7 +270,7 @@ TEST_SUITE("engine.job") {
     resume.input = listing(pages());
     CancelSource fresh;
     Recorder second;
-    auto const done = run_job(make_s3(), std::move(resume), fresh, second);
+    auto const done = run_job(make_job_s3(), std::move(resume), fresh, second);
     REQUIRE_FALSE(done.error.has_value());
     CHECK(done.stats.resumed);
     CHECK(done.stats.objects == 4000);
@@ -291,7 +291,7 @@ TEST_SUITE("engine.job") {
     CancelSource cancel;
     cancel.request();
     JobObserver quiet;
-    auto const r = run_job(make_s3(), std::move(spec), cancel, quiet);
+    auto const r = run_job(make_job_s3(), std::move(spec), cancel, quiet);
     REQUIRE(r.error.has_value());
     CHECK(r.error->kind == ErrorKind::kCancelled);
     CHECK_FALSE(r.started);
@@ -309,7 +309,7 @@ TEST_SUITE("engine.job") {
     spec.input = listing(std::move(f));
     CancelSource cancel;
     JobObserver quiet;
-    auto const r = run_job(make_s3(), std::move(spec), cancel, quiet);
+    auto const r = run_job(make_job_s3(), std::move(spec), cancel, quiet);
     REQUIRE(r.error.has_value());
     CHECK(r.error->kind == ErrorKind::kProtocol);
     CHECK(r.error->detail.find("no such bucket") != std::string::npos);
@@ -351,7 +351,7 @@ TEST_SUITE("engine.job") {
     spec.input = listing(std::move(f));
     CancelSource cancel;
     JobObserver quiet;
-    auto const r = run_job(make_s3(), std::move(spec), cancel, quiet);
+    auto const r = run_job(make_job_s3(), std::move(spec), cancel, quiet);
     REQUIRE(r.error.has_value());
     CHECK(r.error->kind == ErrorKind::kUsage);
     CHECK(r.error->detail.find("belongs to a job with other parameters") != std::string::npos);

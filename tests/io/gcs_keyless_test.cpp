@@ -52,7 +52,7 @@ test::FakeGcsOptions fake_options() {
   return o;
 }
 
-RetryEnv no_sleep() {
+RetryEnv keyless_no_sleep() {
   RetryEnv env;
   env.sleep = [](std::chrono::milliseconds) {};
   return env;
@@ -65,7 +65,7 @@ std::string host_of(test::FakeGcsServer const& s) {
 std::shared_ptr<AccessTokenProvider> metadata_tokens(test::FakeGcsServer const& s) {
   MetadataTokenConfig cfg;
   cfg.host = host_of(s);
-  cfg.retry_env = no_sleep();
+  cfg.retry_env = keyless_no_sleep();
   auto p = make_metadata_token_provider(std::move(cfg));
   REQUIRE(p.has_value());
   return std::shared_ptr<AccessTokenProvider>(std::move(*p));
@@ -77,7 +77,7 @@ std::shared_ptr<SignBlobClient> sign_client(test::FakeGcsServer const& s, std::s
   cfg.email = std::move(email);
   cfg.endpoint = s.endpoint();
   cfg.tokens = metadata_tokens(s);
-  cfg.retry_env = no_sleep();
+  cfg.retry_env = keyless_no_sleep();
   cfg.concurrency = concurrency;
   auto c = SignBlobClient::create(std::move(cfg));
   REQUIRE(c.has_value());
@@ -318,7 +318,7 @@ TEST_SUITE("io.gcs_keyless") {
     cfg.refresh_token = "1//refresh-token-for-tests";
     cfg.token_uri = server.token_url();
     cfg.origin = "adc.json";
-    cfg.retry_env = no_sleep();
+    cfg.retry_env = keyless_no_sleep();
     auto p = make_user_token_provider(cfg);
     REQUIRE(p.has_value());
     REQUIRE((*p)->token().has_value());

@@ -67,7 +67,7 @@ struct Recorder {
   }
 };
 
-Error http_error(int status, std::string code = {}) {
+Error observer_http_error(int status, std::string code = {}) {
   Error e;
   e.kind = status == 403 ? ErrorKind::kAuth : ErrorKind::kProtocol;
   e.http_status = status;
@@ -93,7 +93,7 @@ TEST_SUITE("io.retry.observer") {
   TEST_CASE("the observer hears each retry with its attempt number and delay then the recovery") {
     Recorder r;
     RetryPolicy policy(RetryOptions::aws_standard(), r.env());
-    auto const result = run_failing(policy, http_error(503, "SlowDown"), 2, "page 7");
+    auto const result = run_failing(policy, observer_http_error(503, "SlowDown"), 2, "page 7");
     REQUIRE(result.has_value());
     REQUIRE(r.heard.size() == 3);
     // U=0.5 of 1 s, then of 2 s: the delays the policy really slept.
@@ -119,7 +119,7 @@ TEST_SUITE("io.retry.observer") {
     auto const result = policy.run([&](AttemptContext& ctx) -> Result<int> {
       if (++attempts == 1) {
         ctx.retry_after = 7000ms;
-        return http_error(503, "SlowDown");
+        return observer_http_error(503, "SlowDown");
       }
       return 1;
     });
@@ -132,8 +132,8 @@ TEST_SUITE("io.retry.observer") {
   TEST_CASE("a first-try success and a fatal failure tell the observer nothing") {
     Recorder r;
     RetryPolicy policy(RetryOptions::aws_standard(), r.env());
-    CHECK(run_failing(policy, http_error(503), 0, "page 1").has_value());
-    CHECK_FALSE(run_failing(policy, http_error(403, "AccessDenied"), 5, "page 2").has_value());
+    CHECK(run_failing(policy, observer_http_error(503), 0, "page 1").has_value());
+    CHECK_FALSE(run_failing(policy, observer_http_error(403, "AccessDenied"), 5, "page 2").has_value());
     CHECK(r.heard.empty());
   }
 
@@ -143,7 +143,7 @@ TEST_SUITE("io.retry.observer") {
     opts.max_attempts = 4;
     RetryPolicy policy(opts, r.env(0.0));
     CHECK_FALSE(
-        run_failing(policy, http_error(500, "InternalError"), 100, "token request").has_value());
+        run_failing(policy, observer_http_error(500, "InternalError"), 100, "token request").has_value());
     REQUIRE(r.heard.size() == 3);
     for (int i = 0; i < 3; ++i) {
       CHECK(r.heard[i].kind == RetryEvent::Kind::kRetry);
@@ -160,7 +160,7 @@ TEST_SUITE("io.retry.observer") {
     opts.max_attempts = 1000;
     opts.quota_capacity = 10;  // two retries of 5 tokens
     RetryPolicy policy(opts, r.env());
-    CHECK_FALSE(run_failing(policy, http_error(503), 1000, "page 1").has_value());
+    CHECK_FALSE(run_failing(policy, observer_http_error(503), 1000, "page 1").has_value());
     CHECK(r.heard.size() == 2);
   }
 

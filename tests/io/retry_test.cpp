@@ -108,7 +108,7 @@ std::string element(std::string const& body, std::string const& tag) {
   return body.substr(b + open.size(), e - b - open.size());
 }
 
-std::size_t count_of(std::string const& hay, std::string const& needle) {
+std::size_t retry_count_of(std::string const& hay, std::string const& needle) {
   std::size_t n = 0;
   for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
   return n;
@@ -130,7 +130,7 @@ Result<std::size_t> list_all(HttpClient& client, FakeS3Server const& server, Ret
     }
     auto r = send_with_retry(client, req, policy);
     if (!r) return r.error();
-    keys += count_of(r->body, "<Key>");
+    keys += retry_count_of(r->body, "<Key>");
     if (element(r->body, "IsTruncated") != "true") return keys;
     token = element(r->body, "NextContinuationToken");
     if (token.empty() || !seen_tokens.insert(token).second) {
@@ -446,7 +446,7 @@ TEST_SUITE("io.retry.http") {
       auto r = send_with_retry(*client, req, policy);
       REQUIRE(r.has_value());
       CHECK(r->status == 200);
-      CHECK(count_of(r->body, "<Key>") == 10);
+      CHECK(retry_count_of(r->body, "<Key>") == 10);
       CHECK(policy.stats().attempts == 2);
       CHECK(server.counters().of(f) == 1);
     }

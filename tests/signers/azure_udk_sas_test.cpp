@@ -34,7 +34,7 @@ struct UdkVector {
   std::string string_to_sign, token;
 };
 
-std::vector<UdkVector> load_vectors() {
+std::vector<UdkVector> load_udk_vectors() {
   static simdjson::dom::parser parser;
   auto doc = parser.load(test::vectors_dir() + "/azure-sas/azure_sdk_blob_udk_sas_vectors.json");
   std::vector<UdkVector> out;
@@ -71,7 +71,7 @@ std::string input(UdkVector const& v, char const* name) {
 }
 
 // The SDK's keyword arguments → our config; an unmapped input fails the test.
-AzureSasConfig config_of(UdkVector const& v) {
+AzureSasConfig udk_config_of(UdkVector const& v) {
   static char const* const kKnown[] = {"permission",
                                        "start",
                                        "expiry",
@@ -117,7 +117,7 @@ AzureSasConfig config_of(UdkVector const& v) {
 
 // quote(name, safe='~/'), as BlobClient writes the path (/usr/bin/python3 -c "from
 // urllib.parse import quote; print(quote(n, safe='~/'))").
-std::string quoted_name(std::string const& blob) {
+std::string udk_quoted_name(std::string const& blob) {
   if (blob == "dir/hello.txt") return "dir/hello.txt";
   if (blob == "sp ace/\xc3\xa9+plus.txt") return "sp%20ace/%C3%A9%2Bplus.txt";
   if (blob == "a!b'(c)*~.txt") return "a%21b%27%28c%29%2A~.txt";
@@ -132,21 +132,21 @@ std::string sign_one(AzureSasSigner const& s, std::string_view name, SignError& 
   return out;
 }
 
-AzureSasConfig basic_config() {
-  auto const vectors = load_vectors();
+AzureSasConfig udk_basic_config() {
+  auto const vectors = load_udk_vectors();
   REQUIRE(!vectors.empty());
-  return config_of(vectors.front());
+  return udk_config_of(vectors.front());
 }
 
 }  // namespace
 
 TEST_SUITE("signers.azure_udk") {
   TEST_CASE("all 10 SDK user delegation vectors match the string to sign, token and URL") {
-    auto const vectors = load_vectors();
+    auto const vectors = load_udk_vectors();
     REQUIRE(vectors.size() == 10);
     for (auto const& v : vectors) {
       SUBCASE(v.description.c_str()) {
-        AzureSasConfig const cfg = config_of(v);
+        AzureSasConfig const cfg = udk_config_of(v);
         auto fields = make_sas_fields(cfg, SasResource::kBlob);
         REQUIRE(fields.has_value());
         std::string const sts =
@@ -163,7 +163,7 @@ TEST_SUITE("signers.azure_udk") {
         std::string const snap = input(v, "snapshot");
         std::string const ver = input(v, "version_id");
         std::string const expected =
-            "https://devstoreaccount1.blob.core.windows.net/test-container/" + quoted_name(v.blob) +
+            "https://devstoreaccount1.blob.core.windows.net/test-container/" + udk_quoted_name(v.blob) +
             "?" + (snap.empty() ? "" : "snapshot=" + snap + "&") +
             (ver.empty() ? "" : "versionid=" + ver + "&") + v.token;
         SignError err = SignError::kCryptoFailed;
@@ -174,7 +174,7 @@ TEST_SUITE("signers.azure_udk") {
   }
 
   TEST_CASE("sv 2025-07-05 adds two empty lines after scid and sv 2026-04-06 two after ses") {
-    AzureSasConfig cfg = basic_config();
+    AzureSasConfig cfg = udk_basic_config();
     auto lines = [&](std::string const& sv) {
       cfg.version = sv;
       auto f = make_sas_fields(cfg, SasResource::kBlob);
@@ -209,26 +209,26 @@ TEST_SUITE("signers.azure_udk") {
   }
 
   TEST_CASE("a user delegation SAS refuses a stored policy and a key without its fields") {
-    AzureSasConfig cfg = basic_config();
+    AzureSasConfig cfg = udk_basic_config();
     cfg.policy_id = "policy-1";
     auto r = AzureSasSigner::create(cfg);
     REQUIRE(!r.has_value());
     CHECK(r.error().detail.find("stored access policy") != std::string::npos);
 
-    cfg = basic_config();
+    cfg = udk_basic_config();
     cfg.delegation_key->signed_oid.clear();
     r = AzureSasSigner::create(cfg);
     REQUIRE(!r.has_value());
     CHECK(r.error().detail.find("SignedOid") != std::string::npos);
 
-    cfg = basic_config();
+    cfg = udk_basic_config();
     cfg.delegation_key->value = "not base64!";
     r = AzureSasSigner::create(cfg);
     REQUIRE(!r.has_value());
     CHECK(r.error().kind == ErrorKind::kConfig);
     CHECK(r.error().detail.find("not base64!") == std::string::npos);
 
-    cfg = basic_config();
+    cfg = udk_basic_config();
     cfg.delegation_key.reset();
     cfg.account_key =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -237,7 +237,7 @@ TEST_SUITE("signers.azure_udk") {
   }
 
   TEST_CASE("user delegation signing allocates nothing once the output string has grown") {
-    auto signer = AzureSasSigner::create(basic_config());
+    auto signer = AzureSasSigner::create(udk_basic_config());
     REQUIRE(signer.has_value());
     AzureSasSigner::Scratch scratch;
     std::string out;

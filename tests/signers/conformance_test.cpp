@@ -654,7 +654,7 @@ std::string rfc3339_of_amz(std::string const& amz) {
          amz.substr(9, 2) + ":" + amz.substr(11, 2) + ":" + amz.substr(13, 2) + "Z";
 }
 
-std::string string_of(simdjson::dom::element e) { return std::string(e.get_string().value()); }
+std::string conformance_string_of(simdjson::dom::element e) { return std::string(e.get_string().value()); }
 
 /// The 11 botocore S3 presign vectors (tests/vectors/aws-sigv4/s3-presign).
 void add_s3_vectors(std::vector<VectorCase>& out) {
@@ -749,31 +749,31 @@ void add_gcs_vectors(std::vector<VectorCase>& out, int& skipped) {
     for (auto field : v) {
       std::string_view const k = field.key;
       if (k == "description")
-        r.description = string_of(field.value);
+        r.description = conformance_string_of(field.value);
       else if (k == "bucket")
-        r.bucket = string_of(field.value);
+        r.bucket = conformance_string_of(field.value);
       else if (k == "object")
-        r.object = string_of(field.value);
+        r.object = conformance_string_of(field.value);
       else if (k == "method")
-        r.method = string_of(field.value);
+        r.method = conformance_string_of(field.value);
       else if (k == "expiration")
         r.expires = field.value.get_int64().value();
       else if (k == "timestamp")
-        r.time = at(string_of(field.value).c_str());
+        r.time = at(conformance_string_of(field.value).c_str());
       else if (k == "expectedUrl")
-        r.url = string_of(field.value);
+        r.url = conformance_string_of(field.value);
       else if (k == "scheme")
-        r.endpoint_fields.scheme = string_of(field.value);
+        r.endpoint_fields.scheme = conformance_string_of(field.value);
       else if (k == "hostname")
-        r.endpoint_fields.hostname = string_of(field.value);
+        r.endpoint_fields.hostname = conformance_string_of(field.value);
       else if (k == "clientEndpoint")
-        r.endpoint_fields.client_endpoint = string_of(field.value);
+        r.endpoint_fields.client_endpoint = conformance_string_of(field.value);
       else if (k == "emulatorHostname") {
-        r.endpoint_fields.emulator_hostname = string_of(field.value);
+        r.endpoint_fields.emulator_hostname = conformance_string_of(field.value);
       } else if (k == "universeDomain") {
-        r.endpoint_fields.universe_domain = string_of(field.value);
+        r.endpoint_fields.universe_domain = conformance_string_of(field.value);
       } else if (k == "urlStyle") {
-        std::string const style = string_of(field.value);
+        std::string const style = conformance_string_of(field.value);
         r.virtual_hosted = style == "VIRTUAL_HOSTED_STYLE";
         r.fits = r.fits && style != "BUCKET_BOUND_HOSTNAME";
       } else if (k == "headers" || k == "bucketBoundHostname") {
@@ -781,9 +781,9 @@ void add_gcs_vectors(std::vector<VectorCase>& out, int& skipped) {
       } else if (k == "queryParameters") {
         for (auto q : field.value.get_object()) {
           if (q.key == "response-content-disposition")
-            r.disposition = string_of(q.value);
+            r.disposition = conformance_string_of(q.value);
           else if (q.key == "response-content-type")
-            r.content_type = string_of(q.value);
+            r.content_type = conformance_string_of(q.value);
           else
             r.fits = false;
         }
@@ -798,19 +798,19 @@ void add_gcs_vectors(std::vector<VectorCase>& out, int& skipped) {
       node_parser.load(test::vectors_dir() + "/gcs/node_client_extra_rsa_vectors.json");
   for (simdjson::dom::object v : node["vectors"].get_array()) {
     GcsRequest r;
-    r.description = string_of(v["description"]);
-    r.bucket = string_of(v["bucket"]);
-    r.object = string_of(v["object"]);
-    r.method = string_of(v["method"]);
+    r.description = conformance_string_of(v["description"]);
+    r.bucket = conformance_string_of(v["bucket"]);
+    r.object = conformance_string_of(v["object"]);
+    r.method = conformance_string_of(v["method"]);
     r.expires = v["expiration"].get_int64().value();
-    r.time = at(string_of(v["timestamp"]).c_str());
-    r.url = string_of(v["expectedUrl"]);
+    r.time = at(conformance_string_of(v["timestamp"]).c_str());
+    r.url = conformance_string_of(v["expectedUrl"]);
     for (auto o : v["options"].get_object()) {
       std::string_view const k = o.key;
       if (k == "virtualHostedStyle")
         r.virtual_hosted = o.value.get_bool().value();
       else if (k == "responseDisposition")
-        r.disposition = string_of(o.value);
+        r.disposition = conformance_string_of(o.value);
       else if (k == "contentType")
         r.fits = false;  // a signed header the batch signer lacks
       else if (k != "version" && k != "action" && k != "expires") {
@@ -832,7 +832,7 @@ void add_azure_vectors(std::vector<VectorCase>& out, int& skipped) {
       continue;
     }
     std::map<std::string, std::string> in;
-    for (auto f : v["inputs"].get_object()) in[std::string(f.key)] = string_of(f.value);
+    for (auto f : v["inputs"].get_object()) in[std::string(f.key)] = conformance_string_of(f.value);
     auto input = [&in](char const* k) { return in.contains(k) ? in.at(k) : std::string(); };
     for (auto const& [k, val] : in) {
       static std::set<std::string> const kKnown = {"permission",

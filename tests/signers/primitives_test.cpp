@@ -40,7 +40,7 @@ std::string from_hex(std::string_view hex) {
 
 std::string hex(crypto::Digest const& d) { return crypto::hex_lower(d); }
 
-std::string sha256_hex(std::string_view msg) {
+std::string primitives_sha256_hex(std::string_view msg) {
   crypto::Sha256 h;
   h.update(msg);
   return hex(h.final());
@@ -184,12 +184,12 @@ TEST_SUITE("signers.uri") {
 
 TEST_SUITE("signers.crypto") {
   TEST_CASE("SHA-256 matches the FIPS 180-2 / NIST example vectors") {
-    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+    CHECK(primitives_sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(primitives_sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(primitives_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
           "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     CHECK(
-        sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmno"
+        primitives_sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmno"
                    "pqklmnopqrlmnopqrsmnopqrstnopqrstu") ==
         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
     crypto::Sha256 h;
@@ -211,7 +211,7 @@ TEST_SUITE("signers.crypto") {
       INFO("split " << split);
       auto const da = a.final();
       CHECK(da == b.final());
-      CHECK(hex(da) == sha256_hex(msg));
+      CHECK(hex(da) == primitives_sha256_hex(msg));
     }
   }
 

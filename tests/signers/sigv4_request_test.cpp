@@ -38,7 +38,7 @@ struct HeaderCase {
   bool sign_body = false;
 };
 
-Params parse_query(std::string_view q) {
+Params request_parse_query(std::string_view q) {
   Params out;
   while (!q.empty()) {
     auto const amp = q.find('&');
@@ -73,7 +73,7 @@ void parse_request(std::string const& text, HeaderCase& c) {
   std::string_view const target = request_line.substr(first + 1, last - first - 1);
   auto const qmark = target.find('?');
   c.request.path = std::string(target.substr(0, qmark));
-  if (qmark != std::string_view::npos) c.request.query = parse_query(target.substr(qmark + 1));
+  if (qmark != std::string_view::npos) c.request.query = request_parse_query(target.substr(qmark + 1));
   for (;;) {
     std::size_t const line_start = pos;
     if (pos >= text.size()) {
@@ -100,7 +100,7 @@ void parse_request(std::string const& text, HeaderCase& c) {
   }
 }
 
-HeaderCase load_case(std::filesystem::path const& dir) {
+HeaderCase load_header_case(std::filesystem::path const& dir) {
   HeaderCase c;
   simdjson::dom::parser parser;
   std::string const json = test::read_file((dir / "context.json").string());
@@ -127,7 +127,7 @@ HeaderCase load_case(std::filesystem::path const& dir) {
   return c;
 }
 
-std::vector<std::filesystem::path> case_dirs() {
+std::vector<std::filesystem::path> header_case_dirs() {
   std::vector<std::filesystem::path> dirs;
   for (auto const& e : std::filesystem::directory_iterator(test::vectors_dir() + "/aws-sigv4/v4")) {
     if (e.is_directory()) dirs.push_back(e.path());
@@ -156,13 +156,13 @@ HttpRequestParts list_request() {
 
 TEST_SUITE("signers.sigv4_request") {
   TEST_CASE("every aws-c-auth SigV4 suite case signs its header variant byte for byte") {
-    auto const dirs = case_dirs();
+    auto const dirs = header_case_dirs();
     REQUIRE(dirs.size() == 38);
     int signed_cases = 0;
     for (auto const& dir : dirs) {
       std::string const name = dir.filename().string();
       SUBCASE(name.c_str()) {
-        HeaderCase const c = load_case(dir);
+        HeaderCase const c = load_header_case(dir);
         auto const r = sign_request_headers(c.request, c.credentials, c.options, at(c.timestamp));
         REQUIRE(r.has_value());
         CHECK(r->canonical_request ==

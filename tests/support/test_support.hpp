@@ -33,9 +33,11 @@ class TempDir {
   [[nodiscard]] std::filesystem::path const& path() const { return path_; }
   /// The path of `name` inside the directory (nothing is created).
   [[nodiscard]] std::string file(std::string const& name) const { return (path_ / name).string(); }
-  /// Writes `text` (exact bytes) to `name`; returns its path.
+  /// Writes `text` (exact bytes) to `name` (a relative path; missing parent directories are
+  /// created); returns its path.
   std::string write(std::string const& name, std::string const& text) const {
     std::string const p = file(name);
+    std::filesystem::create_directories(std::filesystem::path(p).parent_path());
     std::ofstream out(p, std::ios::binary);
     out << text;
     REQUIRE(out.good());
