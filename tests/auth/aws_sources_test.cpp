@@ -381,13 +381,13 @@ TEST_SUITE("auth.aws_sources") {
     // The ECS agent's address is unreachable here: the URL is checked without a request.
     auto ep = container_endpoint(
         sources_env({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/7f2c-task?x=1"},
-                {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/other"}}));
+                     {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/other"}}));
     REQUIRE(ep.has_value());
     REQUIRE(ep->has_value());
     CHECK((*ep)->url == "http://169.254.170.2/v2/credentials/7f2c-task?x=1");
     CHECK((*ep)->what.find("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != std::string::npos);
-    auto full = container_endpoint(
-        sources_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"}}));
+    auto full = container_endpoint(sources_env(
+        {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"}}));
     REQUIRE(full.has_value());
     REQUIRE(full->has_value());
     CHECK((*full)->url == "http://169.254.170.23/v1/credentials");

@@ -58,9 +58,9 @@ TEST_SUITE("auth.azure_entra") {
   TEST_CASE("a client secret is posted to AZURE_AUTHORITY_HOST/TENANT/oauth2/v2.0/token") {
     test::ScriptServer server({{200, kTokenJson, {}}});
     EntraEnv env{{{"AZURE_TENANT_ID", "my-tenant"},
-                 {"AZURE_CLIENT_ID", "my-client"},
-                 {"AZURE_CLIENT_SECRET", "s3cr/t+="},
-                 {"AZURE_AUTHORITY_HOST", loopback(server) + "/"}}};
+                  {"AZURE_CLIENT_ID", "my-client"},
+                  {"AZURE_CLIENT_SECRET", "s3cr/t+="},
+                  {"AZURE_AUTHORITY_HOST", loopback(server) + "/"}}};
     auto source = default_entra_source(env.lookup());
     REQUIRE(source != nullptr);
     CHECK(source->describe().find("client secret") != std::string::npos);
@@ -84,9 +84,9 @@ TEST_SUITE("auth.azure_entra") {
     std::string const file = "/tmp/presign-entra-test-" + std::to_string(::getpid()) + ".jwt";
     std::ofstream(file) << "header.payload.signature\n";
     EntraEnv env{{{"AZURE_TENANT_ID", "t1"},
-                 {"AZURE_CLIENT_ID", "c1"},
-                 {"AZURE_FEDERATED_TOKEN_FILE", file},
-                 {"AZURE_AUTHORITY_HOST", loopback(server)}}};
+                  {"AZURE_CLIENT_ID", "c1"},
+                  {"AZURE_FEDERATED_TOKEN_FILE", file},
+                  {"AZURE_AUTHORITY_HOST", loopback(server)}}};
     auto t = default_entra_source(env.lookup())->fetch();
     std::remove(file.c_str());
     REQUIRE(t.has_value());
@@ -103,8 +103,8 @@ TEST_SUITE("auth.azure_entra") {
     test::ScriptServer app(
         {{200, R"({"access_token":"app-tok","expires_on":"4102444800","resource":"x"})", {}}});
     EntraEnv a{{{"IDENTITY_ENDPOINT", loopback(app) + "/msi/token"},
-               {"IDENTITY_HEADER", "hdr-secret"},
-               {"AZURE_CLIENT_ID", "user-assigned"}}};
+                {"IDENTITY_HEADER", "hdr-secret"},
+                {"AZURE_CLIENT_ID", "user-assigned"}}};
     auto t = default_entra_source(a.lookup())->fetch();
     REQUIRE(t.has_value());
     CHECK(t->token == "app-tok");
@@ -137,9 +137,9 @@ TEST_SUITE("auth.azure_entra") {
 
   TEST_CASE("the chain takes the first configured source and AZURE_TOKEN_CREDENTIALS narrows it") {
     EntraEnv both{{{"AZURE_TENANT_ID", "t"},
-                  {"AZURE_CLIENT_ID", "c"},
-                  {"AZURE_CLIENT_SECRET", "s"},
-                  {"AZURE_FEDERATED_TOKEN_FILE", "/f"}}};
+                   {"AZURE_CLIENT_ID", "c"},
+                   {"AZURE_CLIENT_SECRET", "s"},
+                   {"AZURE_FEDERATED_TOKEN_FILE", "/f"}}};
     CHECK(default_entra_source(both.lookup())->describe().find("client secret") !=
           std::string::npos);
     both.vars["AZURE_TOKEN_CREDENTIALS"] = "WorkloadIdentityCredential";
@@ -156,9 +156,9 @@ TEST_SUITE("auth.azure_entra") {
                                  R"(Invalid client secret provided."})",
                                  {}}});
     EntraEnv env{{{"AZURE_TENANT_ID", "t"},
-                 {"AZURE_CLIENT_ID", "c"},
-                 {"AZURE_CLIENT_SECRET", "TOPSECRET"},
-                 {"AZURE_AUTHORITY_HOST", loopback(refused)}}};
+                  {"AZURE_CLIENT_ID", "c"},
+                  {"AZURE_CLIENT_SECRET", "TOPSECRET"},
+                  {"AZURE_AUTHORITY_HOST", loopback(refused)}}};
     auto t = default_entra_source(env.lookup())->fetch();
     REQUIRE(!t.has_value());
     CHECK(t.error().kind == ErrorKind::kAuth);
@@ -206,9 +206,9 @@ TEST_SUITE("auth.azure_entra") {
   TEST_CASE("without an account key the environment source returns an Entra token") {
     test::ScriptServer server({{200, kTokenJson, {}}});
     EntraEnv env{{{"AZURE_TENANT_ID", "t"},
-                 {"AZURE_CLIENT_ID", "c"},
-                 {"AZURE_CLIENT_SECRET", "s"},
-                 {"AZURE_AUTHORITY_HOST", loopback(server)}}};
+                  {"AZURE_CLIENT_ID", "c"},
+                  {"AZURE_CLIENT_SECRET", "s"},
+                  {"AZURE_AUTHORITY_HOST", loopback(server)}}};
     auto c = EnvironmentSource("acct", env.lookup()).fetch();
     REQUIRE(c.has_value());
     auto const* tok = std::get_if<auth::OAuthToken>(&c->secret);

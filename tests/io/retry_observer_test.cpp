@@ -133,7 +133,8 @@ TEST_SUITE("io.retry.observer") {
     Recorder r;
     RetryPolicy policy(RetryOptions::aws_standard(), r.env());
     CHECK(run_failing(policy, observer_http_error(503), 0, "page 1").has_value());
-    CHECK_FALSE(run_failing(policy, observer_http_error(403, "AccessDenied"), 5, "page 2").has_value());
+    CHECK_FALSE(
+        run_failing(policy, observer_http_error(403, "AccessDenied"), 5, "page 2").has_value());
     CHECK(r.heard.empty());
   }
 
@@ -142,8 +143,8 @@ TEST_SUITE("io.retry.observer") {
     auto opts = RetryOptions::aws_standard();
     opts.max_attempts = 4;
     RetryPolicy policy(opts, r.env(0.0));
-    CHECK_FALSE(
-        run_failing(policy, observer_http_error(500, "InternalError"), 100, "token request").has_value());
+    CHECK_FALSE(run_failing(policy, observer_http_error(500, "InternalError"), 100, "token request")
+                    .has_value());
     REQUIRE(r.heard.size() == 3);
     for (int i = 0; i < 3; ++i) {
       CHECK(r.heard[i].kind == RetryEvent::Kind::kRetry);

@@ -79,7 +79,8 @@ TEST_SUITE("providers.truthful_signer") {
     REQUIRE(setup.has_value());
     CHECK(setup->expires_at == kTruthfulWhen + seconds{kWeek});
     CHECK(setup->warnings.empty());
-    CHECK(truthful_url_of(setup->signer, "a.jpg").find("X-Amz-Expires=604800&") != std::string::npos);
+    CHECK(truthful_url_of(setup->signer, "a.jpg").find("X-Amz-Expires=604800&") !=
+          std::string::npos);
   }
 
   TEST_CASE("without allow_shorter the credentials' earlier end is still refused") {
@@ -102,7 +103,8 @@ TEST_SUITE("providers.truthful_signer") {
   TEST_CASE("a GCS V4 URL carries the credentials' end in X-Goog-Expires") {
     auto setup =
         make("gs", "gs://bucket",
-             ending(signers::gcs::HmacKey{"GOOG1EXAMPLE", "hmac-secret"}, kTruthfulWhen + hours{1}), true);
+             ending(signers::gcs::HmacKey{"GOOG1EXAMPLE", "hmac-secret"}, kTruthfulWhen + hours{1}),
+             true);
     REQUIRE(setup.has_value());
     CHECK(setup->expires_at == kTruthfulWhen + hours{1});
     CHECK(truthful_url_of(setup->signer, "k").find("X-Goog-Expires=3600&") != std::string::npos);

@@ -163,8 +163,8 @@ TEST_SUITE("signers.azure_udk") {
         std::string const snap = input(v, "snapshot");
         std::string const ver = input(v, "version_id");
         std::string const expected =
-            "https://devstoreaccount1.blob.core.windows.net/test-container/" + udk_quoted_name(v.blob) +
-            "?" + (snap.empty() ? "" : "snapshot=" + snap + "&") +
+            "https://devstoreaccount1.blob.core.windows.net/test-container/" +
+            udk_quoted_name(v.blob) + "?" + (snap.empty() ? "" : "snapshot=" + snap + "&") +
             (ver.empty() ? "" : "versionid=" + ver + "&") + v.token;
         SignError err = SignError::kCryptoFailed;
         CHECK(sign_one(*signer, v.blob, err) == expected);

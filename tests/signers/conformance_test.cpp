@@ -654,7 +654,9 @@ std::string rfc3339_of_amz(std::string const& amz) {
          amz.substr(9, 2) + ":" + amz.substr(11, 2) + ":" + amz.substr(13, 2) + "Z";
 }
 
-std::string conformance_string_of(simdjson::dom::element e) { return std::string(e.get_string().value()); }
+std::string conformance_string_of(simdjson::dom::element e) {
+  return std::string(e.get_string().value());
+}
 
 /// The 11 botocore S3 presign vectors (tests/vectors/aws-sigv4/s3-presign).
 void add_s3_vectors(std::vector<VectorCase>& out) {

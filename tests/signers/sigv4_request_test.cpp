@@ -73,7 +73,8 @@ void parse_request(std::string const& text, HeaderCase& c) {
   std::string_view const target = request_line.substr(first + 1, last - first - 1);
   auto const qmark = target.find('?');
   c.request.path = std::string(target.substr(0, qmark));
-  if (qmark != std::string_view::npos) c.request.query = request_parse_query(target.substr(qmark + 1));
+  if (qmark != std::string_view::npos)
+    c.request.query = request_parse_query(target.substr(qmark + 1));
   for (;;) {
     std::size_t const line_start = pos;
     if (pos >= text.size()) {
