@@ -24,7 +24,7 @@ int run_audit(AuditOptions const& o) {
     if (!t) return report("audit", make_error(ErrorKind::kUsage, "--since: " + t.error().detail));
     since = *t;
   }
-  auto s = open_store(o.cli);
+  auto s = open_store(o.cli, true);  // reading the log never creates a store
   if (!s) return report("audit", s.error());
   auto log = store::list_audit(*s, since);
   if (!log) return report("audit", log.error());

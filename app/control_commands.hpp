@@ -70,9 +70,12 @@ struct IntegrationsOptions {
   CLI::App* show = nullptr;
   CLI::App* update = nullptr;
   CLI::App* del = nullptr;
+  CLI::App* check = nullptr;
 };
 CLI::App* add_integrations_command(CLI::App& app, IntegrationsOptions& o);
 int run_integrations(IntegrationsOptions const& o);
+/// `integrations check NAME` (integration_check.cpp): 0 ok, 3 or 5 failing, as a job would.
+int run_integration_check(IntegrationsOptions const& o);
 
 struct StoreOptionsCli {
   StoreCli cli;

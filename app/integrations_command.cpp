@@ -40,7 +40,14 @@ CLI::App* add_integrations_command(CLI::App& app, IntegrationsOptions& o) {
       "delete", "Delete an integration: on a terminal, type its name to confirm; else --confirm");
   o.del->add_option("name", o.name, "the integration")->required();
   o.del->add_option("--confirm", o.confirm, "the integration's name again (for scripts)");
-  for (CLI::App* c : {o.add, o.list, o.show, o.update, o.del}) add_store_options(c, o.cli);
+  o.check = in->add_subcommand(
+      "check",
+      "Check an integration's credentials with one cheap request (a one-key listing) and "
+      "record the outcome as its status: ok, or failing with the reason (exit 3 or 5)");
+  o.check->add_option("name", o.name, "the integration")->required();
+  for (CLI::App* c : {o.add, o.list, o.show, o.update, o.del, o.check}) {
+    add_store_options(c, o.cli);
+  }
   return in;
 }
 
@@ -148,6 +155,7 @@ Result<void> confirm_delete(IntegrationsOptions const& o) {
 }  // namespace
 
 int run_integrations(IntegrationsOptions const& o) {
+  if (o.check->parsed()) return run_integration_check(o);
   char const* const cmd = o.add->parsed()      ? "integrations add"
                           : o.list->parsed()   ? "integrations list"
                           : o.show->parsed()   ? "integrations show"
@@ -161,12 +169,15 @@ int run_integrations(IntegrationsOptions const& o) {
     if (o.update->count("--rename") > 0) update.rename = o.rename;
   }
   if (o.add->parsed() && !o.endpoint.empty()) {
-    auto e = parse_endpoint(o.endpoint, EndpointRules{.what = "--endpoint"});
+    // Azure endpoints may name the account in their path (an emulator's
+    // http://127.0.0.1:10000/devstoreaccount1), as az:// --endpoint does.
+    auto e = parse_endpoint(
+        o.endpoint, EndpointRules{.what = "--endpoint", .allow_path = o.provider == "azure"});
     if (!e) return report(cmd, e.error());
   }
   auto stamp = cli_stamp(o.cli);
   if (!stamp) return report(cmd, stamp.error());
-  auto s = open_store(o.cli);
+  auto s = open_store(o.cli, o.list->parsed() || o.show->parsed());  // reading creates nothing
   if (!s) return report(cmd, s.error());
   if (o.list->parsed()) return list(o, *s);
   if (o.show->parsed()) return show(o, *s);

@@ -132,7 +132,8 @@ int run_keys(KeysOptions const& o) {
   }
   auto stamp = cli_stamp(o.cli);
   if (!stamp) return report(cmd, stamp.error());
-  auto s = open_store(o.cli);
+  // Listing and verifying keys never create a store.
+  auto s = open_store(o.cli, o.list->parsed() || o.verify->parsed());
   if (!s) return report(cmd, s.error());
   if (o.create->parsed()) return create(o, *s, *stamp);
   if (o.list->parsed()) return list(o, *s, stamp->now);

@@ -116,11 +116,19 @@ Examples:
   presign ls s3://my-bucket/images/ > keys.txt
   presign ls s3://test-bucket --endpoint http://127.0.0.1:4569 --format ndjson --output objects.ndjson
 
+A stored integration instead of a URI (as for presign sign; see presign sign --help):
+  presign ls --integration NAME [PREFIX] [--store PATH]
+
 Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/configuration,
             4 local I/O, 5 listing failed.)");
   cmd->add_option("uri", o.uri,
-                  "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]")
-      ->required();
+                  "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]; "
+                  "with --integration: a key PREFIX");
+  cmd->add_option("--integration", o.integration,
+                  "list the bucket of this stored integration, with its credentials");
+  cmd->add_option("--store", o.store.store,
+                  "with --integration: the store file (default PRESIGN_STORE, else "
+                  "$XDG_DATA_HOME/presign/presign.db or ~/.local/share/presign/presign.db)");
   cmd->add_option("--format", o.format, "keys|ndjson (default keys)")
       ->check(CLI::IsMember({"keys", "ndjson"}));
   cmd->add_option("--output", o.output,
@@ -140,7 +148,9 @@ Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/conf
   return cmd;
 }
 
-int run_ls(LsOptions const& o) {
+int run_ls(LsOptions const& given) {
+  LsOptions o = given;
+  if (auto r = resolve_integration(o, "ls"); !r) return fail(r.error());
   auto uri = parse_bucket_uri(o.uri);
   if (!uri) return fail(uri.error());
   if (auto p = providers::provider_for(uri->scheme); !p) return fail(p.error());
@@ -166,6 +176,7 @@ int run_ls(LsOptions const& o) {
   auto more = source->next(batch);
   if (interrupt::requested()) return interrupted("no output written");
   if (!more) return fail(as_listing_failure(more.error()));
+  if (o.integration_job) o.integration_job->stamp_used();  // the listing has started
 
   auto opened = open_output(o.output);
   if (!opened) return fail(opened.error());

@@ -2,15 +2,26 @@
 /// `presign ls URI`: lists a bucket (the same listing `presign sign` signs from, with the
 /// same pagination guards and retries) and prints one line per object.
 
+#include "store_cli.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace presign::app {
 
+struct IntegrationJob;  // integration_job.hpp
+
 struct LsOptions {
-  std::string uri;  ///< s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]
+  /// s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]; with
+  /// --integration, a key PREFIX.
+  std::string uri;
+  std::string integration;  ///< --integration NAME
+  StoreCli store;           ///< --store PATH (with --integration)
+  /// Set by run_ls from --integration.
+  std::shared_ptr<IntegrationJob const> integration_job;
   std::string format = "keys";  ///< keys | ndjson
   std::string output;           ///< default stdout; a file is published atomically (0600)
   bool quiet = false;

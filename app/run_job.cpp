@@ -57,16 +57,19 @@ Result<ListingSetup> prepare_listing(BucketUri const& uri, ListingFlags const& f
   if (!provider) return provider.error();
   auto settings = list_settings(**provider, f);
   if (!settings) return settings.error();
-  auto const env = providers::process_env();
+  auto const env = job_env(f.integration);
   if (auto r = (*provider)->check_list(uri, *settings, env); !r) return r.error();
+  if (f.integration) settings->credentials_source = f.integration->source;
   std::optional<auth::Credentials> own;
   if (creds == nullptr) {
-    auto found = (*provider)
-                     ->credential_source(uri,
-                                         {f.credentials, f.access_token, true, f.profile,
-                                          f.impersonate_service_account},
-                                         env)
-                     ->fetch();
+    auto found = settings->credentials_source
+                     ? settings->credentials_source->fetch()
+                     : (*provider)
+                           ->credential_source(uri,
+                                               {f.credentials, f.access_token, true, f.profile,
+                                                f.impersonate_service_account},
+                                               env)
+                           ->fetch();
     if (!found) return as_credentials_error(found.error());
     own = std::move(*found);
     creds = &*own;
@@ -97,7 +100,7 @@ Result<void> check_source_options(BucketUri const& uri, SignOptions const& o) {
     if (!provider) return provider.error();
     auto settings = list_settings(**provider, listing_flags(o));
     if (!settings) return settings.error();
-    return (*provider)->check_list(uri, *settings, providers::process_env());
+    return (*provider)->check_list(uri, *settings, job_env(o.integration_job));
   }
   // --keys-from: keys are full object names; a prefix in the URI would be ignored or
   // prepended, and either would surprise someone, so it is refused.
@@ -227,6 +230,8 @@ void ProgramObserver::on_partial_file(std::string const& path) {
 }
 
 int report_job(engine::JobResult const& r, SignOptions const& o, SigningTime expires_at) {
+  // An integration is used when its job has started (once per job, not per URL).
+  if (r.started && o.integration_job) o.integration_job->stamp_used();
   JobReport scratch;
   JobReport& report = o.report ? *o.report : scratch;
   report.expires_at = expires_at;

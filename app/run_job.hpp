@@ -2,6 +2,7 @@
 /// Shared by the provider runners: URI parsing, error reporting and the job itself.
 
 #include "exit_codes.hpp"
+#include "integration_job.hpp"
 #include "progress.hpp"
 #include "interrupt.hpp"
 #include "sign_command.hpp"
@@ -69,6 +70,8 @@ struct ListingFlags {
   bool quiet = false;            ///< --quiet: retries are not reported (progress.hpp)
   std::string profile;           ///< --profile (s3)
   std::string impersonate_service_account;  ///< --impersonate-service-account (gs)
+  /// --integration: the job's environment and credential source (null: the process's).
+  std::shared_ptr<IntegrationJob const> integration;
 };
 
 template <class O>
@@ -79,7 +82,51 @@ ListingFlags listing_flags(O const& o) {
                       o.no_verify_ssl,    o.page_size,
                       o.start_after,      o.retry_max_attempts,
                       o.retry_base_delay, o.quiet,
-                      o.profile,          o.impersonate_service_account};
+                      o.profile,          o.impersonate_service_account,
+                      o.integration_job};
+}
+
+/// The environment a job's provider reads: the integration's (integration_job.hpp), else the
+/// process's.
+inline auth::EnvLookup job_env(std::shared_ptr<IntegrationJob const> const& integration) {
+  return integration ? integration->env : providers::process_env();
+}
+
+/// `--integration NAME [PREFIX]` (sign and ls): refuses the options the integration gives and
+/// a URI, loads the integration, and puts its URI, region, endpoint and service account into
+/// `o` (whose `uri` held the PREFIX). Without --integration, a URI is required.
+template <class O>
+Result<void> resolve_integration(O& o, char const* command) {
+  if (o.integration.empty()) {
+    if (o.uri.empty()) {
+      return make_error(ErrorKind::kUsage,
+                        std::string(command) +
+                            " needs a URI (s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], "
+                            "az://ACCOUNT/CONTAINER[/PREFIX]) or --integration NAME [PREFIX]");
+    }
+    if (o.store.store) {
+      return make_error(ErrorKind::kUsage, "--store applies with --integration only");
+    }
+    return {};
+  }
+  if (auto r = refuse_with_integration(
+          o.integration, {{"--endpoint", !o.endpoint.empty()},
+                          {"--region", !o.region.empty()},
+                          {"--profile", !o.profile.empty()},
+                          {"--credentials", !o.credentials.empty()},
+                          {"--impersonate-service-account", !o.impersonate_service_account.empty()},
+                          {"--access-token", !o.access_token.empty()}});
+      !r) {
+    return r;
+  }
+  auto job = load_integration_job(o.store, o.integration, o.uri);
+  if (!job) return job.error();
+  o.uri = (*job)->uri;
+  o.region = (*job)->region;
+  o.endpoint = (*job)->endpoint;
+  o.impersonate_service_account = (*job)->impersonate_service_account;
+  o.integration_job = std::move(*job);
+  return {};
 }
 
 /// Registers the listing-only options (the ones `sign` without --keys-from and `ls` share;

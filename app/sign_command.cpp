@@ -77,6 +77,17 @@ Where the credentials come from (the first source found signs; README.md has eac
   Temporary credentials cut the URLs' life: refused when they end before --expires, unless
   --allow-shorter-expiry.
 
+A stored integration (presign integrations add) instead of a URI:
+  presign sign --integration NAME [PREFIX] [--store PATH]
+  The integration gives the bucket (Azure: the account and container), its region, endpoint
+  and credentials; PREFIX is a key prefix under it. A URI, --endpoint, --region, --profile,
+  --credentials, --impersonate-service-account and --access-token are refused with it (exit
+  2); an unknown NAME, or no store, is exit 3. The store (--store, else PRESIGN_STORE, ...)
+  and its master key (PRESIGN_MASTER_KEY, PRESIGN_MASTER_KEY_FILE) are found as for the
+  integrations command. The environment's credentials are not read, except by an aws-role
+  integration (which assumes the role with them) and a gcp-impersonate one (keyless, as the
+  caller). The integration's "last used" is recorded once the job has started.
+
 Examples:
   presign sign s3://my-bucket/images/ --output urls.ndjson
   presign sign s3://my-bucket --keys-from keys.txt --output urls.ndjson
@@ -89,8 +100,14 @@ Exit codes: 0 ok, 1 partial (some objects failed; see stderr), 2 usage,
             3 credentials/configuration, 4 local I/O, 5 listing, 10 internal,
             130/143 interrupted by SIGINT/SIGTERM.)");
   cmd->add_option("uri", o.uri,
-                  "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]")
-      ->required();
+                  "s3://BUCKET[/PREFIX], gs://BUCKET[/PREFIX], az://ACCOUNT/CONTAINER[/PREFIX]; "
+                  "with --integration: a key PREFIX");
+  cmd->add_option("--integration", o.integration,
+                  "sign for this stored integration: its bucket, region, endpoint and "
+                  "credentials (see below)");
+  cmd->add_option("--store", o.store.store,
+                  "with --integration: the store file (default PRESIGN_STORE, else "
+                  "$XDG_DATA_HOME/presign/presign.db or ~/.local/share/presign/presign.db)");
   cmd->add_option("--keys-from", o.keys_from,
                   "sign the keys of this file, one per line ('-' = stdin; split on \\n only, "
                   "nothing trimmed) instead of listing the bucket; suspicious lines (CRLF, "
@@ -292,13 +309,17 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
   // signer and (without --keys-from) the listing.
   auto const settings = sign_settings(opts, *expires, when);
   if (auto r = (*provider)->check_sign(*uri, settings); !r) return fail(r.error());
-  auto const env = providers::process_env();
-  auto creds =
-      (*provider)
-          ->credential_source(
-              *uri,
-              {o.credentials, o.access_token, false, o.profile, o.impersonate_service_account}, env)
-          ->fetch();
+  // A stored integration's credentials come from its own source (integration_job.hpp); else
+  // (and for the integration kinds that use the environment's chain) the provider's.
+  auto const env = job_env(o.integration_job);
+  auto creds = o.integration_job && o.integration_job->source
+                   ? o.integration_job->source->fetch()
+                   : (*provider)
+                         ->credential_source(*uri,
+                                             {o.credentials, o.access_token, false, o.profile,
+                                              o.impersonate_service_account},
+                                             env)
+                         ->fetch();
   if (!creds) return fail(as_credentials_error(creds.error()));
   // The moment the URLs really stop working: refused here, before any work, when the
   // credentials end first (unless --allow-shorter-expiry); then the URLs themselves (their
@@ -319,7 +340,8 @@ int run_sign_job(SignOptions const& o, JobReport& report) {
 
 }  // namespace
 
-int run_sign(SignOptions const& o) {
+int run_sign(SignOptions const& given) {
+  SignOptions o = given;
   // A summary that could not be written at the end is refused before any work (and before
   // any output file exists).
   if (!o.summary.empty()) {
@@ -328,7 +350,9 @@ int run_sign(SignOptions const& o) {
   interrupt::Graceful const graceful;  // SIGINT/SIGTERM stop the job cleanly (interrupt.hpp)
   JobReport report;
   last_failure().reset();
-  int const rc = run_sign_job(o, report);
+  int rc = kOk;
+  if (auto r = resolve_integration(o, "sign"); !r) rc = fail(r.error());
+  if (rc == kOk) rc = run_sign_job(o, report);
   if (o.summary.empty()) return rc;
   report.error = last_failure();
   if (auto r = write_summary(o.summary, report, o, rc); !r) {

@@ -5,19 +5,27 @@
 #include "presign/engine/checkpoint.hpp"
 #include "presign/io/record_format.hpp"
 
+#include "store_cli.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
-
 #include <string>
 
 namespace presign::app {
 
-struct JobReport;  // summary.hpp
+struct JobReport;       // summary.hpp
+struct IntegrationJob;  // integration_job.hpp
 
 struct SignOptions {
-  std::string uri;  ///< s3://BUCKET[/PREFIX]
+  /// s3://BUCKET[/PREFIX]; with --integration, a key PREFIX (run_sign puts the integration's
+  /// URI here).
+  std::string uri;
+  /// --integration NAME: bucket, region, endpoint and credentials from the stored integration.
+  std::string integration;
+  StoreCli store;  ///< --store PATH (with --integration)
   /// --keys-from FILE|-: sign these keys. Empty: list the bucket under the URI's prefix.
   std::string keys_from;
   bool no_repeat_check = false;  ///< --no-repeat-check: do not look for repeated --keys-from keys
@@ -77,6 +85,8 @@ struct SignOptions {
   io::LabelboxOptions labelbox;
   /// Set by run_sign: where the job records its counts and times for --summary.
   JobReport* report = nullptr;
+  /// Set by run_sign from --integration: the target, credentials and environment of the job.
+  std::shared_ptr<IntegrationJob const> integration_job;
 };
 
 /// Registers `sign` and its options on `app`; the returned subcommand holds the examples.

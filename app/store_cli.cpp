@@ -30,15 +30,28 @@ void add_store_options(CLI::App* cmd, StoreCli& cli) {
                   "OS user name)");
 }
 
-Result<store::Store> open_store(StoreCli const& cli) {
+Result<store::Store> open_store(StoreCli const& cli, bool must_exist) {
   auto path =
       store::resolve_store_path(cli.store, env("PRESIGN_STORE"), env("XDG_DATA_HOME"), env("HOME"));
   if (!path) return path.error();
   store::StoreOptions o;
   o.path = *path;
+  o.must_exist = must_exist;
   if (char const* k = env("PRESIGN_MASTER_KEY")) o.key.key_text = std::string(k);
   if (char const* f = env("PRESIGN_MASTER_KEY_FILE")) o.key.key_file = f;
-  return store::Store::open(o);
+  auto s = store::Store::open(o);
+  if (!s) {
+    if (s.error().kind == ErrorKind::kNotFound) {
+      return make_error(ErrorKind::kConfig,
+                        s.error().detail +
+                            " (create one with `presign users add EMAIL` or `presign "
+                            "integrations add ...`, or name another with --store or "
+                            "PRESIGN_STORE)");
+    }
+    return s.error();
+  }
+  for (auto const& w : s->warnings()) std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+  return s;
 }
 
 Result<store::Instant> cli_now() {

@@ -29,8 +29,11 @@ struct StoreCli {
 /// Adds --store and --actor to a control-plane command.
 void add_store_options(CLI::App* cmd, StoreCli& cli);
 
-/// Opens the store the options and the environment name.
-Result<store::Store> open_store(StoreCli const& cli);
+/// Opens the store the options and the environment name, and prints its warnings (a directory
+/// others may write to) on stderr. With `must_exist` (read-only commands, jobs signing with an
+/// integration) a missing store file is a configuration error ("no store at PATH", exit 3) and
+/// nothing is created.
+Result<store::Store> open_store(StoreCli const& cli, bool must_exist = false);
 
 /// Now: PRESIGN_TEST_NOW when set (RFC 3339; a bad value is an error), else the system clock.
 Result<store::Instant> cli_now();

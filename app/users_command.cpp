@@ -32,7 +32,7 @@ int run_users(UsersOptions const& o) {
   }
   auto stamp = cli_stamp(o.cli);
   if (!stamp) return report(cmd, stamp.error());
-  auto s = open_store(o.cli);
+  auto s = open_store(o.cli, o.list->parsed());  // a listing never creates a store
   if (!s) return report(cmd, s.error());
   if (o.add->parsed()) {
     auto u = store::add_user(*s, o.email, *stamp);

@@ -3,6 +3,7 @@
 // AssumeRoleCredentialFetcher and AssumeRoleWithWebIdentityCredentialFetcher call them: a
 // form-encoded POST of the Query protocol, answered in XML.
 #include "aws_internal.hpp"
+#include "presign/auth/aws.hpp"
 #include "presign/auth/aws_sources.hpp"
 #include "presign/signers/sigv4_request.hpp"
 #include "presign/io/s3_lister.hpp"
@@ -109,6 +110,58 @@ Result<AwsKeys> assume_role_with_web_identity(SourceContext const& ctx, AssumeRo
   std::string body = io::encode_query(f);
   for (auto& [k, v] : f) OPENSSL_cleanse(v.data(), v.size());
   return post(ctx, p.region, std::move(body), "AssumeRoleWithWebIdentity", nullptr);
+}
+
+AssumeRoleSource::AssumeRoleSource(std::shared_ptr<CredentialSource const> source,
+                                   AssumeRoleParams params, EnvLookup env, std::string what,
+                                   std::function<SigningTime()> now)
+    : source_(std::move(source)),
+      params_(std::move(params)),
+      env_(std::move(env)),
+      what_(std::move(what)),
+      now_(std::move(now)) {
+  if (!now_) {
+    now_ = [] {
+      return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    };
+  }
+}
+
+std::string AssumeRoleSource::describe() const {
+  return "STS AssumeRole of " + params_.role_arn + " (" + what_ + "), signed with " +
+         source_->describe();
+}
+
+Result<Credentials> AssumeRoleSource::fetch() const {
+  auto source = source_->fetch();
+  if (!source) {
+    Error e = source.error();
+    e.detail = what_ + " (role " + params_.role_arn + "): the source credentials: " + e.detail;
+    return e;
+  }
+  auto const* keys = std::get_if<sigv4::Credentials>(&source->secret);
+  if (keys == nullptr) {
+    return make_error(ErrorKind::kConfig,
+                      what_ + ": the source credentials (" + source->origin + ") are not AWS keys");
+  }
+  auto k = assume_role(SourceContext{env_, now_}, params_, *keys);
+  if (auto* held = std::get_if<sigv4::Credentials>(&source->secret)) {
+    OPENSSL_cleanse(held->secret_access_key.data(), held->secret_access_key.size());
+  }
+  if (!k) {
+    Error e = k.error();
+    e.detail = what_ + " (role " + params_.role_arn + "): " + e.detail;
+    return e;
+  }
+  if (k->expires && *k->expires <= now_()) {
+    return make_error(ErrorKind::kAuth, "the AWS credentials of " + what_ + " (role " +
+                                            params_.role_arn + ") expired at " +
+                                            format_rfc3339(*k->expires));
+  }
+  Credentials c{std::move(k->keys), "STS AssumeRole of " + params_.role_arn + " (" + what_ +
+                                        ", source: " + source->origin + ")"};
+  c.expires = k->expires;
+  return c;
 }
 
 }  // namespace presign::auth::aws

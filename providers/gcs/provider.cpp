@@ -113,8 +113,10 @@ class GcsProvider final : public Provider {
     }
     auto const* key = std::get_if<gcs::ServiceAccountKey>(&creds.secret);
     if (key == nullptr) return wrong_credentials("gs", creds);
-    // token_uri and private_key_id come from the key's JSON file.
-    auto info = auth::gcs::load_service_account_info(creds.key_file);
+    // token_uri and private_key_id come from the key's JSON file (or its text, kept with a
+    // stored key).
+    auto info = creds.key_info ? Result<signers::gcs::oauth::ServiceAccountInfo>(*creds.key_info)
+                               : auth::gcs::load_service_account_info(creds.key_file);
     if (!info) return info.error();
     io::ServiceAccountTokenConfig tc(*key, std::move(*info));
     tc.http = cfg.http;  // the token endpoint gets the same TLS settings and backoff base

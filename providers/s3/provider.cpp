@@ -106,8 +106,9 @@ class S3Provider final : public Provider {
       // may outlive them (botocore's refresh windows). Keys without an end are used as they are.
       CredentialSettings where;
       where.profile = s.profile;
-      auto refreshing = std::make_shared<auth::RefreshingCredentials>(
-          std::shared_ptr<auth::CredentialSource const>(credential_source(uri, where, env)), creds);
+      std::shared_ptr<auth::CredentialSource const> source = s.credentials_source;
+      if (!source) source = credential_source(uri, where, env);
+      auto refreshing = std::make_shared<auth::RefreshingCredentials>(std::move(source), creds);
       cfg->current_credentials = [refreshing]() -> Result<sigv4::Credentials> {
         auto c = refreshing->current();
         if (!c) return c.error();

@@ -6,6 +6,8 @@
 #include "presign/store/migrations.hpp"
 
 #include <cerrno>
+#include <cstdio>
+#include <optional>
 #include <system_error>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -135,10 +137,37 @@ Result<void> finish_key_file_rotation(std::string const& key_file, MasterKey con
   return sync_directory(directory_of(key_file));
 }
 
+namespace {
+
+// An existing directory is left as it is (it may be the user's home or a project directory),
+// but one that group or others may write to, without the sticky bit, lets them replace the
+// store or its master key: that is worth a warning. (Its files are 0600 whatever it is.)
+std::optional<std::string> directory_warning(std::string const& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::nullopt;
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0 || (st.st_mode & S_ISVTX) != 0) return std::nullopt;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return "the store's directory " + dir + " (mode " + mode +
+         ") can be written by group or others: they could replace the store or its master "
+         "key; run chmod go-w " +
+         dir;
+}
+
+}  // namespace
+
 Result<Store> Store::open(StoreOptions const& options) {
   Store s;
   s.path_ = options.path;
+  if (options.must_exist) {
+    struct stat st {};
+    if (::stat(s.path_.c_str(), &st) != 0) {
+      if (errno == ENOENT) return make_error(ErrorKind::kNotFound, "no store at " + s.path_);
+      return io_error("cannot reach the store " + s.path_, errno);
+    }
+  }
   if (auto r = make_directories(directory_of(s.path_)); !r) return r.error();
+  if (auto w = directory_warning(directory_of(s.path_))) s.warnings_.push_back(std::move(*w));
   if (auto r = prepare_store_file(s.path_); !r) return r.error();
   auto db = Db::open(s.path_, false);
   if (!db) return db.error();

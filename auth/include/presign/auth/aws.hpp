@@ -13,6 +13,7 @@
 #include "presign/signers/sigv4.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace presign::auth::aws {
@@ -57,6 +58,28 @@ class DefaultChainProvider final : public CredentialSource {
  private:
   EnvLookup env_;
   ChainOptions options_;
+};
+
+/// A role assumed through STS AssumeRole (aws_sts.cpp), signed with the credentials another
+/// source finds: a stored integration's role, with the environment's chain as its source
+/// (botocore's `credential_source = Environment`, the role named by the integration rather than
+/// a profile). Every fetch asks the source and STS again, so a listing's refresh
+/// (refreshing.hpp) gets fresh credentials from the same place. The origin names the role and
+/// the source, never a key.
+class AssumeRoleSource final : public CredentialSource {
+ public:
+  /// `what` names who asks, for messages ("integration 'prod'").
+  AssumeRoleSource(std::shared_ptr<CredentialSource const> source, AssumeRoleParams params,
+                   EnvLookup env, std::string what, std::function<SigningTime()> now = {});
+  [[nodiscard]] Result<Credentials> fetch() const override;
+  [[nodiscard]] std::string describe() const override;
+
+ private:
+  std::shared_ptr<CredentialSource const> source_;
+  AssumeRoleParams params_;
+  EnvLookup env_;
+  std::string what_;
+  std::function<SigningTime()> now_;
 };
 
 /// Region: `explicit_region` if non-empty, else AWS_REGION, AWS_DEFAULT_REGION, the profile's

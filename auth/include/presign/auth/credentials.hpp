@@ -12,6 +12,7 @@
 #include "presign/auth/azure_connection_string.hpp"
 #include "presign/core/error.hpp"
 #include "presign/core/time.hpp"
+#include "presign/signers/gcs_oauth.hpp"
 #include "presign/signers/gcs_v4.hpp"
 #include "presign/signers/sigv4.hpp"
 
@@ -69,6 +70,9 @@ struct Credentials {
   /// The service-account JSON file the key came from, when it came from one (listing reads
   /// its token_uri and private_key_id).
   std::string key_file;
+  /// The token-flow fields of a service-account key that came as text rather than a file (a
+  /// stored integration's key): listing reads them here instead of from `key_file`.
+  std::optional<signers::gcs::oauth::ServiceAccountInfo> key_info;
   /// GCS: a bearer token to list with instead of the key (--access-token or
   /// GOOGLE_OAUTH_ACCESS_TOKEN), and where it came from.
   std::optional<OAuthToken> listing_token;

@@ -102,6 +102,10 @@ struct ListSettings {
   std::optional<std::chrono::milliseconds> retry_base;
   /// Told about each retry of a page or token request; empty: nobody.
   io::RetryObserver on_retry;
+  /// Where the job's credentials came from when the caller chose the source (a stored
+  /// integration) rather than `Provider::credential_source`: expiring credentials are refreshed
+  /// from it. Empty: the provider's own source.
+  std::shared_ptr<auth::CredentialSource const> credentials_source;
 };
 
 /// The batch signers (presign/signers/signer.hpp); `std::visit` runs a job with one. GCS has

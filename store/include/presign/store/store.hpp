@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace presign::store {
 
@@ -54,6 +55,9 @@ struct KeySettings {
 struct StoreOptions {
   std::string path;
   KeySettings key;
+  /// Read-only use (a listing, a check, a job signing with an integration): a store file that
+  /// does not exist is kNotFound ("no store at PATH") and nothing is created.
+  bool must_exist = false;
 };
 
 /// The store path: `flag` (--store), else `env_store` (PRESIGN_STORE), else
@@ -75,6 +79,11 @@ class Store {
   /// The key file in use; empty when the key was given or came from PRESIGN_MASTER_KEY.
   [[nodiscard]] std::string const& key_file() const noexcept { return key_file_; }
 
+  /// What the caller should tell the user about the store's files (never a secret): a
+  /// directory that group or others may write to (an existing directory is never changed: it
+  /// may be a home or project directory).
+  [[nodiscard]] std::vector<std::string> const& warnings() const noexcept { return warnings_; }
+
   /// After a rotation's commit (rotate.cpp).
   void set_key(MasterKey const& key, std::int64_t version) {
     key_ = key;
@@ -88,6 +97,7 @@ class Store {
   std::int64_t key_version_ = 0;
   std::string path_;
   std::string key_file_;
+  std::vector<std::string> warnings_;
 };
 
 /// The default key file of a store: `master.key` in the store's directory.
