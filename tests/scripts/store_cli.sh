@@ -49,6 +49,17 @@ mode() { stat -c %a "$1"; }
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 verify() { printf '%s\n' "$1" | "$PRESIGN" keys verify --store "$ST" >"$WORK/out" 2>"$WORK/err"; rc=$?; }
 
+echo "== read-only commands do not create a store =="
+for c in "users list" "keys list" "integrations list" "integrations show x" "audit" \
+  "integrations check x" "sign --integration x" "ls --integration x"; do
+  # shellcheck disable=SC2086
+  run $c
+  expect 3 "$c without a store" "no store at $ST \(create one with"
+done
+verify "psk_00000000000000000000000000000000000000"
+expect 3 "keys verify without a store" "no store at"
+if [ ! -e "$ST" ] && [ ! -e "$DATA" ]; then ok; else bad "a read-only command created the store or its directory"; fi
+
 echo "== users =="
 run users add ann@example.com
 expect 0 "users add"
@@ -308,5 +319,23 @@ fi
 echo "== help =="
 "$PRESIGN" integrations add --help >"$WORK/out" 2>&1
 grep -q -- "'-': stdin" "$WORK/out" && ok || bad "integrations add --help does not offer stdin for secrets"
+
+echo "== an existing store directory: warned about when others may write to it, never changed =="
+mkdir -p "$WORK/open" "$WORK/shared"
+chmod 0755 "$WORK/open"
+chmod 0777 "$WORK/shared"
+"$PRESIGN" users add a@example.com --store "$WORK/open/p.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
+expect 0 "a store in an existing 0755 directory"
+if grep -q 'warning' "$WORK/err"; then bad "a 0755 directory was warned about: $(cat "$WORK/err")"; else ok; fi
+if [ "$(mode "$WORK/open")" = 755 ] && [ "$(mode "$WORK/open/p.db")" = 600 ]; then ok; else bad "modes: dir $(mode "$WORK/open"), store $(mode "$WORK/open/p.db")"; fi
+"$PRESIGN" users add a@example.com --store "$WORK/shared/p.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
+expect 0 "a store in an existing 0777 directory" "warning: the store's directory $WORK/shared \(mode 0777\) can be written by group or others.*chmod go-w"
+"$PRESIGN" users list --store "$WORK/shared/p.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
+expect 0 "users list in a 0777 directory (warned again)" "can be written by group or others"
+if [ "$(mode "$WORK/shared")" = 777 ]; then ok; else bad "the existing directory's mode was changed to $(mode "$WORK/shared")"; fi
+chmod 1777 "$WORK/shared"
+"$PRESIGN" users list --store "$WORK/shared/p.db" >"$WORK/out" 2>"$WORK/err"; rc=$?
+expect 0 "users list in a sticky 1777 directory"
+if grep -q 'warning' "$WORK/err"; then bad "a sticky directory was warned about"; else ok; fi
 
 finish
