@@ -24,7 +24,9 @@ if [ "$which" = both ] || [ "$which" = asan ]; then
     t=$SECONDS
     # crash_resume.sh's 1,000,000-object job at 150,000 here: the same kills and resumes,
     # a fraction of the time (the release run keeps the full size).
-    PRESIGN_CRASH_OBJECTS=150000 summary_ctest asan build-asan -j2 -LE 'live|oracle'
+    # store_cli.sh's two processes at once: 15 rounds each here, 50 in the release run.
+    PRESIGN_CRASH_OBJECTS=150000 PRESIGN_STORE_LOOPS=15 \
+      summary_ctest asan build-asan -j2 -LE 'live|oracle'
     echo "sanitize: ASan ctest took $((SECONDS - t)) s"
   else
     echo "sanitize: the ASan build failed" >&2
