@@ -9,7 +9,8 @@ same server with the same configuration must end with the same keys.
       AssumeRole                  requires a SigV4 Authorization header (service "sts") that
                                   verifies with the secret of its access key: a key of
                                   STATIC_KEYS or one this server issued. Role ARNs containing
-                                  "denied" get 403 AccessDenied.
+                                  "denied" get 403 AccessDenied; with --require-external-id
+                                  ID, so does a call whose ExternalId is not ID.
       AssumeRoleWithWebIdentity   unsigned; the WebIdentityToken must not be empty; role ARNs
                                   containing "denied" get 400 InvalidIdentityToken.
   GET  /federation/credentials?account_id=&role_name=   SSO portal GetRoleCredentials; needs
@@ -23,8 +24,15 @@ same server with the same configuration must end with the same keys.
       style, any bucket name), each request's SigV4 header signature (service s3) verified
       against a key this server issued: 403 InvalidAccessKeyId, SignatureDoesNotMatch, or
       ExpiredToken once the key's real end has passed. Each page waits --page-delay seconds.
+  GET  /BUCKET/KEY?X-Amz-Signature=...   a presigned GET (query SigV4, service s3, UNSIGNED-
+      PAYLOAD): answers 200 "object KEY" when the signature verifies with the secret of a key
+      this server issued and X-Amz-Security-Token is that key's token; 403 otherwise (as the
+      listing does), or once X-Amz-Date + X-Amz-Expires has passed.
   GET  /stats                   JSON: issued (keys handed out), listed_with (the distinct
-      access keys of accepted list requests, in order), refused (list requests refused).
+      access keys of accepted list requests, in order), refused (list and presigned GET
+      requests refused), presigned_ok (presigned GETs answered), assumed (one record per
+      AssumeRole answered: role, external_id — "" when the call had none — and key_id, the
+      access key issued).
 
 Options for the refresh tests (off by default, so the answers stay pure functions of the
 request for the botocore oracle):
@@ -36,6 +44,7 @@ request for the botocore oracle):
   --sts-fail-after N  after N successful STS answers, STS answers --sts-fail-mode: "500"
                       (InternalFailure) or "garbage" (200 with a body that is not XML)
   --objects N, --page-delay S   the listing above (default 0 objects, no delay)
+  --require-external-id ID      AssumeRole needs ExternalId=ID (default: none needed)
 """
 import argparse
 import datetime
@@ -59,8 +68,10 @@ TOKENS = {}  # access key id -> session token (refresh tests)
 REAL_END = {}  # access key id -> epoch seconds when the key stops working (refresh tests)
 LOCK = threading.Lock()
 OPTS = argparse.Namespace(rotate=False, life=None, announce_later=0, sts_fail_after=None,
-                          sts_fail_mode='500', objects=0, page_delay=0.0)
-STATS = {'issued': 0, 'sts_ok': 0, 'listed_with': [], 'refused': 0}
+                          sts_fail_mode='500', objects=0, page_delay=0.0,
+                          require_external_id=None)
+STATS = {'issued': 0, 'sts_ok': 0, 'listed_with': [], 'refused': 0, 'presigned_ok': 0,
+         'assumed': []}
 IMDS_TOKEN = 'imds-session-token-0123'
 CONTAINER_AUTH = 'container-auth-token'
 
@@ -145,6 +156,49 @@ def sigv4_ok(handler, body, want_service='sts'):
     return None
 
 
+def presigned_ok(handler):
+    """Verifies a presigned S3 URL (query SigV4): None when it verifies, else why not."""
+    url = urllib.parse.urlsplit(handler.path)
+    q = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+    one = {k: v[0] for k, v in q.items()}
+    if one.get('X-Amz-Algorithm') != 'AWS4-HMAC-SHA256':
+        return 'not AWS4-HMAC-SHA256'
+    try:
+        key_id, day, region, service, term = one['X-Amz-Credential'].split('/')
+        amz_date, expires = one['X-Amz-Date'], int(one['X-Amz-Expires'])
+        signed = one['X-Amz-SignedHeaders'].split(';')
+    except (KeyError, ValueError):
+        return 'a SigV4 query parameter is missing or malformed'
+    with LOCK:
+        secret, token = ISSUED.get(key_id), TOKENS.get(key_id)
+    if secret is None:
+        return 'unknown access key'
+    if service != 's3' or term != 'aws4_request':
+        return 'the credential scope is not s3'
+    if one.get('X-Amz-Security-Token') != token:
+        return 'the session token does not match'
+    start = datetime.datetime.strptime(amz_date, '%Y%m%dT%H%M%SZ').replace(
+        tzinfo=datetime.timezone.utc)
+    if now() > start + datetime.timedelta(seconds=expires):
+        return 'the URL has expired'
+    raw = [p for p in url.query.split('&') if not p.startswith('X-Amz-Signature=')]
+    canonical_headers = ''.join(
+        '%s:%s\n' % (h, ' '.join(handler.headers.get(h, '').strip().split())) for h in signed)
+    canonical = '\n'.join([
+        handler.command, urllib.parse.quote(urllib.parse.unquote(url.path), safe='/~'),
+        canonical_query('&'.join(raw)), canonical_headers, ';'.join(signed), 'UNSIGNED-PAYLOAD'])
+    scope = '/'.join([day, region, service, term])
+    sts = '\n'.join(['AWS4-HMAC-SHA256', amz_date, scope,
+                     hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ('AWS4' + secret).encode()
+    for part in (day, region, service, term):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    want = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(want, one.get('X-Amz-Signature', '')):
+        return 'signature mismatch'
+    return None
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
 
@@ -182,6 +236,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         u = urllib.parse.urlsplit(self.path)
         path, q = u.path, urllib.parse.parse_qs(u.query)
+        if 'X-Amz-Signature' in q:
+            why = presigned_ok(self)
+            if why:
+                return self.s3_error(403, 'SignatureDoesNotMatch', why)
+            with LOCK:
+                STATS['presigned_ok'] += 1
+            key = urllib.parse.unquote(path.lstrip('/').partition('/')[2])
+            return self.send(200, 'object ' + key, 'text/plain')
         if path == '/federation/credentials':
             tok = self.headers.get('x-amz-sso_bearer_token')
             if not tok or tok == 'expired-token':
@@ -277,8 +339,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.sts_error(403, 'SignatureDoesNotMatch', why)
             if 'denied' in role:
                 return self.sts_error(403, 'AccessDenied', 'not authorized to assume ' + role)
+            external_id = form.get('ExternalId', '')
+            if OPTS.require_external_id is not None and external_id != OPTS.require_external_id:
+                return self.sts_error(403, 'AccessDenied', 'not authorized to assume ' + role +
+                                      ': the external id does not match')
             key_id = self.headers['Authorization'].split('Credential=')[1].split('/')[0]
-            k, s, t = derive('role', role, key_id, form.get('ExternalId', ''))
+            k, s, t = derive('role', role, key_id, external_id)
+            with LOCK:
+                STATS['assumed'].append({'role': role, 'external_id': external_id, 'key_id': k})
         elif action == 'AssumeRoleWithWebIdentity':
             if 'Authorization' in self.headers:
                 return self.sts_error(400, 'InvalidRequest', 'web identity calls are unsigned')
@@ -310,6 +378,7 @@ def main():
     ap.add_argument('--sts-fail-mode', choices=['500', 'garbage'], default='500')
     ap.add_argument('--objects', type=int, default=0)
     ap.add_argument('--page-delay', type=float, default=0.0)
+    ap.add_argument('--require-external-id', default=None)
     args = ap.parse_args()
     for name in vars(OPTS):
         setattr(OPTS, name, getattr(args, name))
