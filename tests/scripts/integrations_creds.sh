@@ -201,6 +201,18 @@ fi
 run "${AWS_ENV[@]}" -- integrations check role-ok
 expect 0 "check role-ok" "integration 'role-ok': ok"
 
+# Any source of the environment's chain: container credentials (temporary, so AssumeRole must
+# carry their session token, which the fake requires of an issued key).
+n_assumed=$(stats 'len(s["assumed"])')
+run "AWS_CONTAINER_CREDENTIALS_FULL_URI=$STS/container/task" AWS_CONTAINER_AUTHORIZATION_TOKEN=container-auth-token \
+  "AWS_ENDPOINT_URL_STS=$STS" -- sign --integration role-ok --keys-from "$WORK/role-keys.txt" --format urls
+expect 0 "sign --integration role-ok with container credentials as the source"
+CHAINED=$(stats 's["assumed"][-1]["key_id"]')
+if [ "$(stats 'len(s["assumed"])')" = $((n_assumed + 1)) ] && [ "$CHAINED" != "$ISSUED" ] &&
+  grep -q "X-Amz-Credential=$CHAINED%2F" "$OUT"; then ok; else
+  bad "role-ok with container credentials: not signed with the key assumed from them ($CHAINED): $(head -n 1 "$OUT")"
+fi
+
 # Refusals: exit 3, the role named, STS's reason, no output file.
 for c in "role-denied|$DENIED_ROLE|AccessDenied" "role-noext|$ROLE|the external id does not match"; do
   IFS='|' read -r name role says <<<"$c"
@@ -320,7 +332,7 @@ expect 0 "check gcs-imp" "integration 'gcs-imp': ok"
 # An account IAM refuses: exit 3 with IAM's message, no output.
 run "${GCP_ENV[@]}" -- sign --integration gcs-denied "${common[@]}" --output "$WORK/denied.txt"
 expect 3 "sign --integration gcs-denied" "PERMISSION_DENIED: Permission 'iam.serviceAccounts.signBlob' denied"
-grep -q "$DENIED_SA" "$ERR" && ok || bad "sign --integration gcs-denied: the account is not named: $(head -c 600 "$ERR")"
+if grep -q "$DENIED_SA" "$ERR"; then ok; else bad "sign --integration gcs-denied: the account is not named: $(head -c 600 "$ERR")"; fi
 no_output_file "sign --integration gcs-denied" "$WORK/denied.txt"
 run "${GCP_ENV[@]}" -- ls --integration gcs-denied dir/
 expect 3 "ls --integration gcs-denied" "generateAccessToken refused to impersonate $DENIED_SA.*PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied"
@@ -458,6 +470,11 @@ run "${AZ_ENV[@]}" -- integrations check az-sp-wrong
 expect 3 "check az-sp-wrong" "integration 'az-sp-wrong': failing: .*invalid_client"
 if [ "$(field_of az-sp-wrong status)" = failing ]; then ok; else bad "check az-sp-wrong did not record failing"; fi
 SECRETS+=(env-client-SECRET)
+for name in gcs-imp az-sp; do
+  used=$(field_of "$name" last_used)
+  if [ "$used" != null ] && [ -n "$used" ]; then ok; else bad "sign/ls did not stamp last used of $name"; fi
+done
+if [ "$(field_of az-sp-wrong last_used)" = null ]; then ok; else bad "a job refused by Entra ID stamped last used of az-sp-wrong"; fi
 
 # === no secret anywhere =======================================================================
 run -- integrations list --json
