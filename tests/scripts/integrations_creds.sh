@@ -113,11 +113,11 @@ SECRETS=()
 # === aws-role: the fake STS =====================================================================
 echo "== aws-role (fake STS) =="
 EXT_ID='ext-id-0f3a9'
-timeout 280 "$PY" "$ROOT/tests/support/fake_aws_creds_server.py" --objects 3 \
+timeout 580 "$PY" "$ROOT/tests/support/fake_aws_creds_server.py" --objects 3 \
   --require-external-id "$EXT_ID" >"$WORK/sts.port" 2>"$WORK/sts.log" &
 PIDS+=($!)
 STS_PORT=""
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   STS_PORT=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$WORK/sts.port")
   [ -n "$STS_PORT" ] && break
   sleep 0.1
@@ -239,11 +239,11 @@ if [ "$(field_of role-denied last_used)" = null ]; then ok; else bad "a job refu
 # A listing that outlives the assumed keys: a second fake issues keys that really end 3 s after
 # issue (announced 897 s later, so presign's advisory refresh falls just before the real end);
 # 12 pages of 0.4 s need several keys, each assumed again with the external id.
-timeout 120 "$PY" "$ROOT/tests/support/fake_aws_creds_server.py" --objects 1200 --page-delay 0.4 \
+timeout 580 "$PY" "$ROOT/tests/support/fake_aws_creds_server.py" --objects 1200 --page-delay 0.4 \
   --rotate --life 3 --announce-later 897 --require-external-id "$EXT_ID" >"$WORK/sts2.port" 2>"$WORK/sts2.log" &
 PIDS+=($!)
 STS2_PORT=""
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   STS2_PORT=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$WORK/sts2.port")
   [ -n "$STS2_PORT" ] && break
   sleep 0.1
@@ -274,12 +274,12 @@ GCP_CLIENT_SECRET='gcp-client-SECRET-value'
 SECRETS+=("$REFRESH" "$GCP_CLIENT_SECRET")
 SIGNING_TIME=2024-03-01T10:00:00Z
 printf 'dir/a.txt\ndir/b c.txt\ndir/é+.bin\nelse/x\n' >"$WORK/gcs-names.txt"
-timeout 280 "$FAKE_GCS" --names "$WORK/gcs-names.txt" --key "$SA_KEY" --bucket imp-bucket \
+timeout 580 "$FAKE_GCS" --names "$WORK/gcs-names.txt" --key "$SA_KEY" --bucket imp-bucket \
   --refresh-token "$REFRESH" >"$WORK/gcs.out" 2>"$WORK/gcs.err" &
 GCS_PID=$!
 PIDS+=("$GCS_PID")
 GCS_EP=""
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   GCS_EP=$(sed -n 's#^fake_gcs_server listening on \(http://127.0.0.1:[0-9]*\) .*#\1#p' "$WORK/gcs.out")
   [ -n "$GCS_EP" ] && break
   sleep 0.1
@@ -365,7 +365,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   fail_setup "openssl could not make the certificate: $(cat "$WORK/openssl.err")"
 CERT=$WORK/cert.pem
 mkdir -p "$WORK/azurite"
-timeout 280 node "$AZURITE/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort 0 \
+timeout 580 node "$AZURITE/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort 0 \
   --location "$WORK/azurite" --oauth basic --cert "$CERT" --key "$WORK/key.pem" >"$WORK/azurite.log" 2>&1 &
 PIDS+=($!)
 AZ_PORT=""
@@ -376,11 +376,11 @@ for _ in $(seq 300); do
 done
 [ -n "$AZ_PORT" ] || fail_setup "Azurite did not start: $(tail -c 1000 "$WORK/azurite.log")"
 AZ_EP=https://127.0.0.1:$AZ_PORT/$ACCOUNT
-timeout 280 "$PY" "$ROOT/tests/support/fake_entra_server.py" --secret "$SP_SECRET" \
+timeout 580 "$PY" "$ROOT/tests/support/fake_entra_server.py" --secret "$SP_SECRET" \
   --log "$WORK/entra.log" >"$WORK/entra.port" 2>&1 &
 PIDS+=($!)
 ENTRA_PORT=""
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   ENTRA_PORT=$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$WORK/entra.port")
   [ -n "$ENTRA_PORT" ] && break
   sleep 0.1
