@@ -51,6 +51,9 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    # A server still running under its `timeout` (Azurite can take long to stop on a loaded
+    # machine) is killed with it: killing `timeout` alone would leave the server running.
+    pkill -9 -P "$p" 2>/dev/null
     kill -9 "$p" 2>/dev/null
     wait "$p" 2>/dev/null
   done
