@@ -75,6 +75,8 @@ Result<void> store_secret(Store& store, std::int64_t id, std::string_view provid
     if (!stmt) return stmt.error();
     return stmt->bind(1, id).run();
   }
+  // Sealed under the key the store holds now (another process may have rotated it).
+  if (auto r = store.follow_rotation(); !r) return r.error();
   std::string plain = encode_fields(c.secret);
   auto sealed = seal(store.key(), plain, integration_aad(id, provider, store.key_version()));
   wipe(plain);
@@ -231,6 +233,11 @@ Result<Integration> get_integration(Store& store, std::string_view name) {
 }
 
 Result<Credential> get_integration_secret(Store& store, std::string_view name) {
+  // Under the write lock, so that the key this process follows (another may have rotated it
+  // since this one opened the store) and the row are of the same moment; nothing is written.
+  auto txn = WriteTxn::begin(store.db());
+  if (!txn) return txn.error();
+  if (auto r = store.follow_rotation(); !r) return r.error();
   auto stmt = store.db().prepare(
       "SELECT id, provider, credential_kind, credential_params, secret, secret_nonce, "
       "key_version FROM integrations WHERE name = ?1");

@@ -273,4 +273,26 @@ Result<Store> Store::open(StoreOptions const& options) {
   return s;
 }
 
+Result<void> Store::follow_rotation() {
+  auto meta = read_key_meta(db_);
+  if (!meta) return meta.error();
+  if (!meta->check || meta->version == key_version_) return {};
+  std::string const rotated =
+      "the store's master key was rotated by another process (key version " +
+      std::to_string(meta->version) + ", this process has " + std::to_string(key_version_) + ")";
+  if (key_file_.empty()) {
+    return make_error(ErrorKind::kConfig, rotated + ": set PRESIGN_MASTER_KEY to the new key");
+  }
+  for (std::string const& file : {key_file_, key_file_ + ".new"}) {
+    auto k = read_key_file(file);
+    if (k && key_check_matches(*k, *meta->check)) {
+      key_ = *k;
+      key_version_ = meta->version;
+      return {};
+    }
+  }
+  return make_error(ErrorKind::kConfig, rotated + ", and neither " + key_file_ + " nor " +
+                                            key_file_ + ".new holds that key");
+}
+
 }  // namespace presign::store

@@ -198,6 +198,68 @@ TEST_SUITE("store.secrets") {
     CHECK_FALSE(Store::open(with_old).has_value());
   }
 
+  TEST_CASE("a store opened before another one rotated the key follows the rotation") {
+    TempDir dir;
+    StoreOptions o;
+    o.path = dir.file("p.db");
+    auto reader = Store::open(o);
+    REQUIRE(reader.has_value());
+    REQUIRE(add_integration(*reader, aws_integration("one", "secret-one"), stamp_at(1000)));
+    auto rotator = Store::open(o);  // another process's connection
+    REQUIRE(rotator.has_value());
+    REQUIRE(rotate_master_key(*rotator, std::nullopt, stamp_at(2000)));
+    // The reader still holds key version 1; the secret is sealed under version 2 now.
+    CHECK(reader->key_version() == 1);
+    CHECK(secret_of(*reader, "one") == "secret-one");
+    CHECK(reader->key_version() == 2);
+    CHECK(reader->key() == rotator->key());
+    // A secret written by a store opened before the next rotation is sealed under the key of
+    // the store's moment, which every later opener reads.
+    auto writer = Store::open(o);
+    REQUIRE(writer.has_value());
+    REQUIRE(rotate_master_key(*rotator, std::nullopt, stamp_at(3000)));
+    REQUIRE(add_integration(*writer, aws_integration("two", "secret-two"), stamp_at(3100)));
+    CHECK(writer->key_version() == 3);
+    auto later = Store::open(o);
+    REQUIRE(later.has_value());
+    CHECK(secret_of(*later, "two") == "secret-two");
+    CHECK(secret_of(*later, "one") == "secret-one");
+  }
+
+  TEST_CASE("a rotation committed but not yet in the key file is followed from KEYFILE.new") {
+    TempDir dir;
+    StoreOptions o;
+    o.path = dir.file("p.db");
+    auto reader = Store::open(o);
+    REQUIRE(reader.has_value());
+    REQUIRE(add_integration(*reader, aws_integration("one", "secret-one"), stamp_at(1000)));
+    auto rotator = Store::open(o);
+    REQUIRE(rotator.has_value());
+    CHECK_FALSE(
+        rotate_master_key(*rotator, std::nullopt, stamp_at(2000), RotationStop::kAfterCommit));
+    CHECK(secret_of(*reader, "one") == "secret-one");
+    CHECK(reader->key_version() == 2);
+    CHECK(reader->key() == read_key_file(dir.file("master.key.new")).value());
+  }
+
+  TEST_CASE("a store keyed by PRESIGN_MASTER_KEY that another rotated asks for the new key") {
+    TempDir dir;
+    StoreOptions o;
+    o.path = dir.file("p.db");
+    o.key.key_text = fixed_key(1).to_text();
+    auto reader = Store::open(o);
+    REQUIRE(reader.has_value());
+    REQUIRE(add_integration(*reader, aws_integration("one", "secret-one"), stamp_at(1000)));
+    auto rotator = Store::open(o);
+    REQUIRE(rotator.has_value());
+    REQUIRE(rotate_master_key(*rotator, fixed_key(9), stamp_at(2000)));
+    auto refused = get_integration_secret(*reader, "one");
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().kind == ErrorKind::kConfig);
+    CHECK(refused.error().detail.find("rotated by another process") != std::string::npos);
+    CHECK(refused.error().detail.find("PRESIGN_MASTER_KEY") != std::string::npos);
+  }
+
   TEST_CASE("a rotation that crashed before its commit leaves the old key working") {
     TempDir dir;
     StoreOptions o;

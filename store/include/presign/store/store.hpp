@@ -84,6 +84,14 @@ class Store {
   /// may be a home or project directory).
   [[nodiscard]] std::vector<std::string> const& warnings() const noexcept { return warnings_; }
 
+  /// Called inside a write transaction before sealing or unsealing: when another process has
+  /// rotated the master key since this store was opened (the key version recorded in the
+  /// store differs from this one's), takes the new key from the key file, or from KEYFILE.new
+  /// when that rotation has committed but not yet replaced the file (without the rotation
+  /// lock: the write transaction already excludes a rotation's commit). kConfig when the key
+  /// came from PRESIGN_MASTER_KEY (the new key must be given) or neither file matches.
+  [[nodiscard]] Result<void> follow_rotation();
+
   /// After a rotation's commit (rotate.cpp).
   void set_key(MasterKey const& key, std::int64_t version) {
     key_ = key;
