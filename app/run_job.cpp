@@ -48,6 +48,10 @@ Result<providers::ListSettings> list_settings(providers::Provider const& p, List
     s.retry_base = *d;
   }
   s.on_retry = make_retry_reporter(f.quiet);
+  // Shown even with --quiet, as the job's other warnings are.
+  s.on_warning = [](std::string const& w) {
+    std::fprintf(stderr, "presign: warning: %s\n", w.c_str());
+  };
   return s;
 }
 

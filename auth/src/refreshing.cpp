@@ -74,8 +74,16 @@ Result<Credentials> RefreshingCredentials::refresh(bool mandatory) {
   auto fresh = source_->fetch();
   if (!fresh) {
     // An advisory refresh may fail: the credentials in hand are still good for a while, and
-    // the next call tries again (botocore logs a warning and goes on).
-    if (!mandatory) return *old;
+    // the next call tries again (botocore logs a warning and goes on). Told once for the
+    // credentials in hand, not at every page while the source stays down.
+    if (!mandatory) {
+      if (warn_ && warned_at_ != replaced_) {
+        warned_at_ = replaced_;
+        warn_("could not refresh the credentials from " + from + " ahead of their end (they " +
+              end_text() + "); going on with them and trying again: " + fresh.error().detail);
+      }
+      return *old;
+    }
     Error e = fresh.error();
     e.kind = ErrorKind::kAuth;
     e.detail = "the credentials from " + from + " " + end_text() +
@@ -89,6 +97,7 @@ Result<Credentials> RefreshingCredentials::refresh(bool mandatory) {
                                             " ended already at " + format_rfc3339(*fresh->expires));
   }
   auto made = std::make_shared<Credentials const>(std::move(*fresh));
+  ++replaced_;
   {
     std::lock_guard lock(data_mutex_);
     current_ = made;

@@ -109,6 +109,7 @@ class S3Provider final : public Provider {
       std::shared_ptr<auth::CredentialSource const> source = s.credentials_source;
       if (!source) source = credential_source(uri, where, env);
       auto refreshing = std::make_shared<auth::RefreshingCredentials>(std::move(source), creds);
+      refreshing->set_warning_observer(s.on_warning);
       cfg->current_credentials = [refreshing]() -> Result<sigv4::Credentials> {
         auto c = refreshing->current();
         if (!c) return c.error();

@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <thread>
 
 using namespace presign;
@@ -131,6 +132,38 @@ TEST_SUITE("auth.refreshing") {
     REQUIRE(d.has_value());
     CHECK(key_id(*d) == "ASIA2");
     CHECK(f.source->fetches == 2);
+  }
+
+  TEST_CASE("a failed advisory refresh is told once per credentials in hand, without a secret") {
+    Fixture f;
+    auto r = f.make(session("ASIA1", kStart + seconds{14}));
+    std::vector<std::string> told;
+    r.set_warning_observer([&](std::string const& w) { told.push_back(w); });
+    f.source->answers.push_back(make_error(ErrorKind::kNetwork, "STS unreachable"));
+    f.source->answers.push_back(make_error(ErrorKind::kNetwork, "STS unreachable again"));
+    f.source->answers.push_back(session("ASIA2", kStart + seconds{25}));
+    f.source->answers.push_back(make_error(ErrorKind::kNetwork, "STS down for ASIA2"));
+    for (int i = 0; i < 2; ++i) {
+      auto c = r.current();
+      REQUIRE(c.has_value());
+      CHECK(key_id(*c) == "ASIA1");
+    }
+    REQUIRE(told.size() == 1);  // the second failure, for the same credentials, is not told
+    CHECK(told[0].find("STS AssumeRoleWithWebIdentity (arn:aws:iam::1:role/r)") !=
+          std::string::npos);
+    CHECK(told[0].find("end at 2023-11-14T22:13:34Z") != std::string::npos);
+    CHECK(told[0].find("STS unreachable") != std::string::npos);
+    CHECK(told[0].find("secret-of-") == std::string::npos);
+    CHECK(told[0].find("token-of-") == std::string::npos);
+    auto refreshed = r.current();  // the third answer: new credentials, 25 s left
+    REQUIRE(refreshed.has_value());
+    CHECK(key_id(*refreshed) == "ASIA2");
+    f.advance(11);  // 14 s left of ASIA2: advisory again, and its refresh fails
+    auto kept = r.current();
+    REQUIRE(kept.has_value());
+    CHECK(key_id(*kept) == "ASIA2");
+    REQUIRE(told.size() == 2);  // told again: other credentials
+    CHECK(told[1].find("STS down for ASIA2") != std::string::npos);
   }
 
   TEST_CASE("a failed mandatory refresh is an auth error naming the source, never a secret") {

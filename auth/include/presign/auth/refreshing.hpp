@@ -6,7 +6,8 @@
 /// Two windows before the end (botocore's defaults, 15 and 10 minutes):
 /// - advisory: one caller refreshes; the others keep using the current credentials meanwhile
 ///   (they are still valid), and a failed refresh keeps them too (it is tried again on the
-///   next call);
+///   next call) and is told to the warning observer once per credentials in hand (botocore
+///   logs a warning; repeated failures for the same credentials are not told again);
 /// - mandatory: every caller waits for the refresh under way or makes one; a failure is an
 ///   error naming the source (kAuth), and so are refreshed credentials that have already
 ///   ended.
@@ -25,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace presign::auth {
 
@@ -48,6 +50,13 @@ class RefreshingCredentials {
   /// How many times the source was asked (successfully or not) since construction.
   [[nodiscard]] std::uint64_t refresh_attempts() const;
 
+  /// Told (from the refreshing caller's thread) when an advisory refresh fails: a message
+  /// naming the source, when the credentials in hand end and the source's error (no secret).
+  /// Set before the first `current()`.
+  void set_warning_observer(std::function<void(std::string const&)> observer) {
+    warn_ = std::move(observer);
+  }
+
  private:
   enum class Need : std::uint8_t { kNone, kAdvisory, kMandatory };
   [[nodiscard]] Need need(Credentials const& c) const;
@@ -62,6 +71,11 @@ class RefreshingCredentials {
   std::shared_ptr<Credentials const> current_;
   std::uint64_t attempts_ = 0;
   std::mutex refresh_mutex_;  // held by the one refresh under way
+  std::function<void(std::string const&)> warn_;
+  // Guarded by refresh_mutex_: how many times current_ was replaced, and at which count the
+  // last warning was told (one warning per credentials in hand).
+  std::uint64_t replaced_ = 0;
+  std::uint64_t warned_at_ = ~std::uint64_t{0};
 };
 
 }  // namespace presign::auth

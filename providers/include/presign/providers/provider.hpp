@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,9 @@ struct ListSettings {
   std::optional<std::chrono::milliseconds> retry_base;
   /// Told about each retry of a page or token request; empty: nobody.
   io::RetryObserver on_retry;
+  /// Told what the user should know while the listing goes on (no secrets): temporary
+  /// credentials that could not be refreshed ahead of their end. Empty: nobody.
+  std::function<void(std::string const&)> on_warning;
   /// Where the job's credentials came from when the caller chose the source (a stored
   /// integration) rather than `Provider::credential_source`: expiring credentials are refreshed
   /// from it. Empty: the provider's own source.
