@@ -142,8 +142,8 @@ Exit codes: 0 ok, 1 some keys left out (see stderr), 2 usage, 3 credentials/conf
       ->check(CLI::IsMember({"auto", "virtual", "path"}));
   cmd->add_option("--credentials", o.credentials, "gs://: service-account JSON key file");
   cmd->add_option("--impersonate-service-account", o.impersonate_service_account,
-                  "gs://: list with your own credentials (accepted for symmetry with sign; the "
-                  "listing uses the caller's token)");
+                  "gs://: list as this service account: its tokens come from IAM "
+                  "generateAccessToken, asked for with your credentials (or --access-token)");
   add_listing_options(cmd, o, "");
   return cmd;
 }

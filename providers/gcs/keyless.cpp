@@ -64,18 +64,26 @@ Result<std::shared_ptr<io::AccessTokenProvider>> keyless_listing_tokens(
     return keyless_tokens(k, key_file, std::move(flow),
                           std::string(signers::gcs::oauth::kReadOnlyScope));
   }
-  if (!io::is_service_account_email(k.sign_as)) {
-    return make_error(ErrorKind::kUsage, "--impersonate-service-account: '" + k.sign_as +
-                                             "' is not a service-account e-mail");
-  }
   // The caller's tokens call IAM (cloud-platform scope); the account's list (read-only).
   auto caller = keyless_tokens(k, key_file, flow, io::kCloudPlatformScope);
   if (!caller) return caller.error();
+  return impersonated_listing_tokens(std::move(*caller), k.sign_as, http, s, env);
+}
+
+Result<std::shared_ptr<io::AccessTokenProvider>> impersonated_listing_tokens(
+    std::shared_ptr<io::AccessTokenProvider> caller, std::string const& email,
+    io::HttpClientOptions const& http, ListSettings const& s, EnvLookup const& env) {
+  if (!io::is_service_account_email(email)) {
+    return make_error(ErrorKind::kUsage, "--impersonate-service-account: '" + email +
+                                             "' is not a service-account e-mail");
+  }
   io::ImpersonatedTokenConfig ic;
-  static_cast<io::TokenFlowOptions&>(ic) = std::move(flow);
-  ic.email = k.sign_as;
+  ic.http = http;
+  if (s.retry_base) ic.retry.base_delay = *s.retry_base;
+  ic.retry_env.on_retry = s.on_retry;
+  ic.email = email;
   if (auto base = env(io::kEnvIamCredentialsEndpoint)) ic.endpoint = *base;
-  ic.base = std::move(*caller);
+  ic.base = std::move(caller);
   auto made = io::make_impersonated_token_provider(std::move(ic));
   if (!made) return made.error();
   return std::shared_ptr<io::AccessTokenProvider>(std::move(*made));

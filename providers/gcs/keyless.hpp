@@ -30,6 +30,13 @@ Result<std::shared_ptr<io::AccessTokenProvider>> keyless_listing_tokens(
     auth::GcsKeyless const& k, std::string const& key_file, io::HttpClientOptions const& http,
     ListSettings const& s, EnvLookup const& env);
 
+/// The tokens of service account `email` from IAM generateAccessToken, asked for with the
+/// caller's tokens `caller` (read-only scope), requests with `http`'s transport and `s`'s retry
+/// settings; the IAM endpoint from CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS (`env`).
+Result<std::shared_ptr<io::AccessTokenProvider>> impersonated_listing_tokens(
+    std::shared_ptr<io::AccessTokenProvider> caller, std::string const& email,
+    io::HttpClientOptions const& http, ListSettings const& s, EnvLookup const& env);
+
 /// The keyless signer of `cfg` as `creds` (a GcsKeyless with `sign_as`), its signBlob endpoint
 /// from CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS (`env`), checked with one call before
 /// the job (kAuth: the job does not start).

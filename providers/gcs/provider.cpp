@@ -100,6 +100,14 @@ class GcsProvider final : public Provider {
           io::make_fixed_token_provider(creds.listing_token->token, creds.listing_token_origin);
       if (!p) return p.error();
       cfg.tokens = std::move(*p);
+      // With --impersonate-service-account the token is the caller's: it asks IAM for the
+      // account's, which list (as gcloud's --access-token-file with impersonation does).
+      if (!s.impersonate_service_account.empty()) {
+        auto imp = detail::impersonated_listing_tokens(
+            std::move(cfg.tokens), s.impersonate_service_account, cfg.http, s, env);
+        if (!imp) return imp.error();
+        cfg.tokens = std::move(*imp);
+      }
       return io::make_gcs_page_fetcher(std::move(cfg));
     }
     if (auto const* hmac = std::get_if<gcs::HmacKey>(&creds.secret)) {

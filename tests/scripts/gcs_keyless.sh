@@ -14,6 +14,8 @@
 #   - `ls` and `sign` of a listing with --impersonate-service-account list with the account's
 #     tokens from IAM generateAccessToken (the fake's pages_as_impersonated), the URLs equal to
 #     the key file's; an account IAM refuses to impersonate: exit 3, IAM's message, no output;
+#   - `ls --access-token T --impersonate-service-account` lists with the account's tokens that
+#     T (the caller's) gets from generateAccessToken;
 #   - signBlob refused mid-job (403 after 40 calls): exit 3, one clear error, no output;
 #   - --impersonate-service-account refused for s3:// and az://.
 # usage: gcs_keyless.sh PRESIGN FAKE_GCS_SERVER SERVICE_ACCOUNT.json
@@ -217,6 +219,25 @@ if [ "$(counter pages_as_impersonated)" = 2 ] && [ "$(counter pages_as_caller)" 
 fi
 if [ "$(counter access_tokens_generated)" = 2 ]; then ok; else
   bad "access_tokens_generated=$(counter access_tokens_generated), want 2"
+fi
+
+echo "== --access-token with --impersonate-service-account: the token asks IAM for the account's =="
+# The fake accepts FAKE_GCS_STATIC_TOKEN as a caller's token (IAM takes it, as it takes one of
+# gcloud's access-token files); the listing must use the account's token IAM issues for it.
+FAKE_GCS_STATIC_TOKEN=ya29.static-caller-token start_server
+export CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS="$ENDPOINT/"
+timeout 120 "$PRESIGN" ls gs://test-bucket/dir/ --endpoint "$ENDPOINT" \
+  --access-token ya29.static-caller-token --impersonate-service-account "$EMAIL" --quiet \
+  --output "$WORK/ls-tok-imp.txt" 2>"$WORK/ls-tok-imp.err"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/ls-tok-imp.txt")" = "$(cat "$WORK/names.txt")" ]; then ok; else
+  bad "ls --access-token --impersonate-service-account: exit $rc: $(head -c 600 "$WORK/ls-tok-imp.err")"
+fi
+no_secret "ls --access-token --impersonate-service-account" "$WORK/ls-tok-imp.err"
+stop_server
+if [ "$(counter pages_as_impersonated)" = 1 ] && [ "$(counter pages_as_caller)" = 0 ] &&
+   [ "$(counter access_tokens_generated)" = 1 ]; then ok; else
+  bad "ls --access-token --impersonate-service-account listed as the caller: pages_as_impersonated=$(counter pages_as_impersonated) pages_as_caller=$(counter pages_as_caller) access_tokens_generated=$(counter access_tokens_generated)"
 fi
 
 echo "== keyless signing refused mid-job (signBlob 403 from its 40th call): exit 3, no output =="
