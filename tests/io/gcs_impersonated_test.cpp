@@ -258,6 +258,6 @@ TEST_SUITE("io.gcs_impersonated") {
   }
 
   TEST_CASE("the gcs_access_token fuzz corpus and regression inputs replay cleanly") {
-    fuzz::replay_fuzz_inputs({{"gcs_access_token", fuzz::gcs_access_token_one, 6, 0}});
+    fuzz::replay_fuzz_inputs({{"gcs_access_token", fuzz::gcs_access_token_one, 6, 1}});
   }
 }
