@@ -2,14 +2,12 @@
 // credentials' refresh-token grant, both `AccessTokenProvider`s with the coroutine of
 // gcs_tokens.hpp, so a listing fetches them on its own client (as the service-account flow).
 //
-// The cache is touched under the mutex only, never across a co_await: two callers that find
-// it stale at once may both ask, and the later answer wins (as gcs_tokens.cpp).
+// Both are cached and refreshed by the cache every refreshing flow shares (gcs_token_cache.hpp).
 #include "presign/io/gcs_keyless.hpp"
 
+#include "gcs_token_cache.hpp"
 #include "gcs_tokens.hpp"
 
-#include <algorithm>
-#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -38,65 +36,12 @@ void append_form_value(std::string& out, std::string_view v) {
   }
 }
 
-// What the metadata and user flows share: the cache, the refresh rule, the blocking edge on a
-// client of its own, and the retried request.
-class CachingTokenProvider : public AccessTokenProvider, public detail::AsyncTokenSource {
+// What the metadata and user flows share besides the cache (gcs_token_cache.hpp): one
+// request, retried, answered with an OAuth2 token response.
+class TokenRequestProvider : public detail::CachedTokenProvider {
  public:
-  explicit CachingTokenProvider(TokenFlowOptions options)
-      : options_(std::move(options)),
-        injected_sleep_(options_.retry_env.sleep),
-        retry_(options_.retry, std::move(options_.retry_env)) {}
-  ~CachingTokenProvider() override { wipe(cached_); }
-  CachingTokenProvider(CachingTokenProvider const&) = delete;
-  CachingTokenProvider& operator=(CachingTokenProvider const&) = delete;
-
-  Result<std::string> token() override {
-    HttpClient* client = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      if (!own_client_) {
-        auto made = HttpClient::create(options_.http);
-        if (!made) return made.error();
-        own_client_ = std::move(*made);
-      }
-      client = own_client_.get();
-    }
-    return detail::block_on<std::string>(detail::executor_of(*client), [this, client] {
-      return co_token(*client, detail::FetchControl{});
-    });
-  }
-
-  detail::asio::awaitable<Result<std::string>> co_token(HttpClient& client,
-                                                        detail::FetchControl control) override {
-    auto const now = options_.clock ? options_.clock() : system_clock::now();
-    {
-      std::lock_guard lock(mutex_);
-      if (!cached_.empty() && now < refresh_at_) co_return cached_;
-      wipe(cached_);
-    }
-    detail::FetchControl const token_control{control.cancelled, injected_sleep_};
-    HttpRequest req = request();
-    Result<AccessTokenResponse> got = co_await detail::retry_async<AccessTokenResponse>(
-        retry_, "token request", token_control,
-        [&](AttemptContext& ctx) { return attempt(ctx, client, token_control, req); });
-    wipe(req.body);
-    if (!got) co_return got.error();
-    // Refresh ahead of expiry, never later than half-way through the lifetime.
-    auto const lifetime = std::chrono::seconds(std::max<std::int64_t>(got->expires_in, 0));
-    auto const margin = std::min<std::chrono::seconds>(options_.refresh_margin, lifetime / 2);
-    std::string token = got->access_token;
-    wipe(got->access_token);
-    std::lock_guard lock(mutex_);
-    cached_ = token;
-    refresh_at_ = now + lifetime - margin;
-    co_return token;
-  }
-
-  bool invalidate(std::string_view rejected) override {
-    std::lock_guard lock(mutex_);
-    if (cached_ == rejected) wipe(cached_);
-    return true;
-  }
+  explicit TokenRequestProvider(TokenFlowOptions options)
+      : CachedTokenProvider(std::move(options)) {}
 
  protected:
   // One token request, sent anew by each attempt.
@@ -110,6 +55,19 @@ class CachingTokenProvider : public AccessTokenProvider, public detail::AsyncTok
   }
 
  private:
+  detail::asio::awaitable<Result<detail::FreshToken>> fetch(HttpClient& client,
+                                                            detail::FetchControl control,
+                                                            system_clock::time_point) override {
+    detail::FetchControl const token_control = retry_control(control);
+    HttpRequest req = request();
+    Result<AccessTokenResponse> got = co_await detail::retry_async<AccessTokenResponse>(
+        retry(), "token request", token_control,
+        [&](AttemptContext& ctx) { return attempt(ctx, client, token_control, req); });
+    wipe(req.body);
+    if (!got) co_return got.error();
+    co_return detail::fresh_token(*got);
+  }
+
   detail::asio::awaitable<Result<AccessTokenResponse>> attempt(AttemptContext& ctx,
                                                                HttpClient& client,
                                                                detail::FetchControl const& control,
@@ -123,7 +81,7 @@ class CachingTokenProvider : public AccessTokenProvider, public detail::AsyncTok
       co_return e;
     }
     if (resp->status < 200 || resp->status >= 300) {
-      ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+      ctx.retry_after = retry_hint(*resp, retry().env().wall_now());
       co_return refusal(*resp, req.url);
     }
     if (auto bad = check_answer(*resp, req.url)) co_return std::move(*bad);
@@ -139,22 +97,14 @@ class CachingTokenProvider : public AccessTokenProvider, public detail::AsyncTok
     }
     co_return parsed;
   }
-
-  TokenFlowOptions options_;
-  std::function<void(std::chrono::milliseconds)> injected_sleep_;
-  RetryPolicy retry_;
-  std::mutex mutex_;
-  std::string cached_;  // empty: none
-  system_clock::time_point refresh_at_{};
-  std::unique_ptr<HttpClient> own_client_;  // for token() only; last: joined first
 };
 
 // ---- The metadata server -------------------------------------------------------------------
 
-class MetadataTokenProvider final : public CachingTokenProvider {
+class MetadataTokenProvider final : public TokenRequestProvider {
  public:
   MetadataTokenProvider(MetadataTokenConfig const& config, std::string url)
-      : CachingTokenProvider(config), host_(config.host), url_(std::move(url)) {}
+      : TokenRequestProvider(config), host_(config.host), url_(std::move(url)) {}
 
   [[nodiscard]] std::string describe() const override { return "the metadata server at " + host_; }
 
@@ -201,10 +151,10 @@ class MetadataTokenProvider final : public CachingTokenProvider {
 
 // ---- ADC user credentials ---------------------------------------------------------------------
 
-class UserTokenProvider final : public CachingTokenProvider {
+class UserTokenProvider final : public TokenRequestProvider {
  public:
   explicit UserTokenProvider(UserTokenConfig config)
-      : CachingTokenProvider(config), config_(std::move(config)) {}
+      : TokenRequestProvider(config), config_(std::move(config)) {}
   ~UserTokenProvider() override {
     wipe(config_.client_secret);
     wipe(config_.refresh_token);

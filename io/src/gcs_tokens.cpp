@@ -2,17 +2,18 @@
 // flow, whose token request is a coroutine on the listing's client (gcs_tokens.hpp).
 //
 // The service-account token is cached and refreshed `min(margin, lifetime / 2)` before it
-// expires. The cache is only touched under the mutex and never across a co_await: two
-// fetches that find it stale at once may both ask the endpoint, and the later answer wins.
+// expires, by the cache every refreshing flow shares (gcs_token_cache.hpp).
 #include "gcs_tokens.hpp"
+
+#include "gcs_token_cache.hpp"
 
 #include "presign/io/gcs_lister.hpp"
 
 #include <openssl/crypto.h>
 #include <simdjson.h>
 
-#include <algorithm>
-#include <mutex>
+#include <string>
+#include <utility>
 
 namespace presign::io {
 
@@ -109,72 +110,29 @@ Error token_endpoint_error(HttpResponse const& resp, std::string_view token_uri,
   return e;
 }
 
-class ServiceAccountTokenProvider final : public AccessTokenProvider,
-                                          public detail::AsyncTokenSource {
+class ServiceAccountTokenProvider final : public detail::CachedTokenProvider {
  public:
   explicit ServiceAccountTokenProvider(ServiceAccountTokenConfig config)
-      : config_(std::move(config)),
-        injected_sleep_(config_.retry_env.sleep),
-        retry_(config_.retry, std::move(config_.retry_env)) {}
-  ~ServiceAccountTokenProvider() override { wipe(cached_); }
-  ServiceAccountTokenProvider(ServiceAccountTokenProvider const&) = delete;
-  ServiceAccountTokenProvider& operator=(ServiceAccountTokenProvider const&) = delete;
-
-  // Outside a listing (no client at hand): the same coroutine on a client of the provider's
-  // own, made on first use.
-  Result<std::string> token() override {
-    HttpClient* client = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      if (!own_client_) {
-        auto made = HttpClient::create(config_.http);
-        if (!made) return made.error();
-        own_client_ = std::move(*made);
-      }
-      client = own_client_.get();
-    }
-    return detail::block_on<std::string>(detail::executor_of(*client), [this, client] {
-      return co_token(*client, detail::FetchControl{});
-    });
-  }
-
-  detail::asio::awaitable<Result<std::string>> co_token(HttpClient& client,
-                                                        detail::FetchControl control) override {
-    auto const now = now_();
-    {
-      std::lock_guard lock(mutex_);
-      if (!cached_.empty() && now < refresh_at_) co_return cached_;
-      wipe(cached_);
-    }
-    // The page's cancel flag, the token's own sleeper (tests) and retry policy.
-    detail::FetchControl const token_control{control.cancelled, injected_sleep_};
-    Result<AccessTokenResponse> got = co_await request_token(client, token_control, now);
-    if (!got) co_return got.error();
-    // Refresh ahead of expiry: by the margin, but never later than half-way through the
-    // lifetime (a 2-second test token is renewed after 1 s, not never).
-    auto const lifetime = std::chrono::seconds(std::max<std::int64_t>(got->expires_in, 0));
-    auto const margin = std::min<std::chrono::seconds>(config_.refresh_margin, lifetime / 2);
-    std::string token = got->access_token;
-    wipe(got->access_token);
-    std::lock_guard lock(mutex_);
-    cached_ = token;
-    refresh_at_ = now + lifetime - margin;
-    co_return token;
-  }
-
-  bool invalidate(std::string_view rejected) override {
-    std::lock_guard lock(mutex_);
-    if (cached_ == rejected) wipe(cached_);
-    return true;
-  }
+      : CachedTokenProvider(TokenFlowOptions{.http = config.http,
+                                             .retry = config.retry,
+                                             .retry_env = config.retry_env,
+                                             .refresh_margin = config.refresh_margin,
+                                             .clock = config.clock}),
+        config_(std::move(config)) {}
 
   [[nodiscard]] std::string describe() const override {
     return "service account " + config_.info.client_email;
   }
 
  private:
-  system_clock::time_point now_() const {
-    return config_.clock ? config_.clock() : system_clock::now();
+  detail::asio::awaitable<Result<detail::FreshToken>> fetch(HttpClient& client,
+                                                            detail::FetchControl control,
+                                                            system_clock::time_point now) override {
+    // The page's cancel flag, the token's own sleeper (tests) and retry policy.
+    detail::FetchControl const token_control = retry_control(control);
+    Result<AccessTokenResponse> got = co_await request_token(client, token_control, now);
+    if (!got) co_return got.error();
+    co_return detail::fresh_token(*got);
   }
 
   detail::asio::awaitable<Result<AccessTokenResponse>> request_token(
@@ -190,7 +148,7 @@ class ServiceAccountTokenProvider final : public AccessTokenProvider,
     req.body = oauth::token_request_body(*assertion);
     wipe(*assertion);
     Result<AccessTokenResponse> got = co_await detail::retry_async<AccessTokenResponse>(
-        retry_, "token request", control,
+        retry(), "token request", control,
         [&](AttemptContext& ctx) { return attempt(ctx, client, control, req); });
     wipe(req.body);
     if (!got) {
@@ -217,7 +175,7 @@ class ServiceAccountTokenProvider final : public AccessTokenProvider,
     if (co_await detail::is_cancelled(control)) co_return detail::cancelled_error();
     if (!resp) co_return resp.error();
     if (resp->status < 200 || resp->status >= 300) {
-      ctx.retry_after = retry_hint(*resp, retry_.env().wall_now());
+      ctx.retry_after = retry_hint(*resp, retry().env().wall_now());
       co_return token_endpoint_error(*resp, req.url, email);
     }
     auto parsed = parse_token_response(resp->body);
@@ -234,12 +192,6 @@ class ServiceAccountTokenProvider final : public AccessTokenProvider,
   }
 
   ServiceAccountTokenConfig config_;
-  std::function<void(std::chrono::milliseconds)> injected_sleep_;
-  RetryPolicy retry_;
-  std::mutex mutex_;
-  std::string cached_;  // empty: none
-  system_clock::time_point refresh_at_{};
-  std::unique_ptr<HttpClient> own_client_;  // for token() only; last: joined first
 };
 
 }  // namespace
