@@ -2,7 +2,7 @@
 # Sanitizer runs (part of the test command):
 #   build-asan: ASan + UBSan, every doctest suite and the CLI tests (ctest -LE 'live|oracle',
 #               without the kill -9 and signal scripts, which the release and TSan runs have)
-#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*, io.gcs_lister), a
+#   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*, io.gcs*), a
 #               real multi-threaded job, and SIGINT/SIGTERM mid-job (tests/scripts/interrupt.sh)
 # Usage: scripts/sanitize.sh [asan|tsan]   (default both)
 # Every ctest entry and every TSan command counts as one entry; the last line is
@@ -60,9 +60,10 @@ if [ "$which" = both ] || [ "$which" = tsan ]; then
     summary_run "tsan engine_tests" build-tsan/tests/engine_tests
     # The HTTP client (its I/O thread and pool against many caller threads), the retry quota
     # and the listing source (its prefetch thread, cancel from the destructor), the one page
-    # fetcher (timer backoff, Asio cancellation) and the GCS token coroutines (io.gcs_lister).
-    summary_run "tsan io_tests io.http*,io.retry*,io.listing*,io.gcs_lister" \
-      build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*,io.gcs_lister'
+    # fetcher (timer backoff, Asio cancellation) and the GCS token flows (io.gcs*: the shared
+    # token cache of gcs_token_cache.hpp on the listing's client and on the provider's own).
+    summary_run "tsan io_tests io.http*,io.retry*,io.listing*,io.gcs*" \
+      build-tsan/tests/io_tests -ts='io.http*,io.retry*,io.listing*,io.gcs*'
     summary_run "tsan job" tsan_job
     # SIGINT/SIGTERM mid-job: the signal thread, the pipeline's cancel flag and the writer's
     # last checkpoint under TSan (the same script as crash.sigint_sigterm, on a smaller job).
