@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sanitizer runs (part of the test command):
-#   build-asan: ASan + UBSan, every doctest suite and the CLI tests (ctest -LE 'live|oracle',
+#   build-asan: ASan + UBSan (clang-14), every doctest suite and the CLI tests (ctest -LE 'live|oracle',
 #               without the kill -9 and signal scripts, which the release and TSan runs have)
 #   build-tsan: TSan, the concurrency suites (stress.*, engine.*, io.http*, io.retry*, io.listing*, io.gcs*), a
 #               real multi-threaded job, and SIGINT/SIGTERM mid-job (tests/scripts/interrupt.sh)
@@ -19,7 +19,15 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/s
 
 if [ "$which" = both ] || [ "$which" = asan ]; then
   t=$SECONDS
-  if scripts/build.sh -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  # clang-14, not g++: the same instrumented tree compiles in less than half the time (g++ 12
+  # 87 s, clang 36 s of CPU for tests/support/fake_gcs_server.cpp), and clang's UBSan checks
+  # more (CMakeLists.txt says which check clang 14 must leave out). The release and TSan
+  # builds stay on g++, so both compilers build every change. A tree configured by the other
+  # compiler (an older build-asan) is started afresh.
+  if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++-14$' build-asan/CMakeCache.txt; then
+    rm -rf build-asan
+  fi
+  if CC=clang-14 CXX=clang++-14 scripts/build.sh -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DPRESIGN_SANITIZE=address,undefined -DPRESIGN_BUILD_BENCH=OFF; then
     echo "sanitize: ASan build took $((SECONDS - t)) s"
     t=$SECONDS

@@ -136,7 +136,7 @@ std::string const* Profile::get(std::string const& key) const {
   return it == values.end() ? nullptr : &it->second;
 }
 
-IniFile parse_ini(std::string_view text) { return std::move(*parse(text, false, {})); }
+IniFile parse_ini(std::string_view text) { return *parse(text, false, {}); }
 
 Result<IniFile> parse_ini_strict(std::string_view text, std::string_view path) {
   return parse(text, true, path);

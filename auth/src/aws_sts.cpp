@@ -7,6 +7,7 @@
 #include "presign/auth/aws_sources.hpp"
 #include "presign/signers/sigv4_request.hpp"
 #include "presign/io/s3_lister.hpp"
+#include "presign/signers/uri.hpp"
 
 #include <openssl/crypto.h>
 
@@ -93,7 +94,7 @@ Result<AwsKeys> assume_role(SourceContext const& ctx, AssumeRoleParams const& p,
                             sigv4::Credentials const& source) {
   Form f = base_form("AssumeRole", p, ctx);
   if (!p.external_id.empty()) f.emplace_back("ExternalId", p.external_id);
-  return post(ctx, p.region, io::encode_query(f), "AssumeRole", &source);
+  return post(ctx, p.region, signers::encode_query(f), "AssumeRole", &source);
 }
 
 Result<AwsKeys> assume_role_with_web_identity(SourceContext const& ctx, AssumeRoleParams const& p,
@@ -107,7 +108,7 @@ Result<AwsKeys> assume_role_with_web_identity(SourceContext const& ctx, AssumeRo
   }
   Form f = base_form("AssumeRoleWithWebIdentity", p, ctx);
   f.emplace_back("WebIdentityToken", std::move(*token));
-  std::string body = io::encode_query(f);
+  std::string body = signers::encode_query(f);
   for (auto& [k, v] : f) OPENSSL_cleanse(v.data(), v.size());
   return post(ctx, p.region, std::move(body), "AssumeRoleWithWebIdentity", nullptr);
 }

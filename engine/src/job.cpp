@@ -243,7 +243,7 @@ void finish_job(Result<RunStats> stats, JobSpec const& spec, JobObserver& observ
     result.stats = std::move(*stats);
     return;
   }
-  Error e = std::move(stats.error());
+  Error e = stats.error();
   if (e.kind == ErrorKind::kCancelled) {
     // A listing request may still be on the wire: do not wait for it to time out.
     if (result.listing) io::let_go(std::move(job.source), spec.stop_grace);

@@ -57,7 +57,7 @@ class AzureStrategy final : public detail::PageStrategy {
   }
 
   [[nodiscard]] std::string url(ListRequest const& req) const override {
-    return target_.base_url + "?" + azure_encode_query(azure_list_query(req));
+    return target_.base_url + "?" + signers::encode_query(azure_list_query(req));
   }
 
   boost::asio::awaitable<Result<HttpRequest>> request(ListRequest const& req,
@@ -166,17 +166,6 @@ std::vector<std::pair<std::string, std::string>> azure_list_query(ListRequest co
   if (!req.prefix.empty()) q.emplace_back("prefix", req.prefix);
   q.emplace_back("restype", "container");
   return q;
-}
-
-std::string azure_encode_query(std::vector<std::pair<std::string, std::string>> const& params) {
-  std::string out;
-  for (auto const& [name, value] : params) {
-    if (!out.empty()) out += '&';
-    signers::append_uri_encoded(out, name, false);
-    out += '=';
-    signers::append_uri_encoded(out, value, false);
-  }
-  return out;
 }
 
 Error azure_list_error(HttpResponse const& response, std::string_view url,

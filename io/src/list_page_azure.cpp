@@ -228,29 +228,11 @@ Result<void> ListPageParser::parse_azure(std::string_view body, ListPage& page,
                                          std::string& key_bytes) {
   Impl& im = *impl_;
   page.clear();
-  std::size_t const key_base = key_bytes.size();
-  XmlReader r(body, im.stack);
-  XmlElement root;
-  if (r.open_root(root)) {
-    if (root.name == "EnumerationResults") {
-      if (read_enumeration_results(r, root, page, key_bytes, im.value)) return ok();
-    } else if (root.name == "Error") {
-      ProviderError pe;
-      if (detail::read_xml_error(r, root, pe)) {
-        key_bytes.resize(key_base);
-        page.clear();
-        Error e = to_error(pe, ErrorKind::kProtocol, 0);
-        e.detail = std::string(kWhat) + ": the body is an Azure error, not a listing: " + e.detail;
-        return e;
-      }
-    } else {
-      r.fail(root.offset,
-             "root element is <" + excerpt(root.name) + ">, expected <EnumerationResults>");
-    }
-  }
-  key_bytes.resize(key_base);
-  page.clear();
-  return detail::protocol_error(kWhat, r.error_offset(), r.error());
+  return detail::parse_xml_listing(body, im.stack, page, key_bytes, kWhat, "EnumerationResults",
+                                   "Azure", [&](XmlReader& r, XmlElement const& root) {
+                                     return read_enumeration_results(r, root, page, key_bytes,
+                                                                     im.value);
+                                   });
 }
 
 }  // namespace presign::io

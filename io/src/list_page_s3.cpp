@@ -296,29 +296,11 @@ Result<void> ListPageParser::parse_s3(std::string_view body, ListPage& page,
   im.key_origin.clear();
   im.prefix_origin.clear();
   std::size_t const key_base = key_bytes.size();
-  XmlReader r(body, im.stack);
-  XmlElement root;
-  if (r.open_root(root)) {
-    if (root.name == "ListBucketResult") {
-      if (read_list_bucket_result(r, root, page, key_bytes, key_base, im)) return ok();
-    } else if (root.name == "Error") {
-      // A 200 with an error body, or an error body handed to the wrong parser: say which.
-      ProviderError pe;
-      if (detail::read_xml_error(r, root, pe)) {
-        key_bytes.resize(key_base);
-        page.clear();
-        Error e = to_error(pe, ErrorKind::kProtocol, 0);
-        e.detail = std::string(kWhat) + ": the body is an S3 error, not a listing: " + e.detail;
-        return e;
-      }
-    } else {
-      r.fail(root.offset,
-             "root element is <" + excerpt(root.name) + ">, expected <ListBucketResult>");
-    }
-  }
-  key_bytes.resize(key_base);
-  page.clear();
-  return detail::protocol_error(kWhat, r.error_offset(), r.error());
+  return detail::parse_xml_listing(body, im.stack, page, key_bytes, kWhat, "ListBucketResult", "S3",
+                                   [&](XmlReader& r, XmlElement const& root) {
+                                     return read_list_bucket_result(r, root, page, key_bytes,
+                                                                    key_base, im);
+                                   });
 }
 
 }  // namespace presign::io

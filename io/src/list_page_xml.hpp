@@ -158,5 +158,41 @@ bool read_xml_error(XmlReader& r, XmlElement const& root, ProviderError& out);
 /// not UTF-8 (or holds NUL).
 bool url_decode_string(std::string& s, bool plus_is_space, std::size_t& bad);
 
+/// What the S3 and Azure XML listing parsers share around their own root element: the body's
+/// root must be `root_name`, read by `read_root(reader, root)` (false when it failed, the
+/// reader holding why), or an `<Error>` document — a 200 with an error body, or an error body
+/// handed to the wrong parser — which becomes that error, said to be `cloud`'s. On any failure
+/// the page is cleared and `key_bytes` cut back to its size at the call.
+template <class ReadRoot>
+Result<void> parse_xml_listing(std::string_view body, std::vector<std::string_view>& stack,
+                               ListPage& page, std::string& key_bytes, std::string_view what,
+                               std::string_view root_name, std::string_view cloud,
+                               ReadRoot&& read_root) {
+  std::size_t const key_base = key_bytes.size();
+  XmlReader r(body, stack);
+  XmlElement root;
+  if (r.open_root(root)) {
+    if (root.name == root_name) {
+      if (read_root(r, root)) return ok();
+    } else if (root.name == "Error") {
+      ProviderError pe;
+      if (read_xml_error(r, root, pe)) {
+        key_bytes.resize(key_base);
+        page.clear();
+        Error e = to_error(pe, ErrorKind::kProtocol, 0);
+        e.detail = std::string(what) + ": the body is an " + std::string(cloud) +
+                   " error, not a listing: " + e.detail;
+        return e;
+      }
+    } else {
+      r.fail(root.offset, "root element is <" + excerpt(root.name) + ">, expected <" +
+                              std::string(root_name) + ">");
+    }
+  }
+  key_bytes.resize(key_base);
+  page.clear();
+  return protocol_error(what, r.error_offset(), r.error());
+}
+
 }  // namespace detail
 }  // namespace presign::io

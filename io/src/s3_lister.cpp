@@ -63,7 +63,7 @@ class S3Strategy final : public detail::PageStrategy {
                 sigv4::HeaderSigningOptions{.region = config_.region, .service = "s3"}) {}
 
   [[nodiscard]] std::string url(ListRequest const& req) const override {
-    return target_.base_url + "?" + encode_query(s3_list_query(req));
+    return target_.base_url + "?" + signers::encode_query(s3_list_query(req));
   }
 
   boost::asio::awaitable<Result<HttpRequest>> request(ListRequest const& req,
@@ -199,17 +199,6 @@ std::vector<std::pair<std::string, std::string>> s3_list_query(ListRequest const
   if (!req.prefix.empty()) q.emplace_back("prefix", req.prefix);
   if (req.token.empty() && !req.start_after.empty()) q.emplace_back("start-after", req.start_after);
   return q;
-}
-
-std::string encode_query(std::vector<std::pair<std::string, std::string>> const& params) {
-  std::string out;
-  for (auto const& [name, value] : params) {
-    if (!out.empty()) out += '&';
-    signers::append_uri_encoded(out, name, false);
-    out += '=';
-    signers::append_uri_encoded(out, value, false);
-  }
-  return out;
 }
 
 Error s3_list_error(HttpResponse const& response, std::string_view url,

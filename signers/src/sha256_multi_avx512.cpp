@@ -15,9 +15,12 @@ alignas(64) constexpr std::uint8_t kZeroBlock[64] = {};
 // GCC 12's AVX-512 intrinsics (vprord, unpacks, broadcasts) start from
 // _mm512_undefined_epi32(), a self-initialised variable that -W(maybe-)uninitialized flags
 // once inlined (GCC bug 105593, fixed in GCC 13).
+// (clang, which also reads `#pragma GCC`, has no -Wmaybe-uninitialized and no such bug.)
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 struct alignas(64) Vec16 {
   std::uint32_t v[16];

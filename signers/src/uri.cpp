@@ -50,6 +50,17 @@ void append_uri_encoded(std::string& out, std::string_view in, bool keep_slash) 
   out.resize(old + uri_encode(in, out.data() + old, keep_slash));
 }
 
+std::string encode_query(std::vector<std::pair<std::string, std::string>> const& params) {
+  std::string out;
+  for (auto const& [name, value] : params) {
+    if (!out.empty()) out += '&';
+    append_uri_encoded(out, name, false);
+    out += '=';
+    append_uri_encoded(out, value, false);
+  }
+  return out;
+}
+
 bool uri_decode(std::string_view in, std::string& out, bool plus_is_space) {
   out.clear();
   out.reserve(in.size());

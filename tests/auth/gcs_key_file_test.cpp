@@ -60,7 +60,8 @@ TEST_SUITE("auth.gcs") {
          R"({"type": "service_account", "client_email": "a@b.c", "private_key": "-----BEGIN PRIVATE KEY-----\n)" +
              secret + R"(\n-----END PRIVATE KEY-----\n"})"},
     };
-    for (auto const& [what, json] : bad) {
+    for (auto const& [what_case, json] : bad) {
+      std::string const& what = what_case;  // (clang 14 cannot capture a structured binding)
       CAPTURE(what);
       auto r = parse_credentials_json(json, "creds.json");
       REQUIRE_FALSE(r.has_value());

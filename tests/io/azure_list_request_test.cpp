@@ -6,6 +6,7 @@
 #include "presign/io/azure_lister.hpp"
 #include "presign/signers/azure_shared_key.hpp"
 #include "presign/signers/crypto.hpp"
+#include "presign/signers/uri.hpp"
 
 #include "azurite_key.hpp"
 #include "test_support.hpp"
@@ -115,7 +116,7 @@ TEST_SUITE("io.azure_list_request") {
       r.query = presign::io::azure_list_query(lr);
       r.headers = {{"x-ms-date", c.date}, {"x-ms-version", "2021-12-02"}};
       for (auto const& h : c.extra) r.headers.push_back(h);
-      std::string const url = target->base_url + "?" + presign::io::azure_encode_query(r.query);
+      std::string const url = target->base_url + "?" + presign::signers::encode_query(r.query);
       if (json.size() > 1) json += ",";
       json += "{\"method\":\"GET\",\"url\":" + json_string(url) + ",\"headers\":[";
       for (std::size_t i = 0; i < r.headers.size(); ++i) {

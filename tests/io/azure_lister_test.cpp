@@ -110,15 +110,15 @@ TEST_SUITE("io.azure_lister") {
     io::ListRequest r;
     r.page_size = 0;
     auto q = io::azure_list_query(r);
-    CHECK(io::azure_encode_query(q) == "comp=list&maxresults=5000&restype=container");
+    CHECK(presign::signers::encode_query(q) == "comp=list&maxresults=5000&restype=container");
     r.page_size = 9999;
-    CHECK(io::azure_encode_query(io::azure_list_query(r)) ==
+    CHECK(presign::signers::encode_query(io::azure_list_query(r)) ==
           "comp=list&maxresults=5000&restype=container");
     r.page_size = 1;
     r.prefix = "sp ace/a+b%c&d=e#\xc3\xa9~";
     r.token = "2!96!MDAwMDI0IXNw+/=";
     r.start_after = "ignored";
-    CHECK(io::azure_encode_query(io::azure_list_query(r)) ==
+    CHECK(presign::signers::encode_query(io::azure_list_query(r)) ==
           "comp=list&marker=2%2196%21MDAwMDI0IXNw%2B%2F%3D&maxresults=1"
           "&prefix=sp%20ace%2Fa%2Bb%25c%26d%3De%23%C3%A9~&restype=container");
     r.page_size = 997;

@@ -443,7 +443,8 @@ TEST_SUITE("io.record_format") {
                                          {"html", "HTML"},
                                          {"dicom", "DICOM"},
                                          {"Conversational", "CONVERSATIONAL"}}) {
-      INFO(typed);
+      char const* const given = typed;  // (clang 14 cannot capture a structured binding)
+      INFO(given);
       auto const m = parse_labelbox_media_type(typed);
       REQUIRE(m.has_value());
       CHECK(*m == written);

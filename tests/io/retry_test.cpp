@@ -296,7 +296,8 @@ TEST_SUITE("io.retry") {
     for (auto [code, kind] : {std::pair{transport_code::kTlsVerifyFailed, ErrorKind::kNetwork},
                               std::pair{transport_code::kBodyTooLarge, ErrorKind::kProtocol},
                               std::pair{transport_code::kInvalidUrl, ErrorKind::kUsage}}) {
-      CAPTURE(code);
+      auto const shown_code = code;  // (clang 14 cannot capture a structured binding)
+      CAPTURE(shown_code);
       FakeTime t;
       RetryPolicy policy(RetryOptions::aws_standard(), t.env());
       CHECK(run_failing(policy, transport_error(code, kind), 2).attempts == 1);
@@ -438,7 +439,7 @@ TEST_SUITE("io.retry.http") {
       FakeS3Server server(o);
       HttpClientOptions co;
       co.read_timeout = 200ms;
-      auto client = std::move(HttpClient::create(co).value());
+      auto client = HttpClient::create(co).value();
       FakeTime t;
       RetryPolicy policy(RetryOptions::for_listing(RetryProvider::kAws), t.env());
       HttpRequest req;
@@ -457,7 +458,7 @@ TEST_SUITE("io.retry.http") {
       FakeS3Options o;
       o.script = {f, f, f};
       FakeS3Server server(o);
-      auto client = std::move(HttpClient::create().value());
+      auto client = HttpClient::create().value();
       FakeTime t;
       RetryPolicy policy(RetryOptions::for_listing(RetryProvider::kAws), t.env());
       HttpRequest req;
@@ -475,7 +476,7 @@ TEST_SUITE("io.retry.http") {
     FakeS3Options o;
     o.script = {Fault::kMalformedXml200};
     FakeS3Server server(o);
-    auto client = std::move(HttpClient::create().value());
+    auto client = HttpClient::create().value();
     FakeTime t;
     RetryPolicy policy(RetryOptions::for_listing(RetryProvider::kAws), t.env());
     HttpRequest req;
@@ -506,7 +507,7 @@ TEST_SUITE("io.retry.http") {
     o.seed = 7;
     o.max_consecutive_faults_per_page = 4;
     FakeS3Server server(o);
-    auto client = std::move(HttpClient::create().value());
+    auto client = HttpClient::create().value();
     FakeTime t;
     RetryPolicy policy(RetryOptions::for_listing(RetryProvider::kAws), t.env());
     auto const wall0 = std::chrono::steady_clock::now();
@@ -530,7 +531,7 @@ TEST_SUITE("io.retry.http") {
     o.max_consecutive_faults_per_page = 0;
     o.retry_after = "1";
     FakeS3Server server(o);
-    auto client = std::move(HttpClient::create().value());
+    auto client = HttpClient::create().value();
     FakeTime t;
     auto opts = RetryOptions::for_listing(RetryProvider::kAws);
     opts.max_attempts = 10'000;

@@ -91,7 +91,8 @@ AzureSasConfig config_of(AzVector const& v) {
                                          "policy_id"};
     bool known = false;
     for (auto const* n : kKnown) known = known || k == n;
-    REQUIRE_MESSAGE(known, "unmapped vector input " << k);
+    std::string const& input = k;  // (clang 14 cannot capture a structured binding)
+    REQUIRE_MESSAGE(known, "unmapped vector input " << input);
   }
   AzureSasConfig c;
   c.account = v.account;
@@ -443,7 +444,8 @@ TEST_SUITE("signers.azure") {
                            {"\xf4\x90\x80\x80", SignError::kInvalidKey},  // above U+10FFFF
                            {"\xe2\x82", SignError::kInvalidKey},          // truncated
                            {"\x80", SignError::kInvalidKey}}) {
-      CAPTURE(name.size());
+      std::size_t const bytes = name.size();  // (clang 14 cannot capture a structured binding)
+      CAPTURE(bytes);
       CHECK(s.sign(ObjectRef{name, {}}, scratch, out) == want);
       CHECK(out == "previous\n");
     }

@@ -90,7 +90,8 @@ AzureSasConfig udk_config_of(UdkVector const& v) {
   for (auto const& [k, val] : v.inputs) {
     bool known = false;
     for (auto const* n : kKnown) known = known || k == n;
-    REQUIRE_MESSAGE(known, "unmapped vector input " << k);
+    std::string const& input = k;  // (clang 14 cannot capture a structured binding)
+    REQUIRE_MESSAGE(known, "unmapped vector input " << input);
   }
   AzureSasConfig c;
   c.account = v.account;

@@ -105,8 +105,7 @@ Result<AzureListTarget> resolve_azure_list_target(AzureListerConfig const& confi
 /// order they are sent in): comp, [marker], maxresults, [prefix], restype.
 std::vector<std::pair<std::string, std::string>> azure_list_query(ListRequest const& req);
 
-/// `name=value&…`, names and values RFC 3986-encoded (`/` encoded too).
-std::string azure_encode_query(std::vector<std::pair<std::string, std::string>> const& params);
+/// Sent as `signers::encode_query` (signers/uri.hpp) encodes it.
 
 /// Turns a non-2xx List Blobs response into the error described in the file comment. `url`
 /// is the request's (its query is never quoted). Public for tests.

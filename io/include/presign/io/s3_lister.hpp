@@ -92,9 +92,6 @@ Result<S3ListTarget> resolve_s3_list_target(S3ListerConfig const& config);
 /// order they are signed and sent in). `max-keys` is `req.page_size` clamped to 1..1000.
 std::vector<std::pair<std::string, std::string>> s3_list_query(ListRequest const& req);
 
-/// The query string of `params` (`name=value&…`, RFC 3986-encoded as SigV4 canonicalises).
-std::string encode_query(std::vector<std::pair<std::string, std::string>> const& params);
-
 /// Turns a non-2xx ListObjectsV2 response into the error described in the file comment.
 /// `url` is the request's (its query is never quoted). Public for tests.
 Error s3_list_error(HttpResponse const& response, std::string_view url,

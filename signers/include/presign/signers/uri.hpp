@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace presign::signers {
 
@@ -14,6 +16,11 @@ std::size_t uri_encode(std::string_view in, char* out, bool keep_slash) noexcept
 
 /// Appends the encoding of `in` to `out`.
 void append_uri_encoded(std::string& out, std::string_view in, bool keep_slash);
+
+/// The query string of `params` (`name=value&…`, names and values RFC 3986-encoded with `/`
+/// encoded too, as SigV4 canonicalises), in the order given: the S3 and Azure listing queries
+/// and STS's form bodies.
+std::string encode_query(std::vector<std::pair<std::string, std::string>> const& params);
 
 /// Decodes `%XX` escapes (either hex case); with `plus_is_space`, `+` becomes a space (form
 /// decoding, as S3 `encoding-type=url` listings need). Returns false on a malformed escape.
